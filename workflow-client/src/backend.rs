@@ -1,0 +1,90 @@
+//! The engine-facing side of the client: what an engine implements so the
+//! typed [`Client`](crate::Client) can drive it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::ClientError;
+use crate::failure::Failure;
+use crate::history::{Description, History};
+use crate::options::WaitStage;
+use crate::payload::Payload;
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Which execution a call targets: the latest run of a workflow id, or one run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Execution {
+    /// The workflow id.
+    pub workflow_id: String,
+    /// A specific run, or `None` for the latest.
+    pub run_id: Option<String>,
+}
+
+/// A request to start a workflow.
+#[derive(Clone, Debug)]
+pub struct StartRequest {
+    /// The workflow type's name.
+    pub workflow_type: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The task queue.
+    pub task_queue: String,
+    /// Run arguments.
+    pub args: Vec<Payload>,
+    /// Signal-with-start: name and arguments of the signal.
+    pub start_signal: Option<(String, Vec<Payload>)>,
+}
+
+/// A request to run an update.
+#[derive(Clone, Debug)]
+pub struct UpdateRequest {
+    /// Unique id of this update (retries with the same id are deduplicated).
+    pub update_id: String,
+    /// The update's name.
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<Payload>,
+    /// When to answer.
+    pub wait: WaitStage,
+}
+
+/// How far an update has got.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdateStatus {
+    /// Accepted and recorded; the handler is still running.
+    Accepted,
+    /// The handler finished with this outcome.
+    Completed(Result<Payload, Failure>),
+}
+
+/// The operations an engine offers clients. Futures are `'static` so the
+/// engine can answer from its own thread.
+pub trait Backend: Send + Sync + 'static {
+    /// Starts a workflow (or signals the running one, with a start signal);
+    /// returns the run id.
+    fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>>;
+    /// Records a signal.
+    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>>;
+    /// Runs a query.
+    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>>;
+    /// Sends an update and waits for the requested stage.
+    fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>>;
+    /// Waits for an accepted update's outcome.
+    fn update_result(
+        &self,
+        target: Execution,
+        update_id: String,
+    ) -> BoxFuture<Result<Result<Payload, Failure>, ClientError>>;
+    /// Waits for the workflow to close, following continue-as-new.
+    fn result(&self, target: Execution) -> BoxFuture<Result<Payload, ClientError>>;
+    /// Requests cancellation.
+    fn cancel(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>>;
+    /// Terminates the run at once.
+    fn terminate(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>>;
+    /// Describes the run.
+    fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>>;
+    /// Reads the run's history.
+    fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>>;
+}

@@ -1,0 +1,177 @@
+//! Errors of client calls.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
+use crate::payload::PayloadError;
+
+/// A per-execution limit (Temporal's, configurable on the engine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// Signals one execution may receive (default 10,000).
+    ReceivedSignals,
+    /// Outgoing signals one execution may have in flight (default 2,000).
+    PendingOutgoingSignals,
+    /// Size of one payload in bytes (default 2 MiB).
+    PayloadSize,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::ReceivedSignals => "received signals per execution",
+            Limit::PendingOutgoingSignals => "pending outgoing signals per execution",
+            Limit::PayloadSize => "payload size",
+        })
+    }
+}
+
+/// The lifecycle state of a workflow execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WorkflowStatus {
+    /// Open.
+    Running,
+    /// Returned a value.
+    Completed,
+    /// Returned an error.
+    Failed,
+    /// Was canceled and finished as canceled.
+    Canceled,
+    /// Was terminated.
+    Terminated,
+    /// Continued as a new run of the same workflow id.
+    ContinuedAsNew,
+}
+
+impl WorkflowStatus {
+    /// Whether the execution is still open.
+    pub fn is_running(self) -> bool {
+        self == WorkflowStatus::Running
+    }
+}
+
+impl fmt::Display for WorkflowStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Why a client call failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// No execution has this workflow id (or run id).
+    #[error("workflow `{workflow_id}` not found")]
+    NotFound {
+        /// The id asked for.
+        workflow_id: String,
+    },
+    /// An open execution already has this workflow id.
+    #[error("workflow `{workflow_id}` is already running (run `{run_id}`)")]
+    AlreadyStarted {
+        /// The id asked for.
+        workflow_id: String,
+        /// The open run.
+        run_id: String,
+    },
+    /// The call needs an open execution and this one has closed.
+    #[error("workflow `{workflow_id}` is closed ({status}): it no longer accepts {what}")]
+    Closed {
+        /// The workflow.
+        workflow_id: String,
+        /// How it closed.
+        status: WorkflowStatus,
+        /// What was refused (signals, updates, cancellation).
+        what: &'static str,
+    },
+    /// The workflow has no query handler of that name and no dynamic one.
+    #[error("workflow `{workflow_type}` has no query `{name}` (known queries: {})", known.join(", "))]
+    UnknownQuery {
+        /// The workflow's type.
+        workflow_type: String,
+        /// The name asked for.
+        name: String,
+        /// The static query names it has.
+        known: Vec<String>,
+    },
+    /// The workflow has no update handler of that name and no dynamic one.
+    #[error("workflow `{workflow_type}` has no update `{name}` (known updates: {})", known.join(", "))]
+    UnknownUpdate {
+        /// The workflow's type.
+        workflow_type: String,
+        /// The name asked for.
+        name: String,
+        /// The static update names it has.
+        known: Vec<String>,
+    },
+    /// The query handler returned an error.
+    #[error("query `{name}` failed: {failure}")]
+    QueryFailed {
+        /// The query.
+        name: String,
+        /// The handler's error.
+        failure: Failure,
+    },
+    /// The update's validator (or argument decoding) rejected it; nothing was recorded.
+    #[error("update `{name}` rejected: {failure}")]
+    UpdateRejected {
+        /// The update.
+        name: String,
+        /// The validator's error.
+        failure: Failure,
+    },
+    /// The update was accepted and its handler returned an error.
+    #[error("update `{name}` failed: {failure}")]
+    UpdateFailed {
+        /// The update.
+        name: String,
+        /// The handler's error.
+        failure: Failure,
+    },
+    /// The workflow closed without a value (failed, canceled, terminated).
+    #[error("workflow `{workflow_id}` did not complete: {failure}")]
+    WorkflowFailed {
+        /// The workflow.
+        workflow_id: String,
+        /// Why.
+        failure: Failure,
+    },
+    /// A per-execution limit was reached; nothing already accepted was lost.
+    #[error("workflow `{workflow_id}` reached the {limit} limit of {max}")]
+    LimitExceeded {
+        /// The workflow.
+        workflow_id: String,
+        /// Which limit.
+        limit: Limit,
+        /// Its configured value.
+        max: usize,
+    },
+    /// An argument or result did not encode or decode.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// No worker serves the workflow's task queue, so nothing can answer.
+    #[error("no worker is polling task queue `{task_queue}` (waited {waited:?}); start a worker for it")]
+    NoWorker {
+        /// The queue.
+        task_queue: String,
+        /// How long the call waited for one.
+        waited: Duration,
+    },
+    /// The workflow's code could not run (a panic, or history it no longer matches).
+    #[error("workflow `{workflow_id}` cannot make progress: {message}")]
+    WorkflowTask {
+        /// The workflow.
+        workflow_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The store failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The engine has shut down.
+    #[error("the engine has shut down")]
+    EngineClosed,
+}

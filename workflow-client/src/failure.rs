@@ -1,0 +1,165 @@
+//! Failures: what a workflow, activity, child workflow, query or update
+//! produces instead of a value. They travel in history and back to callers.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::payload::{Payload, PayloadError};
+
+/// An error raised by user code: a workflow, a handler, a validator or an
+/// activity. It reaches the caller with its message, type and details.
+///
+/// ```
+/// # use workflow_client::ApplicationError;
+/// let e = ApplicationError::new("unsupported language").with_type("ValueError").non_retryable();
+/// assert_eq!(e.to_string(), "unsupported language");
+/// assert!(e.is_non_retryable());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApplicationError {
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_type: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    non_retryable: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    details: Vec<Payload>,
+}
+
+impl ApplicationError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ApplicationError {
+            message: message.into(),
+            error_type: None,
+            non_retryable: false,
+            details: Vec::new(),
+        }
+    }
+
+    /// Sets the error type, a name callers and retry policies can match on.
+    pub fn with_type(mut self, error_type: impl Into<String>) -> Self {
+        self.error_type = Some(error_type.into());
+        self
+    }
+
+    /// Marks the error as not to be retried by an activity retry policy.
+    pub fn non_retryable(mut self) -> Self {
+        self.non_retryable = true;
+        self
+    }
+
+    /// Attaches an encoded detail value.
+    pub fn with_details(mut self, details: impl serde::Serialize) -> Result<Self, PayloadError> {
+        self.details.push(Payload::encode(&details)?);
+        Ok(self)
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The error type, if one was set.
+    pub fn error_type(&self) -> Option<&str> {
+        self.error_type.as_deref()
+    }
+
+    /// Whether retry policies must not retry this error.
+    pub fn is_non_retryable(&self) -> bool {
+        self.non_retryable
+    }
+
+    /// Encoded details attached to the error.
+    pub fn details(&self) -> &[Payload] {
+        &self.details
+    }
+}
+
+impl From<PayloadError> for ApplicationError {
+    fn from(e: PayloadError) -> Self {
+        ApplicationError::new(e.to_string())
+            .with_type("PayloadError")
+            .non_retryable()
+    }
+}
+
+/// Which timeout elapsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimeoutKind {
+    /// One attempt ran longer than its start-to-close timeout.
+    StartToClose,
+    /// All attempts together ran longer than the schedule-to-close timeout.
+    ScheduleToClose,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::StartToClose => "start-to-close",
+            TimeoutKind::ScheduleToClose => "schedule-to-close",
+        })
+    }
+}
+
+/// Why something produced no value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Failure {
+    /// User code returned an error.
+    #[error(transparent)]
+    Application(ApplicationError),
+    /// It was canceled.
+    #[error("canceled")]
+    Canceled,
+    /// It was terminated.
+    #[error("terminated: {reason}")]
+    Terminated {
+        /// The reason given to `terminate`.
+        reason: String,
+    },
+    /// A timeout elapsed.
+    #[error("{kind} timeout elapsed")]
+    Timeout {
+        /// Which one.
+        kind: TimeoutKind,
+    },
+    /// An activity failed for good (its retry policy gave up).
+    #[error("activity `{activity_type}` failed after {attempts} attempt(s): {cause}")]
+    Activity {
+        /// The activity's name.
+        activity_type: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's failure.
+        cause: Box<Failure>,
+    },
+    /// A child workflow did not complete.
+    #[error("child workflow `{workflow_id}` ({workflow_type}) failed: {cause}")]
+    ChildWorkflow {
+        /// The child's type.
+        workflow_type: String,
+        /// The child's id.
+        workflow_id: String,
+        /// Why it failed.
+        cause: Box<Failure>,
+    },
+}
+
+impl Failure {
+    /// The application error at the root of this failure, if there is one.
+    pub fn application_error(&self) -> Option<&ApplicationError> {
+        match self {
+            Failure::Application(e) => Some(e),
+            Failure::Activity { cause, .. } | Failure::ChildWorkflow { cause, .. } => cause.application_error(),
+            _ => None,
+        }
+    }
+}
+
+impl From<ApplicationError> for Failure {
+    fn from(e: ApplicationError) -> Self {
+        Failure::Application(e)
+    }
+}

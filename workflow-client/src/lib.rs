@@ -1,0 +1,26 @@
+//! The typed client of the `workflow` DSL, and the vocabulary it shares with
+//! the runtime: payloads, markers, failures, history and options.
+//!
+//! Users reach all of this through the `workflow` facade crate.
+#![warn(missing_docs)]
+
+mod backend;
+mod client;
+mod error;
+mod failure;
+mod handle;
+mod history;
+pub mod id;
+mod marker;
+mod options;
+mod payload;
+
+pub use backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
+pub use client::Client;
+pub use error::{ClientError, Limit, WorkflowStatus};
+pub use failure::{ApplicationError, Failure, TimeoutKind};
+pub use handle::{UpdateHandle, WorkflowHandle};
+pub use history::{Description, Event, EventKind, ExternalFailureCause, History, ParentInfo};
+pub use marker::{EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
+pub use options::{ActivityOptions, RetryPolicy, StartOptions, WaitStage};
+pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};

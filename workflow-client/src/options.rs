@@ -1,0 +1,200 @@
+//! Options of client calls and of activities: builders with defaults.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::marker::{Signal, Untyped};
+use crate::payload::{IntoArgs, Payload, PayloadError};
+
+/// How to start a workflow: its id, task queue and an optional signal to
+/// deliver with the start (signal-with-start).
+///
+/// ```
+/// # use workflow_client::StartOptions;
+/// let opts: StartOptions = StartOptions::new("order-42").task_queue("orders");
+/// assert_eq!(opts.workflow_id(), "order-42");
+/// ```
+pub struct StartOptions<W = Untyped> {
+    pub(crate) workflow_id: String,
+    pub(crate) task_queue: String,
+    pub(crate) start_signal: Option<(String, Result<Vec<Payload>, PayloadError>)>,
+    _workflow: PhantomData<fn() -> W>,
+}
+
+impl<W> StartOptions<W> {
+    /// Options for a workflow with this id on the `default` task queue.
+    pub fn new(workflow_id: impl Into<String>) -> Self {
+        StartOptions {
+            workflow_id: workflow_id.into(),
+            task_queue: "default".to_owned(),
+            start_signal: None,
+            _workflow: PhantomData,
+        }
+    }
+
+    /// The task queue whose worker runs the workflow.
+    pub fn task_queue(mut self, task_queue: impl Into<String>) -> Self {
+        self.task_queue = task_queue.into();
+        self
+    }
+
+    /// Signal-with-start: if the workflow is running, signal it; otherwise
+    /// start it and deliver this signal before its first step.
+    pub fn start_signal<A>(mut self, signal: Signal<W, A>, args: A) -> Self {
+        self.start_signal = Some((signal.name().to_owned(), signal.encode(args)));
+        self
+    }
+
+    /// Signal-with-start by signal name, for dynamic handlers and other SDKs.
+    pub fn start_signal_by_name(mut self, name: impl Into<String>, args: impl IntoArgs) -> Self {
+        self.start_signal = Some((name.into(), args.into_args()));
+        self
+    }
+
+    /// The workflow id.
+    pub fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+}
+
+/// How far an update must get before `start_update` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitStage {
+    /// The validator accepted it and it is durably recorded.
+    Accepted,
+    /// Its handler finished.
+    Completed,
+}
+
+/// When and how often a failed activity is tried again.
+///
+/// The default is Temporal's: 1 s initial interval, doubling, capped at
+/// 100 s, unlimited attempts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Delay before the first retry.
+    pub initial_interval: Duration,
+    /// Factor applied to the delay after each retry.
+    pub backoff_coefficient: f64,
+    /// Upper bound of the delay.
+    pub maximum_interval: Duration,
+    /// Attempts in all, retries included; 0 means unlimited.
+    pub maximum_attempts: u32,
+    /// Application error types that are never retried.
+    pub non_retryable_error_types: Vec<String>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial_interval: Duration::from_secs(1),
+            backoff_coefficient: 2.0,
+            maximum_interval: Duration::from_secs(100),
+            maximum_attempts: 0,
+            non_retryable_error_types: Vec::new(),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn no_retries() -> Self {
+        RetryPolicy {
+            maximum_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The delay before retry number `attempt` (1-based: the first retry is 1).
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = self.backoff_coefficient.max(1.0).powi(attempt.saturating_sub(1) as i32);
+        self.initial_interval
+            .mul_f64(factor.min(1e9))
+            .min(self.maximum_interval.max(self.initial_interval))
+    }
+}
+
+/// Timeouts and retries of one activity call. At least one timeout is required,
+/// so the constructors take one.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use workflow_client::{ActivityOptions, RetryPolicy};
+/// let opts = ActivityOptions::start_to_close(Duration::from_secs(10))
+///     .retry_policy(RetryPolicy { maximum_attempts: 3, ..RetryPolicy::default() });
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityOptions {
+    /// Longest one attempt may run.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Longest all attempts together may take.
+    pub schedule_to_close_timeout: Option<Duration>,
+    /// The retry policy.
+    pub retry_policy: RetryPolicy,
+    /// Task queue of the activity worker; defaults to the workflow's.
+    pub task_queue: Option<String>,
+}
+
+impl ActivityOptions {
+    /// Each attempt may run for at most `timeout`.
+    pub fn start_to_close(timeout: Duration) -> Self {
+        ActivityOptions {
+            start_to_close_timeout: Some(timeout),
+            schedule_to_close_timeout: None,
+            retry_policy: RetryPolicy::default(),
+            task_queue: None,
+        }
+    }
+
+    /// All attempts together may take at most `timeout`.
+    pub fn schedule_to_close(timeout: Duration) -> Self {
+        ActivityOptions {
+            start_to_close_timeout: None,
+            schedule_to_close_timeout: Some(timeout),
+            retry_policy: RetryPolicy::default(),
+            task_queue: None,
+        }
+    }
+
+    /// Also bounds each attempt.
+    pub fn with_start_to_close(mut self, timeout: Duration) -> Self {
+        self.start_to_close_timeout = Some(timeout);
+        self
+    }
+
+    /// Also bounds all attempts together.
+    pub fn with_schedule_to_close(mut self, timeout: Duration) -> Self {
+        self.schedule_to_close_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Runs the activity on another task queue.
+    pub fn task_queue(mut self, task_queue: impl Into<String>) -> Self {
+        self.task_queue = Some(task_queue.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_up_to_the_cap() {
+        let p = RetryPolicy {
+            maximum_interval: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.delay(1), Duration::from_secs(1));
+        assert_eq!(p.delay(3), Duration::from_secs(4));
+        assert_eq!(p.delay(4), Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,593 @@
+//! The workflow context: state access, deterministic time and randomness,
+//! and every awaitable operation a workflow performs.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use workflow_client::{
+    ActivityOptions, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run, Signal, Untyped, WorkflowType,
+};
+
+use crate::activity::Activity;
+use crate::definition::WorkflowDefinition;
+use crate::error::{WorkflowError, WorkflowResult};
+use crate::protocol::{Command, WorkflowInfo};
+
+/// How a command issued by the workflow was resolved.
+#[derive(Debug)]
+pub(crate) enum Resolution {
+    Timer,
+    Activity(Result<Payload, Failure>),
+    External(Result<(), ExternalFailureCause>),
+    ChildStart(Result<String, String>),
+}
+
+/// Per-run executor state shared by the context and the executor.
+pub(crate) struct Core {
+    pub(crate) info: WorkflowInfo,
+    pub(crate) now: SystemTime,
+    pub(crate) replaying: bool,
+    pub(crate) history_length: u64,
+    pub(crate) continue_as_new_suggested: bool,
+    pub(crate) commands: Vec<Command>,
+    pub(crate) resolved: HashMap<u32, Resolution>,
+    pub(crate) child_results: HashMap<u32, Result<Payload, Failure>>,
+    /// Bumped on every cancellation request: awaits begun before it are canceled.
+    pub(crate) cancel_epoch: u32,
+    /// Bumped whenever anything a blocked routine may wait on changes.
+    pub(crate) progress: u64,
+    pub(crate) handlers_running: usize,
+    pub(crate) pending_outgoing_signals: usize,
+    pub(crate) max_pending_outgoing_signals: usize,
+    next_seq: u32,
+    rng: u64,
+}
+
+impl Core {
+    pub(crate) fn new(info: WorkflowInfo, seed: u64, max_pending_outgoing_signals: usize) -> Self {
+        Core {
+            info,
+            now: UNIX_EPOCH,
+            replaying: false,
+            history_length: 0,
+            continue_as_new_suggested: false,
+            commands: Vec::new(),
+            resolved: HashMap::new(),
+            child_results: HashMap::new(),
+            cancel_epoch: 0,
+            progress: 0,
+            handlers_running: 0,
+            pending_outgoing_signals: 0,
+            max_pending_outgoing_signals,
+            next_seq: 1,
+            rng: seed,
+        }
+    }
+
+    /// Takes the activation's time and flags.
+    pub(crate) fn observe(&mut self, activation: &crate::protocol::Activation) {
+        self.now = activation.now;
+        self.replaying = activation.replaying;
+        self.history_length = activation.history_length;
+        self.continue_as_new_suggested = activation.continue_as_new_suggested;
+    }
+
+    fn issue(&mut self, command: impl FnOnce(u32) -> Command) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.commands.push(command(seq));
+        self.progress += 1;
+        seq
+    }
+
+    /// splitmix64: small, fast and fully determined by the seed.
+    fn next_u64(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+type SharedCore = Rc<RefCell<Core>>;
+
+/// The context of one workflow run, handed to the run method and to async
+/// handlers. Cheap to clone; every future it returns owns what it needs.
+pub struct WorkflowContext<W> {
+    state: Rc<RefCell<W>>,
+    core: SharedCore,
+}
+
+impl<W> Clone for WorkflowContext<W> {
+    fn clone(&self) -> Self {
+        WorkflowContext {
+            state: self.state.clone(),
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<W: 'static> WorkflowContext<W> {
+    pub(crate) fn new(state: W, core: SharedCore) -> Self {
+        WorkflowContext {
+            state: Rc::new(RefCell::new(state)),
+            core,
+        }
+    }
+
+    /// Reads the workflow state.
+    ///
+    /// # Panics
+    /// If called from inside `state_mut` on the same context.
+    pub fn state<R>(&self, f: impl FnOnce(&W) -> R) -> R {
+        f(&self.state.borrow())
+    }
+
+    /// Changes the workflow state; conditions waited on are re-checked afterwards.
+    ///
+    /// # Panics
+    /// If called from inside `state` or `state_mut` on the same context.
+    pub fn state_mut<R>(&self, f: impl FnOnce(&mut W) -> R) -> R {
+        self.core.borrow_mut().progress += 1;
+        f(&mut self.state.borrow_mut())
+    }
+
+    /// Waits until `condition` holds on the state. Checked after every change,
+    /// so it costs no history events (prefer it to polling with `sleep`).
+    ///
+    /// Fails with [`WorkflowError::Canceled`] if the workflow is canceled while waiting.
+    pub fn wait_condition(
+        &self,
+        mut condition: impl FnMut(&W) -> bool + 'static,
+    ) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        let ctx = self.clone();
+        let epoch = self.core.borrow().cancel_epoch;
+        poll_fn(move |_| {
+            if condition(&ctx.state.borrow()) {
+                Poll::Ready(Ok(()))
+            } else if ctx.core.borrow().cancel_epoch > epoch {
+                Poll::Ready(Err(WorkflowError::Canceled))
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    /// Waits until `condition` holds or `timeout` elapses; returns whether it held.
+    pub fn wait_condition_timeout(
+        &self,
+        timeout: Duration,
+        mut condition: impl FnMut(&W) -> bool + 'static,
+    ) -> impl Future<Output = WorkflowResult<bool>> + 'static {
+        let ctx = self.clone();
+        let mut timer = Box::pin(self.sleep(timeout));
+        let epoch = self.core.borrow().cancel_epoch;
+        poll_fn(move |cx| {
+            if condition(&ctx.state.borrow()) {
+                timer.cancel();
+                return Poll::Ready(Ok(true));
+            }
+            if ctx.core.borrow().cancel_epoch > epoch {
+                return Poll::Ready(Err(WorkflowError::Canceled));
+            }
+            timer.as_mut().poll(cx).map_ok(|()| false)
+        })
+    }
+}
+
+impl<W> WorkflowContext<W> {
+    /// Workflow time: the time of the current activation, the same on replay.
+    pub fn now(&self) -> SystemTime {
+        self.core.borrow().now
+    }
+
+    /// A deterministic random number in `[0, 1)`.
+    pub fn random(&self) -> f64 {
+        (self.random_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A deterministic random `u64`.
+    pub fn random_u64(&self) -> u64 {
+        self.core.borrow_mut().next_u64()
+    }
+
+    /// A deterministic version-4 UUID.
+    pub fn uuid4(&self) -> String {
+        let mut core = self.core.borrow_mut();
+        let (high, low) = (core.next_u64(), core.next_u64());
+        workflow_client::id::uuid_text(high, low)
+    }
+
+    /// Facts about this run.
+    pub fn info(&self) -> WorkflowInfo {
+        self.core.borrow().info.clone()
+    }
+
+    /// Whether the run is being rebuilt from history (side effects such as
+    /// logging may want to stay quiet then).
+    pub fn is_replaying(&self) -> bool {
+        self.core.borrow().replaying
+    }
+
+    /// Whether cancellation of this workflow has been requested.
+    pub fn is_cancel_requested(&self) -> bool {
+        self.core.borrow().cancel_epoch > 0
+    }
+
+    /// Whether no signal or update handler is still running; wait for this
+    /// before completing so no handler is cut short.
+    pub fn all_handlers_finished(&self) -> bool {
+        self.core.borrow().handlers_running == 0
+    }
+
+    /// Whether the engine suggests continuing as new: the history is long,
+    /// or the run is close to the received-signal limit.
+    pub fn continue_as_new_suggested(&self) -> bool {
+        self.core.borrow().continue_as_new_suggested
+    }
+
+    /// Sleeps on a durable timer; survives restarts.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        let mut core = self.core.borrow_mut();
+        let seq = core.issue(|seq| Command::StartTimer { seq, duration });
+        Sleep {
+            core: self.core.clone(),
+            seq,
+            epoch: core.cancel_epoch,
+        }
+    }
+
+    /// Runs an activity and returns its result. Retries follow the options'
+    /// retry policy; the error is [`WorkflowError::Failed`] once it gives up.
+    pub fn execute_activity<A, O: DeserializeOwned>(
+        &self,
+        activity: Activity<A, O>,
+        args: A,
+        options: ActivityOptions,
+    ) -> impl Future<Output = WorkflowResult<O>> + 'static {
+        let args = activity.encode(args);
+        self.activity_call(activity.name(), args, options)
+    }
+
+    /// Runs an activity by name (one registered elsewhere, or a dynamic one).
+    pub fn execute_activity_by_name<O: DeserializeOwned>(
+        &self,
+        name: &str,
+        args: impl IntoArgs,
+        options: ActivityOptions,
+    ) -> impl Future<Output = WorkflowResult<O>> + 'static {
+        self.activity_call(name, args.into_args(), options)
+    }
+
+    fn activity_call<O: DeserializeOwned>(
+        &self,
+        name: &str,
+        args: Result<Vec<Payload>, workflow_client::PayloadError>,
+        options: ActivityOptions,
+    ) -> impl Future<Output = WorkflowResult<O>> + 'static {
+        let issued = args.map(|args| {
+            let mut core = self.core.borrow_mut();
+            let seq = core.issue(|seq| Command::ScheduleActivity {
+                seq,
+                activity_type: name.to_owned(),
+                args,
+                options,
+            });
+            (seq, core.cancel_epoch)
+        });
+        let core = self.core.clone();
+        async move {
+            let (seq, epoch) = issued?;
+            let cancel = Command::RequestCancelActivity { seq };
+            match resolution(&core, seq, epoch, Some(cancel)).await? {
+                Resolution::Activity(Ok(payload)) => Ok(payload.decode()?),
+                Resolution::Activity(Err(failure)) => Err(WorkflowError::Failed(failure)),
+                other => unreachable_resolution(seq, other),
+            }
+        }
+    }
+
+    /// A typed handle to another workflow, for signalling or cancelling it.
+    pub fn external_workflow_for<V: WorkflowType, A>(
+        &self,
+        _run: Run<V, A>,
+        workflow_id: impl Into<String>,
+    ) -> ExternalWorkflowHandle<V> {
+        ExternalWorkflowHandle::new(self.core.clone(), workflow_id.into())
+    }
+
+    /// An untyped handle to another workflow: signals go by name.
+    pub fn external_workflow(&self, workflow_id: impl Into<String>) -> ExternalWorkflowHandle<Untyped> {
+        ExternalWorkflowHandle::new(self.core.clone(), workflow_id.into())
+    }
+
+    /// Starts a child workflow and returns a handle once it has started.
+    pub fn start_child_workflow<V: WorkflowType, A>(
+        &self,
+        run: Run<V, A>,
+        args: A,
+        options: ChildWorkflowOptions,
+    ) -> impl Future<Output = WorkflowResult<ChildWorkflowHandle<V>>> + 'static {
+        let core = self.core.clone();
+        let args = run.encode(args);
+        async move {
+            let args = args?;
+            let (seq, epoch) = {
+                let mut c = core.borrow_mut();
+                let task_queue = options.task_queue.clone().unwrap_or_else(|| c.info.task_queue.clone());
+                let workflow_id = options.workflow_id.clone();
+                let seq = c.issue(|seq| Command::StartChild {
+                    seq,
+                    workflow_type: V::NAME.to_owned(),
+                    workflow_id,
+                    task_queue,
+                    args,
+                });
+                (seq, c.cancel_epoch)
+            };
+            match resolution(&core, seq, epoch, None).await? {
+                Resolution::ChildStart(Ok(run_id)) => Ok(ChildWorkflowHandle {
+                    core: core.clone(),
+                    seq,
+                    workflow_id: options.workflow_id,
+                    run_id,
+                    _workflow: std::marker::PhantomData,
+                }),
+                Resolution::ChildStart(Err(_)) => Err(WorkflowError::ChildAlreadyStarted {
+                    workflow_id: options.workflow_id,
+                }),
+                other => unreachable_resolution(seq, other),
+            }
+        }
+    }
+
+    /// Starts a child workflow and waits for its result.
+    pub fn execute_child_workflow<V: WorkflowType, A>(
+        &self,
+        run: Run<V, A>,
+        args: A,
+        options: ChildWorkflowOptions,
+    ) -> impl Future<Output = WorkflowResult<V::Output>> + 'static {
+        let started = self.start_child_workflow(run, args, options);
+        async move { started.await?.result().await }
+    }
+}
+
+impl<W: WorkflowDefinition> WorkflowContext<W> {
+    /// Ends this run and starts a new one of the same workflow id with
+    /// `input`; return it from the run method: `return ctx.continue_as_new(state);`.
+    pub fn continue_as_new<T>(&self, input: W::Input) -> WorkflowResult<T> {
+        Err(WorkflowError::ContinueAsNew(W::encode_input(input)?))
+    }
+}
+
+/// Waits for the resolution of command `seq`. When the workflow is canceled
+/// first, issues `on_cancel` (if any) and fails with `Canceled`.
+fn resolution(
+    core: &SharedCore,
+    seq: u32,
+    epoch: u32,
+    on_cancel: Option<Command>,
+) -> impl Future<Output = WorkflowResult<Resolution>> + 'static {
+    let core = core.clone();
+    let mut on_cancel = on_cancel;
+    poll_fn(move |_| {
+        let mut c = core.borrow_mut();
+        if let Some(r) = c.resolved.remove(&seq) {
+            return Poll::Ready(Ok(r));
+        }
+        match on_cancel.take() {
+            Some(cancel) if c.cancel_epoch > epoch => {
+                c.commands.push(cancel);
+                Poll::Ready(Err(WorkflowError::Canceled))
+            }
+            pending => {
+                on_cancel = pending;
+                Poll::Pending
+            }
+        }
+    })
+}
+
+fn unreachable_resolution<T>(seq: u32, other: Resolution) -> WorkflowResult<T> {
+    Err(WorkflowError::Application(workflow_client::ApplicationError::new(
+        format!("command {seq} was resolved with an unexpected result: {other:?}"),
+    )))
+}
+
+/// A durable timer; resolves when it fires.
+pub struct Sleep {
+    core: SharedCore,
+    seq: u32,
+    epoch: u32,
+}
+
+impl Sleep {
+    /// Cancels the timer unless it has already fired.
+    fn cancel(&self) {
+        let mut core = self.core.borrow_mut();
+        if core.resolved.remove(&self.seq).is_none() {
+            core.commands.push(Command::CancelTimer { seq: self.seq });
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = WorkflowResult<()>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let mut core = self.core.borrow_mut();
+        if core.resolved.remove(&self.seq).is_some() {
+            return Poll::Ready(Ok(()));
+        }
+        if core.cancel_epoch > self.epoch {
+            core.commands.push(Command::CancelTimer { seq: self.seq });
+            return Poll::Ready(Err(WorkflowError::Canceled));
+        }
+        Poll::Pending
+    }
+}
+
+/// Options of a child workflow.
+#[derive(Clone, Debug)]
+pub struct ChildWorkflowOptions {
+    workflow_id: String,
+    task_queue: Option<String>,
+}
+
+impl ChildWorkflowOptions {
+    /// A child with this workflow id, on the parent's task queue.
+    pub fn new(workflow_id: impl Into<String>) -> Self {
+        ChildWorkflowOptions {
+            workflow_id: workflow_id.into(),
+            task_queue: None,
+        }
+    }
+
+    /// Runs the child on another task queue.
+    pub fn task_queue(mut self, task_queue: impl Into<String>) -> Self {
+        self.task_queue = Some(task_queue.into());
+        self
+    }
+}
+
+/// A started child workflow.
+pub struct ChildWorkflowHandle<V> {
+    core: SharedCore,
+    seq: u32,
+    workflow_id: String,
+    run_id: String,
+    _workflow: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V: WorkflowType> ChildWorkflowHandle<V> {
+    /// The child's workflow id.
+    pub fn id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    /// The child's run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Signals the child.
+    pub fn signal<A>(&self, signal: Signal<V, A>, args: A) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        ExternalWorkflowHandle::<V>::new(self.core.clone(), self.workflow_id.clone()).signal(signal, args)
+    }
+
+    /// Waits for the child to close and returns its result.
+    pub fn result(self) -> impl Future<Output = WorkflowResult<V::Output>> + 'static {
+        let (core, seq) = (self.core, self.seq);
+        poll_fn(move |_| match core.borrow_mut().child_results.remove(&seq) {
+            Some(Ok(payload)) => Poll::Ready(payload.decode().map_err(WorkflowError::from)),
+            Some(Err(failure)) => Poll::Ready(Err(WorkflowError::Failed(failure))),
+            None => Poll::Pending,
+        })
+    }
+}
+
+/// A handle to another workflow, from inside a workflow.
+pub struct ExternalWorkflowHandle<V> {
+    core: SharedCore,
+    workflow_id: String,
+    _workflow: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V> ExternalWorkflowHandle<V> {
+    fn new(core: SharedCore, workflow_id: String) -> Self {
+        ExternalWorkflowHandle {
+            core,
+            workflow_id,
+            _workflow: std::marker::PhantomData,
+        }
+    }
+
+    /// The target workflow id.
+    pub fn id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    /// Signals the workflow; resolves once the signal is in its history.
+    /// The command is issued now, so several signals may be in flight at once
+    /// (up to the pending-outgoing-signals limit).
+    pub fn signal<A>(&self, signal: Signal<V, A>, args: A) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        self.send(signal.name(), signal.encode(args))
+    }
+
+    /// Signals the workflow by name.
+    pub fn signal_by_name(
+        &self,
+        name: &str,
+        args: impl IntoArgs,
+    ) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        self.send(name, args.into_args())
+    }
+
+    fn send(
+        &self,
+        name: &str,
+        args: Result<Vec<Payload>, workflow_client::PayloadError>,
+    ) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        let issued = args.map_err(WorkflowError::from).and_then(|args| {
+            let mut core = self.core.borrow_mut();
+            let max = core.max_pending_outgoing_signals;
+            if core.pending_outgoing_signals >= max {
+                return Err(WorkflowError::LimitExceeded {
+                    limit: Limit::PendingOutgoingSignals,
+                    max,
+                });
+            }
+            core.pending_outgoing_signals += 1;
+            let workflow_id = self.workflow_id.clone();
+            let seq = core.issue(|seq| Command::SignalExternal {
+                seq,
+                workflow_id,
+                name: name.to_owned(),
+                args,
+            });
+            Ok((seq, core.cancel_epoch))
+        });
+        let core = self.core.clone();
+        let workflow_id = self.workflow_id.clone();
+        async move {
+            let (seq, epoch) = issued?;
+            let outcome = resolution(&core, seq, epoch, None).await;
+            core.borrow_mut().pending_outgoing_signals -= 1;
+            external_outcome(seq, outcome?, workflow_id)
+        }
+    }
+
+    /// Requests cancellation of the workflow.
+    pub fn cancel(&self) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        let (seq, epoch) = {
+            let mut core = self.core.borrow_mut();
+            let workflow_id = self.workflow_id.clone();
+            let seq = core.issue(|seq| Command::CancelExternal { seq, workflow_id });
+            (seq, core.cancel_epoch)
+        };
+        let core = self.core.clone();
+        let workflow_id = self.workflow_id.clone();
+        async move { external_outcome(seq, resolution(&core, seq, epoch, None).await?, workflow_id) }
+    }
+}
+
+fn external_outcome(seq: u32, resolution: Resolution, workflow_id: String) -> WorkflowResult<()> {
+    match resolution {
+        Resolution::External(Ok(())) => Ok(()),
+        Resolution::External(Err(ExternalFailureCause::NotFound)) => {
+            Err(WorkflowError::ExternalNotFound { workflow_id })
+        }
+        Resolution::External(Err(ExternalFailureCause::LimitExceeded)) => Err(WorkflowError::LimitExceeded {
+            limit: Limit::ReceivedSignals,
+            max: 0,
+        }),
+        other => unreachable_resolution(seq, other),
+    }
+}

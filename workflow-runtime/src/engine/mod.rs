@@ -1,0 +1,350 @@
+//! The embedded engine: history in SQLite (a file or in memory), one engine
+//! thread that runs workflow tasks, timers and activity dispatch, and a
+//! [`Backend`] for the typed client.
+
+mod agenda;
+mod core;
+mod runs;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use workflow_client::{
+    Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload, StartRequest,
+    UpdateRequest, UpdateStatus,
+};
+
+use crate::worker::{ActivityDone, Registration, WorkerBuilder};
+
+/// Per-execution limits; the defaults are Temporal's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Signals one execution may receive (default 10,000).
+    pub max_received_signals: usize,
+    /// Outgoing signals one execution may have in flight (default 2,000).
+    pub max_pending_outgoing_signals: usize,
+    /// Largest payload accepted from a client, in bytes (default 2 MiB).
+    pub max_payload_bytes: usize,
+    /// History length at which `continue_as_new_suggested()` turns true
+    /// (default 4,096 events; it also turns true at 80% of the signal limit).
+    pub continue_as_new_history_events: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_received_signals: 10_000,
+            max_pending_outgoing_signals: 2_000,
+            max_payload_bytes: 2 * 1024 * 1024,
+            continue_as_new_history_events: 4_096,
+        }
+    }
+}
+
+/// Options of an embedded engine.
+///
+/// ```
+/// # use workflow_runtime::{EngineBuilder, Limits};
+/// let engine = EngineBuilder::new()
+///     .limits(Limits { max_received_signals: 100, ..Limits::default() })
+///     .cache_capacity(0) // replay every activation from history
+///     .in_memory()
+///     .unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct EngineBuilder {
+    limits: Limits,
+    cache_capacity: usize,
+    worker_wait: Duration,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            limits: Limits::default(),
+            cache_capacity: 10_000,
+            worker_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Default options.
+    pub fn new() -> Self {
+        EngineBuilder::default()
+    }
+
+    /// Sets the per-execution limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many runs stay in memory between activations (default 10,000). An
+    /// evicted run is rebuilt by replaying its history; 0 replays every time.
+    pub fn cache_capacity(mut self, runs: usize) -> Self {
+        self.cache_capacity = runs;
+        self
+    }
+
+    /// How long a query or update waits for a worker of the workflow's task
+    /// queue before failing with [`ClientError::NoWorker`] (default 10 s).
+    pub fn worker_wait(mut self, wait: Duration) -> Self {
+        self.worker_wait = wait;
+        self
+    }
+
+    /// Opens (or creates) an engine whose history lives in the SQLite file at `path`.
+    pub fn open(self, path: impl AsRef<Path>) -> Result<Engine, EngineError> {
+        self.start(Some(path.as_ref().to_path_buf()))
+    }
+
+    /// An engine whose history lives in memory and is gone when it stops.
+    pub fn in_memory(self) -> Result<Engine, EngineError> {
+        self.start(None)
+    }
+
+    fn start(self, path: Option<PathBuf>) -> Result<Engine, EngineError> {
+        let (tx, rx) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let store_path = path.clone();
+        // Run instances are not `Send`: the engine state is built on its own thread.
+        let thread = std::thread::Builder::new()
+            .name("workflow-engine".to_owned())
+            .spawn(move || {
+                let loaded = store::Store::open(store_path.as_deref()).and_then(|store| {
+                    core::EngineCore::load(store, self.limits, self.cache_capacity, self.worker_wait)
+                });
+                match loaded {
+                    Ok(core) => {
+                        let _ = ready_tx.send(Ok(()));
+                        core.run(rx);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            })
+            .map_err(|e| EngineError::Open {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let ready = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the engine thread stopped while starting".to_owned()));
+        if let Err(message) = ready {
+            let _ = thread.join();
+            return Err(EngineError::Open { path, message });
+        }
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                tx,
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+}
+
+/// The engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store could not be opened or read.
+    #[error("cannot open the workflow store{}: {message}", path.as_ref().map(|p| format!(" at {}", p.display())).unwrap_or_default())]
+    Open {
+        /// The file, unless in memory.
+        path: Option<PathBuf>,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// The embedded engine. Cheap to clone; it stops when the last clone, client
+/// and worker are dropped, or at [`close`](Engine::close).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = workflow_runtime::Engine::in_memory()?;
+/// let client = engine.client();
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tx: Sender<core::Msg>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn close(&self) {
+        let _ = self.tx.send(core::Msg::Close);
+        let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) an engine on the SQLite file at `path`, with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine, EngineError> {
+        EngineBuilder::new().open(path)
+    }
+
+    /// An in-memory engine with default options.
+    pub fn in_memory() -> Result<Engine, EngineError> {
+        EngineBuilder::new().in_memory()
+    }
+
+    /// Options for a new engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::new()
+    }
+
+    /// A typed client of this engine.
+    pub fn client(&self) -> Client {
+        Client::new(Arc::new(EmbeddedBackend {
+            shared: self.shared.clone(),
+        }))
+    }
+
+    /// Starts building a worker for `task_queue`.
+    pub fn worker(&self, task_queue: impl Into<String>) -> WorkerBuilder {
+        WorkerBuilder::new(self.clone(), task_queue.into())
+    }
+
+    /// Stops the engine thread after the requests already sent; everything
+    /// acknowledged is on disk. Later calls fail with [`ClientError::EngineClosed`].
+    pub fn close(&self) {
+        self.shared.close();
+    }
+
+    pub(crate) fn register(&self, registration: Registration) {
+        let _ = self.shared.tx.send(core::Msg::Register(Arc::new(registration)));
+    }
+
+    pub(crate) fn unregister(&self, task_queue: String, worker_id: u64) {
+        let _ = self.shared.tx.send(core::Msg::Unregister { task_queue, worker_id });
+    }
+
+    pub(crate) fn activity_sender(&self) -> ActivitySender {
+        ActivitySender(self.shared.tx.clone())
+    }
+}
+
+/// Where workers report finished activity attempts.
+#[derive(Clone)]
+pub(crate) struct ActivitySender(Sender<core::Msg>);
+
+impl ActivitySender {
+    pub(crate) fn send(&self, done: ActivityDone) {
+        let _ = self.0.send(core::Msg::ActivityDone(done));
+    }
+}
+
+struct EmbeddedBackend {
+    shared: Arc<Shared>,
+}
+
+impl EmbeddedBackend {
+    fn call<T: Send + 'static>(
+        &self,
+        request: core::Request,
+        extract: fn(core::Reply) -> Option<T>,
+    ) -> BoxFuture<Result<T, ClientError>> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.shared.tx.send(core::Msg::Call(request, tx));
+        Box::pin(async move {
+            sent.map_err(|_| ClientError::EngineClosed)?;
+            let reply = rx.await.map_err(|_| ClientError::EngineClosed)??;
+            extract(reply).ok_or_else(|| ClientError::Storage("engine answered with an unexpected reply".to_owned()))
+        })
+    }
+}
+
+impl Backend for EmbeddedBackend {
+    fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>> {
+        self.call(core::Request::Start(request), |r| match r {
+            core::Reply::RunId(id) => Some(id),
+            _ => None,
+        })
+    }
+
+    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
+        self.call(core::Request::Signal(target, name, args), unit)
+    }
+
+    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
+        self.call(core::Request::Query(target, name, args), payload)
+    }
+
+    fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>> {
+        self.call(core::Request::Update(target, request), |r| match r {
+            core::Reply::Update(status) => Some(status),
+            _ => None,
+        })
+    }
+
+    fn update_result(
+        &self,
+        target: Execution,
+        update_id: String,
+    ) -> BoxFuture<Result<Result<Payload, Failure>, ClientError>> {
+        self.call(core::Request::UpdateResult(target, update_id), |r| match r {
+            core::Reply::Update(UpdateStatus::Completed(outcome)) => Some(outcome),
+            _ => None,
+        })
+    }
+
+    fn result(&self, target: Execution) -> BoxFuture<Result<Payload, ClientError>> {
+        self.call(core::Request::Result(target), payload)
+    }
+
+    fn cancel(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
+        self.call(core::Request::Cancel(target, reason), unit)
+    }
+
+    fn terminate(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
+        self.call(core::Request::Terminate(target, reason), unit)
+    }
+
+    fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
+        self.call(core::Request::Describe(target), |r| match r {
+            core::Reply::Description(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>> {
+        self.call(core::Request::History(target), |r| match r {
+            core::Reply::History(h) => Some(h),
+            _ => None,
+        })
+    }
+}
+
+fn unit(reply: core::Reply) -> Option<()> {
+    matches!(reply, core::Reply::Unit).then_some(())
+}
+
+fn payload(reply: core::Reply) -> Option<Payload> {
+    match reply {
+        core::Reply::Payload(p) => Some(p),
+        _ => None,
+    }
+}

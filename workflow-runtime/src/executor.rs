@@ -1,0 +1,331 @@
+//! The deterministic executor of one run: applies activations, polls the run
+//! method and handler routines until they settle, and returns commands.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use workflow_client::{Failure, Payload};
+
+use crate::context::{Core, Resolution, WorkflowContext};
+use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
+use crate::error::{WorkflowError, WorkflowResult};
+use crate::protocol::{Activation, Command, Job, Rejection};
+
+/// Passes over the routines before an activation is declared unable to settle.
+const MAX_ROUNDS: usize = 100_000;
+
+/// A run as the engine sees it, whatever its workflow type.
+pub trait RunInstance {
+    /// Applies an activation and returns the commands it produced.
+    fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure>;
+    /// Answers a query from the current state.
+    fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError>;
+    /// Names of signals no handler took, in arrival order.
+    fn unhandled_signals(&self) -> &[String];
+}
+
+/// A workflow task could not complete: the run's code panicked or does not
+/// settle. The engine records it and retries; the run is not changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TaskFailure {
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Why a query got no answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QueryError {
+    /// The run has not started yet.
+    NotStarted,
+    /// No handler of that name; the static names are listed.
+    Unknown {
+        /// The static query names.
+        known: Vec<String>,
+    },
+    /// The handler failed (or panicked).
+    Failed(Failure),
+}
+
+enum RoutineKind {
+    Main,
+    Signal,
+    Update(String),
+}
+
+struct Routine {
+    kind: RoutineKind,
+    future: LocalFuture<WorkflowResult<Payload>>,
+}
+
+struct Started<W> {
+    ctx: WorkflowContext<W>,
+    core: Rc<RefCell<Core>>,
+    routines: Vec<Routine>,
+}
+
+/// The executor of a run of workflow `W`.
+pub(crate) struct RunExecutor<W> {
+    max_pending_outgoing_signals: usize,
+    run: Option<Started<W>>,
+    unhandled: Vec<String>,
+    closed: bool,
+    poisoned: Option<String>,
+    _workflow: PhantomData<W>,
+}
+
+impl<W: WorkflowDefinition> RunExecutor<W> {
+    pub(crate) fn new(max_pending_outgoing_signals: usize) -> Self {
+        RunExecutor {
+            max_pending_outgoing_signals,
+            run: None,
+            unhandled: Vec::new(),
+            closed: false,
+            poisoned: None,
+            _workflow: PhantomData,
+        }
+    }
+
+    fn apply(&mut self, mut activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+        let mut early = Vec::new();
+        if let Some(run) = &self.run {
+            run.core.borrow_mut().observe(&activation);
+        }
+        for job in std::mem::take(&mut activation.jobs) {
+            if self.closed {
+                break;
+            }
+            if let Job::Start {
+                info,
+                args,
+                randomness_seed,
+            } = job
+            {
+                let mut core = Core::new(info, randomness_seed, self.max_pending_outgoing_signals);
+                core.observe(&activation);
+                let core = Rc::new(RefCell::new(core));
+                match W::create(&args) {
+                    Ok(state) => {
+                        let ctx = WorkflowContext::new(state, core.clone());
+                        let main = W::run(ctx.clone(), args);
+                        self.run = Some(Started {
+                            ctx,
+                            core,
+                            routines: vec![Routine {
+                                kind: RoutineKind::Main,
+                                future: main,
+                            }],
+                        });
+                    }
+                    Err(e) => {
+                        self.closed = true;
+                        early.push(Command::Fail(e.to_failure()));
+                    }
+                }
+                continue;
+            }
+            let run = self.run.as_mut().ok_or_else(|| TaskFailure {
+                message: "history delivers a job before the run started".to_owned(),
+            })?;
+            run.apply_job(job, &mut self.unhandled);
+        }
+        let Some(run) = self.run.as_mut() else {
+            return Ok(early);
+        };
+        if !self.closed {
+            self.closed = run.settle()?;
+        }
+        early.append(&mut run.core.borrow_mut().commands);
+        Ok(early)
+    }
+}
+
+impl<W: WorkflowDefinition> Started<W> {
+    fn apply_job(&mut self, job: Job, unhandled: &mut Vec<String>) {
+        let resolve = |seq, resolution| {
+            self.core.borrow_mut().resolved.insert(seq, resolution);
+        };
+        match job {
+            Job::Start { .. } => {}
+            Job::Signal { name, args } => match W::signal(&self.ctx, &name, args) {
+                None => {
+                    tracing::warn!(signal = %name, workflow_type = W::NAME, "no handler for signal; it stays in history");
+                    unhandled.push(name);
+                }
+                Some(Dispatch::Done(Ok(()))) => {}
+                Some(Dispatch::Done(Err(e))) => {
+                    tracing::warn!(signal = %name, error = %e, "signal arguments did not decode; it stays in history");
+                    unhandled.push(name);
+                }
+                Some(Dispatch::Spawn(future)) => self.spawn(
+                    RoutineKind::Signal,
+                    Box::pin(async move { future.await.map(|()| Payload::null()) }),
+                ),
+            },
+            Job::Update {
+                id,
+                name,
+                args,
+                validate,
+            } => self.apply_update(id, name, args, validate),
+            Job::FireTimer { seq } => resolve(seq, Resolution::Timer),
+            Job::ResolveActivity { seq, result } => resolve(seq, Resolution::Activity(result)),
+            Job::ResolveSignalExternal { seq, result } | Job::ResolveCancelExternal { seq, result } => {
+                resolve(seq, Resolution::External(result))
+            }
+            Job::ResolveChildStart { seq, result } => resolve(seq, Resolution::ChildStart(result)),
+            Job::ResolveChild { seq, result } => {
+                self.core.borrow_mut().child_results.insert(seq, result);
+            }
+            Job::Cancel => self.core.borrow_mut().cancel_epoch += 1,
+        }
+        self.core.borrow_mut().progress += 1;
+    }
+
+    fn apply_update(&mut self, id: String, name: String, args: Vec<Payload>, validate: bool) {
+        let command = |c| self.core.borrow_mut().commands.push(c);
+        if validate {
+            let verdict = self.ctx.state(|s| s.validate_update(&name, &args));
+            let rejection = match verdict {
+                Some(Ok(())) => None,
+                Some(Err(e)) => Some(Rejection::Invalid(e.to_failure())),
+                None => Some(Rejection::Unknown {
+                    known: W::UPDATES.iter().map(|s| (*s).to_owned()).collect(),
+                }),
+            };
+            if let Some(rejection) = rejection {
+                command(Command::UpdateRejected { id, rejection });
+                return;
+            }
+        }
+        command(Command::UpdateAccepted { id: id.clone() });
+        match W::update(&self.ctx, &name, args) {
+            Some(Dispatch::Done(outcome)) => command(Command::UpdateCompleted {
+                id,
+                outcome: outcome.map_err(|e| e.to_failure()),
+            }),
+            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update(id), future),
+            None => command(Command::UpdateCompleted {
+                id,
+                outcome: Err(
+                    WorkflowError::Application(workflow_client::ApplicationError::new(format!(
+                        "update `{name}` has no handler in this version of the workflow"
+                    )))
+                    .to_failure(),
+                ),
+            }),
+        }
+    }
+
+    fn spawn(&mut self, kind: RoutineKind, future: LocalFuture<WorkflowResult<Payload>>) {
+        self.core.borrow_mut().handlers_running += 1;
+        self.routines.push(Routine { kind, future });
+    }
+
+    /// Polls routines until none can make progress; returns whether the run closed.
+    fn settle(&mut self) -> Result<bool, TaskFailure> {
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..MAX_ROUNDS {
+            let before = self.core.borrow().progress;
+            let mut i = 0;
+            while i < self.routines.len() {
+                let Poll::Ready(outcome) = self.routines[i].future.as_mut().poll(&mut cx) else {
+                    i += 1;
+                    continue;
+                };
+                let routine = self.routines.remove(i);
+                let mut core = self.core.borrow_mut();
+                core.progress += 1;
+                let closing = match (routine.kind, outcome) {
+                    (RoutineKind::Main, outcome) => Some(close_command(outcome, core.cancel_epoch > 0)),
+                    (RoutineKind::Signal, Ok(_)) => None,
+                    (RoutineKind::Signal, Err(e)) => Some(Command::Fail(e.to_failure())),
+                    (RoutineKind::Update(id), outcome) => {
+                        core.commands.push(Command::UpdateCompleted {
+                            id,
+                            outcome: outcome.map_err(|e| e.to_failure()),
+                        });
+                        None
+                    }
+                };
+                if closing.is_none() {
+                    core.handlers_running = core.handlers_running.saturating_sub(1);
+                }
+                if let Some(close) = closing {
+                    core.commands.push(close);
+                    drop(core);
+                    self.routines.clear();
+                    return Ok(true);
+                }
+            }
+            if self.core.borrow().progress == before {
+                return Ok(false);
+            }
+        }
+        Err(TaskFailure {
+            message: format!("workflow code did not settle after {MAX_ROUNDS} passes: a routine keeps changing state without awaiting"),
+        })
+    }
+}
+
+fn close_command(outcome: WorkflowResult<Payload>, cancel_requested: bool) -> Command {
+    match outcome {
+        Ok(payload) => Command::Complete(payload),
+        Err(WorkflowError::ContinueAsNew(args)) => Command::ContinueAsNew(args),
+        Err(WorkflowError::Canceled) if cancel_requested => Command::CancelWorkflow,
+        Err(e) => Command::Fail(e.to_failure()),
+    }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
+    fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+        if let Some(message) = &self.poisoned {
+            return Err(TaskFailure {
+                message: message.clone(),
+            });
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.apply(activation))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let message = format!("workflow code panicked: {}", panic_message(panic));
+                self.poisoned = Some(message.clone());
+                Err(TaskFailure { message })
+            }
+        }
+    }
+
+    fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
+        let run = self.run.as_ref().ok_or(QueryError::NotStarted)?;
+        let answer = catch_unwind(AssertUnwindSafe(|| run.ctx.state(|s| s.query(name, args))));
+        match answer {
+            Ok(Some(Ok(payload))) => Ok(payload),
+            Ok(Some(Err(e))) => Err(QueryError::Failed(e.to_failure())),
+            Ok(None) => Err(QueryError::Unknown {
+                known: W::QUERIES.iter().map(|s| (*s).to_owned()).collect(),
+            }),
+            Err(panic) => Err(QueryError::Failed(Failure::Application(
+                workflow_client::ApplicationError::new(format!("query handler panicked: {}", panic_message(panic))),
+            ))),
+        }
+    }
+
+    fn unhandled_signals(&self) -> &[String] {
+        &self.unhandled
+    }
+}
+
+/// Builds a fresh executor for workflow `W`: what a worker registers.
+pub(crate) fn new_instance<W: WorkflowDefinition>(max_pending_outgoing_signals: usize) -> Box<dyn RunInstance> {
+    Box::new(RunExecutor::<W>::new(max_pending_outgoing_signals))
+}

@@ -1,0 +1,25 @@
+//! Runtime of the `workflow` DSL: the deterministic executor, the workflow
+//! context, workers, and the embedded engine (SQLite history).
+//!
+//! Users reach all of this through the `workflow` facade crate.
+#![warn(missing_docs)]
+
+mod activity;
+mod context;
+mod definition;
+mod engine;
+mod error;
+mod executor;
+mod protocol;
+mod replay;
+mod worker;
+
+pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
+pub use context::{ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, WorkflowContext};
+pub use definition::{Dispatch, LocalFuture, WorkflowDefinition};
+pub use engine::{Engine, EngineBuilder, EngineError, Limits};
+pub use error::{WorkflowError, WorkflowResult};
+pub use executor::{QueryError, RunInstance, TaskFailure};
+pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
+pub use replay::{Nondeterminism, ReplayError};
+pub use worker::{Worker, WorkerBuilder};

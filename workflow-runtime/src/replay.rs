@@ -1,0 +1,335 @@
+//! History <-> activations: which events feed a run, which record its
+//! commands, and replay with nondeterminism detection.
+
+use std::time::Duration;
+
+use workflow_client::{Event, EventKind};
+
+use crate::executor::{RunInstance, TaskFailure};
+use crate::protocol::{Activation, Command, Job, WorkflowInfo};
+
+/// Replay found a command that differs from recorded history.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("nondeterminism at event {event_id}: history has {expected}, workflow code issued {actual}")]
+pub struct Nondeterminism {
+    /// The history event that does not match.
+    pub event_id: u64,
+    /// What history recorded there.
+    pub expected: String,
+    /// What the code produced instead.
+    pub actual: String,
+}
+
+/// Why a replay stopped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// The code issues different commands than history recorded.
+    #[error(transparent)]
+    Nondeterminism(#[from] Nondeterminism),
+    /// The code failed (panicked) while replaying.
+    #[error(transparent)]
+    Task(#[from] TaskFailure),
+}
+
+/// Inputs to the "continue as new suggested" flag, a pure function of
+/// history so that replay sees what the live run saw.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Suggest {
+    pub(crate) history_events: u64,
+    pub(crate) signals: u64,
+}
+
+impl Suggest {
+    pub(crate) fn suggested(self, limits: &crate::engine::Limits) -> bool {
+        self.history_events >= limits.continue_as_new_history_events
+            || self.signals.saturating_mul(10) >= (limits.max_received_signals as u64).saturating_mul(8)
+    }
+}
+
+/// Whether an event records a command (as opposed to an input to the run).
+pub(crate) fn is_command_event(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::TimerStarted { .. }
+            | EventKind::TimerCanceled { .. }
+            | EventKind::ActivityTaskScheduled { .. }
+            | EventKind::ActivityTaskCancelRequested { .. }
+            | EventKind::SignalExternalWorkflowExecutionInitiated { .. }
+            | EventKind::RequestCancelExternalWorkflowExecutionInitiated { .. }
+            | EventKind::StartChildWorkflowExecutionInitiated { .. }
+            | EventKind::WorkflowExecutionUpdateCompleted { .. }
+            | EventKind::WorkflowExecutionCompleted { .. }
+            | EventKind::WorkflowExecutionFailed { .. }
+            | EventKind::WorkflowExecutionCanceled
+            | EventKind::WorkflowExecutionContinuedAsNew { .. }
+    )
+}
+
+/// The job an input event delivers to the run, if any.
+pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Option<Job> {
+    Some(match event.clone() {
+        EventKind::WorkflowExecutionStarted {
+            workflow_type,
+            task_queue,
+            input,
+            parent,
+            continued_from_run_id,
+            randomness_seed,
+        } => Job::Start {
+            info: WorkflowInfo {
+                workflow_id: workflow_id.to_owned(),
+                run_id: run_id.to_owned(),
+                workflow_type,
+                task_queue,
+                parent,
+                continued_from_run_id,
+            },
+            args: input,
+            randomness_seed,
+        },
+        EventKind::WorkflowExecutionSignaled { signal_name, input } => Job::Signal {
+            name: signal_name,
+            args: input,
+        },
+        EventKind::WorkflowExecutionUpdateAccepted {
+            update_id,
+            update_name,
+            input,
+        } => Job::Update {
+            id: update_id,
+            name: update_name,
+            args: input,
+            validate: false,
+        },
+        EventKind::WorkflowExecutionCancelRequested { .. } => Job::Cancel,
+        EventKind::TimerFired { seq } => Job::FireTimer { seq },
+        EventKind::ActivityTaskCompleted { seq, result, .. } => Job::ResolveActivity {
+            seq,
+            result: Ok(result),
+        },
+        EventKind::ActivityTaskFailed { seq, failure, .. } => Job::ResolveActivity {
+            seq,
+            result: Err(failure),
+        },
+        EventKind::ExternalWorkflowExecutionSignaled { seq } => Job::ResolveSignalExternal { seq, result: Ok(()) },
+        EventKind::SignalExternalWorkflowExecutionFailed { seq, cause } => Job::ResolveSignalExternal {
+            seq,
+            result: Err(cause),
+        },
+        EventKind::ExternalWorkflowExecutionCancelRequested { seq } => {
+            Job::ResolveCancelExternal { seq, result: Ok(()) }
+        }
+        EventKind::RequestCancelExternalWorkflowExecutionFailed { seq, cause } => Job::ResolveCancelExternal {
+            seq,
+            result: Err(cause),
+        },
+        EventKind::ChildWorkflowExecutionStarted { seq, run_id } => Job::ResolveChildStart {
+            seq,
+            result: Ok(run_id),
+        },
+        EventKind::StartChildWorkflowExecutionFailed { seq, existing_run_id } => Job::ResolveChildStart {
+            seq,
+            result: Err(existing_run_id),
+        },
+        EventKind::ChildWorkflowExecutionCompleted { seq, result } => Job::ResolveChild {
+            seq,
+            result: Ok(result),
+        },
+        EventKind::ChildWorkflowExecutionFailed { seq, failure } => Job::ResolveChild {
+            seq,
+            result: Err(failure),
+        },
+        _ => return None,
+    })
+}
+
+/// Whether a command is the one history recorded in `event`.
+pub(crate) fn command_matches(command: &Command, event: &EventKind) -> bool {
+    match (command, event) {
+        (Command::StartTimer { seq, duration }, EventKind::TimerStarted { seq: s, duration_ms }) => {
+            seq == s && duration.as_millis() == u128::from(*duration_ms)
+        }
+        (Command::CancelTimer { seq }, EventKind::TimerCanceled { seq: s })
+        | (Command::RequestCancelActivity { seq }, EventKind::ActivityTaskCancelRequested { seq: s }) => seq == s,
+        (
+            Command::ScheduleActivity { seq, activity_type, .. },
+            EventKind::ActivityTaskScheduled {
+                seq: s,
+                activity_type: t,
+                ..
+            },
+        ) => seq == s && activity_type == t,
+        (
+            Command::SignalExternal {
+                seq, workflow_id, name, ..
+            },
+            EventKind::SignalExternalWorkflowExecutionInitiated {
+                seq: s,
+                workflow_id: w,
+                signal_name,
+                ..
+            },
+        ) => seq == s && workflow_id == w && name == signal_name,
+        (
+            Command::CancelExternal { seq, workflow_id },
+            EventKind::RequestCancelExternalWorkflowExecutionInitiated { seq: s, workflow_id: w },
+        ) => seq == s && workflow_id == w,
+        (
+            Command::StartChild {
+                seq,
+                workflow_type,
+                workflow_id,
+                ..
+            },
+            EventKind::StartChildWorkflowExecutionInitiated {
+                seq: s,
+                workflow_type: t,
+                workflow_id: w,
+                ..
+            },
+        ) => seq == s && workflow_type == t && workflow_id == w,
+        (Command::UpdateCompleted { id, .. }, EventKind::WorkflowExecutionUpdateCompleted { update_id, .. }) => {
+            id == update_id
+        }
+        (Command::Complete(_), EventKind::WorkflowExecutionCompleted { .. })
+        | (Command::Fail(_), EventKind::WorkflowExecutionFailed { .. })
+        | (Command::CancelWorkflow, EventKind::WorkflowExecutionCanceled)
+        | (Command::ContinueAsNew(_), EventKind::WorkflowExecutionContinuedAsNew { .. }) => true,
+        _ => false,
+    }
+}
+
+/// Whether a command is recorded in history (update acceptance is recorded
+/// as an input event instead, and rejections leave no trace).
+pub(crate) fn is_recorded(command: &Command) -> bool {
+    !matches!(command, Command::UpdateAccepted { .. } | Command::UpdateRejected { .. })
+}
+
+fn describe_command(command: &Command) -> String {
+    match command {
+        Command::StartTimer { seq, duration } => format!("StartTimer(seq {seq}, {duration:?})"),
+        Command::ScheduleActivity { seq, activity_type, .. } => {
+            format!("ScheduleActivity(seq {seq}, `{activity_type}`)")
+        }
+        Command::SignalExternal {
+            seq, workflow_id, name, ..
+        } => {
+            format!("SignalExternal(seq {seq}, `{name}` to `{workflow_id}`)")
+        }
+        Command::StartChild {
+            seq,
+            workflow_type,
+            workflow_id,
+            ..
+        } => {
+            format!("StartChild(seq {seq}, `{workflow_type}` as `{workflow_id}`)")
+        }
+        Command::Complete(_) => "CompleteWorkflow".to_owned(),
+        Command::Fail(f) => format!("FailWorkflow({f})"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn describe_event(event: &Event) -> String {
+    match &event.kind {
+        EventKind::TimerStarted { seq, duration_ms } => format!("TimerStarted(seq {seq}, {duration_ms}ms)"),
+        EventKind::ActivityTaskScheduled { seq, activity_type, .. } => {
+            format!("ActivityTaskScheduled(seq {seq}, `{activity_type}`)")
+        }
+        EventKind::SignalExternalWorkflowExecutionInitiated {
+            seq,
+            workflow_id,
+            signal_name,
+            ..
+        } => {
+            format!("SignalExternalWorkflowExecutionInitiated(seq {seq}, `{signal_name}` to `{workflow_id}`)")
+        }
+        EventKind::StartChildWorkflowExecutionInitiated {
+            seq,
+            workflow_type,
+            workflow_id,
+            ..
+        } => {
+            format!("StartChildWorkflowExecutionInitiated(seq {seq}, `{workflow_type}` as `{workflow_id}`)")
+        }
+        other => other.name().to_owned(),
+    }
+}
+
+/// Feeds recorded history to a fresh run instance, checking that it issues
+/// the recorded commands. `events` must end at a task boundary (pending
+/// inputs after the last task's commands are not replayed).
+pub(crate) fn replay(
+    instance: &mut dyn RunInstance,
+    events: &[Event],
+    workflow_id: &str,
+    run_id: &str,
+    limits: &crate::engine::Limits,
+) -> Result<(), ReplayError> {
+    let mut jobs = Vec::new();
+    let mut suggest = Suggest {
+        history_events: 0,
+        signals: 0,
+    };
+    let mut i = 0;
+    while i < events.len() {
+        let event = &events[i];
+        i += 1;
+        if !matches!(event.kind, EventKind::WorkflowTaskCompleted) {
+            if !matches!(event.kind, EventKind::WorkflowExecutionUpdateAccepted { .. }) {
+                suggest.history_events = event.id;
+            }
+            if matches!(event.kind, EventKind::WorkflowExecutionSignaled { .. }) {
+                suggest.signals += 1;
+            }
+            jobs.extend(job_for(&event.kind, workflow_id, run_id));
+            continue;
+        }
+        let activation = Activation {
+            now: event.time(),
+            replaying: true,
+            history_length: suggest.history_events,
+            continue_as_new_suggested: suggest.suggested(limits),
+            jobs: std::mem::take(&mut jobs),
+        };
+        let commands = instance.activate(activation)?;
+        for command in commands.iter().filter(|c| is_recorded(c)) {
+            match events.get(i) {
+                Some(recorded) if is_command_event(&recorded.kind) => {
+                    if !command_matches(command, &recorded.kind) {
+                        return Err(Nondeterminism {
+                            event_id: recorded.id,
+                            expected: describe_event(recorded),
+                            actual: describe_command(command),
+                        }
+                        .into());
+                    }
+                    i += 1;
+                }
+                next => {
+                    return Err(Nondeterminism {
+                        event_id: next.map_or(event.id + 1, |e| e.id),
+                        expected: "no further command".to_owned(),
+                        actual: describe_command(command),
+                    }
+                    .into())
+                }
+            }
+        }
+        if let Some(recorded) = events.get(i).filter(|e| is_command_event(&e.kind)) {
+            return Err(Nondeterminism {
+                event_id: recorded.id,
+                expected: describe_event(recorded),
+                actual: "no command".to_owned(),
+            }
+            .into());
+        }
+        suggest.history_events = events.get(i.saturating_sub(1)).map_or(0, |e| e.id);
+    }
+    Ok(())
+}
+
+/// A timer duration as recorded in history (milliseconds).
+pub(crate) fn duration_ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
