@@ -1,0 +1,91 @@
+//! # workflow
+//!
+//! Typed, durable workflows for Rust with Temporal-style messaging: signals,
+//! queries, updates with validators, dynamic handlers, external signals,
+//! child workflows, timers, activities and continue-as-new. Workflows run
+//! deterministically on an embedded engine whose history lives in SQLite.
+//!
+//! ```
+//! use workflow::{Engine, StartOptions, WorkflowContext, WorkflowResult};
+//!
+//! #[derive(Default)]
+//! pub struct Counter {
+//!     value: i64,
+//!     done: bool,
+//! }
+//!
+//! #[workflow::defn]
+//! impl Counter {
+//!     #[workflow::run]
+//!     async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<i64> {
+//!         ctx.wait_condition(|s| s.done).await?;
+//!         Ok(ctx.state(|s| s.value))
+//!     }
+//!
+//!     #[workflow::signal]
+//!     fn add(&mut self, n: i64) {
+//!         self.value += n;
+//!     }
+//!
+//!     #[workflow::signal]
+//!     fn finish(&mut self) {
+//!         self.done = true;
+//!     }
+//!
+//!     #[workflow::query]
+//!     fn value(&self) -> i64 {
+//!         self.value
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::in_memory()?;
+//! let _worker = engine.worker("counters").workflow::<Counter>().start();
+//! let client = engine.client();
+//! let handle = client
+//!     .start_workflow(Counter::run, (), StartOptions::new("counter-1").task_queue("counters"))
+//!     .await?;
+//! handle.signal(Counter::add, 2).await?;
+//! handle.signal(Counter::add, 3).await?;
+//! assert_eq!(handle.query(Counter::value, ()).await?, 5);
+//! handle.signal(Counter::finish, ()).await?;
+//! assert_eq!(handle.result().await?, 5);
+//! # Ok(()) }
+//! ```
+//!
+//! See the README for the full tour.
+#![warn(missing_docs)]
+
+#[doc(inline)]
+pub use workflow_macros::{activity, defn, init, query, run, signal, update, validator};
+
+pub use workflow_client::{
+    ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History,
+    IntoArgs, Limit, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions,
+    TimeoutKind, Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
+};
+pub use workflow_runtime::{
+    Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
+    EngineError, ExternalWorkflowHandle, Limits, Nondeterminism, ReplayError, Worker, WorkerBuilder,
+    WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
+};
+
+/// The crates the DSL is built from, for code that needs their full API.
+pub mod crates {
+    pub use workflow_client as client;
+    pub use workflow_runtime as runtime;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::{de::DeserializeOwned, Serialize};
+    pub use workflow_client::{
+        decode_arg, ApplicationError, BoxFuture, Payload, PayloadError, Query, RawValue, Run, Signal, Update,
+        WorkflowType,
+    };
+    pub use workflow_runtime::{
+        Activity, ActivityContext, Dispatch, LocalFuture, WorkflowContext, WorkflowDefinition, WorkflowError,
+        WorkflowResult,
+    };
+}

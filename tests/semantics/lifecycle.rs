@@ -1,0 +1,50 @@
+use workflow::{ClientError, Failure, StartOptions, WorkflowStatus};
+
+use crate::support::{matrix, Env};
+use crate::workflows::*;
+
+matrix! {
+    async fn child_workflows_run_one_after_another(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("life").workflow::<Parent>().workflow::<Doubler>().start();
+        let parent = env
+            .client
+            .start_workflow(Parent::run, vec![1, 2, 3], StartOptions::new("parent").task_queue("life"))
+            .await
+            .unwrap();
+        assert_eq!(parent.result().await.unwrap(), vec![2, 4, 6]);
+        let history = parent.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("ChildWorkflowExecutionCompleted").count(), 3);
+    }
+}
+
+matrix! {
+    async fn continue_as_new_carries_state_and_result_follows_the_chain(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("life").workflow::<Looper>().start();
+        let handle = env
+            .client
+            .start_workflow(Looper::run, (0, 4), StartOptions::new("loop").task_queue("life"))
+            .await
+            .unwrap();
+        assert_eq!(handle.result().await.unwrap(), 4 + 3 + 2 + 1);
+        let last = handle.describe().await.unwrap();
+        assert_eq!(last.status, WorkflowStatus::Completed);
+    }
+}
+
+matrix! {
+    async fn cancel_and_terminate_close_the_workflow(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("life").workflow::<Counter>().start();
+        let a = env.client.start_workflow(Counter::run, (), StartOptions::new("c1").task_queue("life")).await.unwrap();
+        a.cancel().await.unwrap();
+        let err = a.result().await.unwrap_err();
+        assert_eq!(err, ClientError::WorkflowFailed { workflow_id: "c1".into(), failure: Failure::Canceled });
+        assert_eq!(a.describe().await.unwrap().status, WorkflowStatus::Canceled);
+        let b = env.client.start_workflow(Counter::run, (), StartOptions::new("c2").task_queue("life")).await.unwrap();
+        b.terminate("enough").await.unwrap();
+        assert_eq!(b.describe().await.unwrap().status, WorkflowStatus::Terminated);
+        assert!(matches!(b.terminate("again").await, Err(ClientError::Closed { .. })));
+    }
+}

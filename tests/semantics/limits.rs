@@ -1,0 +1,63 @@
+use futures::future::join_all;
+use workflow::{ClientError, Engine, Limit, Limits, StartOptions};
+
+use crate::support::{matrix, Env};
+use crate::workflows::*;
+
+matrix! {
+    async fn the_10001st_signal_fails_and_the_first_10000_are_intact(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let handle = env.client.start_workflow(Counter::run, (), StartOptions::new("lim").task_queue("lim")).await.unwrap();
+        let sends = (0..10_000u64).map(|n| handle.signal(Counter::add, n));
+        assert!(join_all(sends).await.into_iter().all(|r| r.is_ok()));
+        let err = handle.signal(Counter::add, 10_000).await.unwrap_err();
+        assert_eq!(
+            err,
+            ClientError::LimitExceeded { workflow_id: "lim".into(), limit: Limit::ReceivedSignals, max: 10_000 }
+        );
+        assert_eq!(err.to_string(), "workflow `lim` reached the received signals per execution limit of 10000");
+        let _worker = env.engine.worker("lim").workflow::<Counter>().start();
+        let mut seen = handle.query(Counter::seen, ()).await.unwrap();
+        assert_eq!(seen.len(), 10_000);
+        seen.sort_unstable();
+        assert!(seen.iter().copied().eq(0..10_000));
+    }
+}
+
+matrix! {
+    async fn limits_are_configurable(flavor: Flavor) {
+        let limits = Limits { max_received_signals: 3, max_pending_outgoing_signals: 5, ..Limits::default() };
+        let env = Env::with(flavor, Engine::builder().limits(limits));
+        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start();
+        let target = env.client.start_workflow(Counter::run, (), StartOptions::new("t").task_queue("lim")).await.unwrap();
+        for n in 0..3 {
+            target.signal(Counter::add, n).await.unwrap();
+        }
+        assert!(matches!(target.signal(Counter::add, 3).await, Err(ClientError::LimitExceeded { max: 3, .. })));
+        let flood = env
+            .client
+            .start_workflow(Flooder::run, ("t2".to_owned(), 6), StartOptions::new("f").task_queue("lim"))
+            .await
+            .unwrap();
+        let failure = flood.result().await.unwrap();
+        assert_eq!(failure, "the pending outgoing signals per execution limit of 5 was reached");
+    }
+}
+
+matrix! {
+    async fn the_2001st_pending_outgoing_signal_fails(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start();
+        let target = env.client.start_workflow(Counter::run, (), StartOptions::new("sink").task_queue("lim")).await.unwrap();
+        let flood = env
+            .client
+            .start_workflow(Flooder::run, ("sink".to_owned(), 2_001), StartOptions::new("src").task_queue("lim"))
+            .await
+            .unwrap();
+        assert_eq!(
+            flood.result().await.unwrap(),
+            "the pending outgoing signals per execution limit of 2000 was reached"
+        );
+        assert_eq!(target.query(Counter::seen, ()).await.unwrap().len(), 2_000, "the accepted 2,000 all arrived");
+    }
+}

@@ -1,0 +1,305 @@
+//! Workflows and activities the semantic tests drive.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use workflow::{
+    ActivityContext, ActivityOptions, ApplicationError, ChildWorkflowOptions, RawValue, WorkflowContext,
+    WorkflowResult,
+};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    English,
+    French,
+    Klingon,
+}
+
+#[workflow::activity]
+pub async fn greet(language: Language, name: String) -> Result<String, ApplicationError> {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    Ok(match language {
+        Language::English => format!("Hello, {name}!"),
+        Language::French => format!("Bonjour, {name} !"),
+        Language::Klingon => format!("nuqneH, {name}!"),
+    })
+}
+
+/// The seed's GreetingWorkflow.
+#[derive(Default)]
+pub struct GreetingWorkflow {
+    pending: VecDeque<String>,
+    greetings: Vec<String>,
+    language: Language,
+    exit: bool,
+    dynamic: Vec<String>,
+}
+
+#[workflow::defn]
+impl GreetingWorkflow {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Vec<String>> {
+        loop {
+            ctx.wait_condition(|s| !s.pending.is_empty() || s.exit).await?;
+            while let Some(name) = ctx.state_mut(|s| s.pending.pop_front()) {
+                let language = ctx.state(|s| s.language);
+                let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+                let greeting = ctx.execute_activity(greet, (language, name), options).await?;
+                ctx.state_mut(|s| s.greetings.push(greeting));
+            }
+            if ctx.state(|s| s.exit) {
+                return Ok(ctx.state(|s| s.greetings.clone()));
+            }
+        }
+    }
+
+    #[workflow::signal]
+    fn submit_greeting(&mut self, name: String) {
+        self.pending.push_back(name);
+    }
+
+    #[workflow::signal]
+    fn exit(&mut self) {
+        self.exit = true;
+    }
+
+    #[workflow::signal(name = "Custom Signal Name")]
+    fn custom_signal(&mut self, name: String) {
+        self.pending.push_back(name);
+    }
+
+    #[workflow::query]
+    fn greetings(&self) -> Vec<String> {
+        self.greetings.clone()
+    }
+
+    #[workflow::query]
+    fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    #[workflow::query]
+    fn failing(&self) -> Result<String, ApplicationError> {
+        Err(ApplicationError::new("this query always fails").with_type("Broken"))
+    }
+
+    #[workflow::update]
+    fn set_language(&mut self, language: Language) -> Language {
+        std::mem::replace(&mut self.language, language)
+    }
+
+    #[workflow::validator(set_language)]
+    fn validate_language(&self, language: &Language) -> Result<(), ApplicationError> {
+        match language {
+            Language::Klingon => Err(ApplicationError::new("Klingon is not supported")),
+            _ => Ok(()),
+        }
+    }
+
+    #[workflow::update]
+    async fn wait_for_greetings(ctx: &mut WorkflowContext<Self>, count: usize) -> WorkflowResult<Vec<String>> {
+        ctx.wait_condition(move |s| s.greetings.len() >= count).await?;
+        Ok(ctx.state(|s| s.greetings.clone()))
+    }
+
+    #[workflow::signal(dynamic)]
+    fn any_signal(&mut self, name: String, args: Vec<RawValue>) {
+        let first = args.first().and_then(|a| a.decode::<String>().ok()).unwrap_or_default();
+        self.dynamic.push(format!("{name}:{first}"));
+    }
+
+    #[workflow::query]
+    fn dynamic_seen(&self) -> Vec<String> {
+        self.dynamic.clone()
+    }
+}
+
+/// Counts signals and remembers their order; no dynamic handler.
+#[derive(Default)]
+pub struct Counter {
+    seen: Vec<u64>,
+    done: bool,
+}
+
+#[workflow::defn]
+impl Counter {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Vec<u64>> {
+        ctx.wait_condition(|s| s.done).await?;
+        Ok(ctx.state(|s| s.seen.clone()))
+    }
+
+    #[workflow::signal]
+    fn add(&mut self, n: u64) {
+        self.seen.push(n);
+    }
+
+    #[workflow::signal]
+    fn finish(&mut self) {
+        self.done = true;
+    }
+
+    #[workflow::query]
+    fn seen(&self) -> Vec<u64> {
+        self.seen.clone()
+    }
+}
+
+/// Signals another workflow from inside a workflow.
+#[derive(Default)]
+pub struct Sender;
+
+#[workflow::defn]
+impl Sender {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, target: String, count: u64) -> WorkflowResult<()> {
+        let handle = ctx.external_workflow_for(Counter::run, target);
+        for n in 0..count {
+            handle.signal(Counter::add, n).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Issues `count` signals at once, without awaiting them one by one.
+#[derive(Default)]
+pub struct Flooder;
+
+#[workflow::defn]
+impl Flooder {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, target: String, count: u64) -> WorkflowResult<String> {
+        let handle = ctx.external_workflow(target);
+        let mut sends = Vec::new();
+        for n in 0..count {
+            sends.push(handle.signal_by_name("add", (n,)));
+        }
+        let mut failure = String::from("none");
+        for send in sends {
+            if let Err(e) = send.await {
+                failure = e.to_string();
+            }
+        }
+        Ok(failure)
+    }
+}
+
+/// Dynamic workflow: serves any unregistered type name.
+#[derive(Default)]
+pub struct AnyWorkflow;
+
+#[workflow::defn(dynamic)]
+impl AnyWorkflow {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, args: Vec<RawValue>) -> WorkflowResult<String> {
+        let name: String = args[0].decode()?;
+        let options = ActivityOptions::start_to_close(Duration::from_secs(5));
+        let reply: String = ctx.execute_activity_by_name("unregistered_activity", (name,), options).await?;
+        Ok(format!("{} -> {reply}", ctx.info().workflow_type))
+    }
+}
+
+#[workflow::activity(dynamic)]
+pub async fn any_activity(ctx: ActivityContext, name: String, args: Vec<RawValue>) -> Result<String, ApplicationError> {
+    let first: String = args[0].decode()?;
+    Ok(format!("{name}({first}) on attempt {}", ctx.info().attempt))
+}
+
+/// Dynamic query and update next to static ones.
+#[derive(Default)]
+pub struct Registry {
+    values: Vec<(String, i64)>,
+    done: bool,
+}
+
+#[workflow::defn(name = "registry")]
+impl Registry {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<usize> {
+        ctx.wait_condition(|s| s.done).await?;
+        Ok(ctx.state(|s| s.values.len()))
+    }
+
+    #[workflow::signal]
+    fn done(&mut self) {
+        self.done = true;
+    }
+
+    #[workflow::query]
+    fn count(&self) -> usize {
+        self.values.len()
+    }
+
+    #[workflow::query(dynamic)]
+    fn lookup(&self, name: String, _args: Vec<RawValue>) -> Option<i64> {
+        self.values.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    #[workflow::update]
+    fn set(&mut self, key: String, value: i64) -> usize {
+        self.values.push((key, value));
+        self.values.len()
+    }
+
+    #[workflow::update(dynamic)]
+    fn set_any(&mut self, name: String, args: Vec<RawValue>) -> Result<String, ApplicationError> {
+        let value: i64 = args.first().ok_or_else(|| ApplicationError::new("missing value"))?.decode()?;
+        self.values.push((name.clone(), value));
+        Ok(format!("dynamic {name}={value}"))
+    }
+
+    #[workflow::validator(set_any)]
+    fn check_any(&self, name: &str, _args: &[RawValue]) -> Result<(), ApplicationError> {
+        match name.starts_with('_') {
+            true => Err(ApplicationError::new("names starting with `_` are reserved")),
+            false => Ok(()),
+        }
+    }
+}
+
+/// Parent starting a child per item, strictly one after the other.
+#[derive(Default)]
+pub struct Parent;
+
+#[workflow::defn]
+impl Parent {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, items: Vec<u64>) -> WorkflowResult<Vec<u64>> {
+        let mut out = Vec::new();
+        for item in items {
+            let id = format!("{}-child-{item}", ctx.info().workflow_id);
+            out.push(ctx.execute_child_workflow(Doubler::run, item, ChildWorkflowOptions::new(id)).await?);
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Default)]
+pub struct Doubler;
+
+#[workflow::defn]
+impl Doubler {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, n: u64) -> WorkflowResult<u64> {
+        ctx.sleep(Duration::from_millis(10)).await?;
+        Ok(n * 2)
+    }
+}
+
+/// Continues as new every `per_run` items, carrying the total.
+#[derive(Default)]
+pub struct Looper;
+
+#[workflow::defn]
+impl Looper {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, total: u64, remaining: u64) -> WorkflowResult<u64> {
+        if remaining == 0 {
+            return Ok(total);
+        }
+        ctx.sleep(Duration::from_millis(1)).await?;
+        ctx.continue_as_new((total + remaining, remaining - 1))
+    }
+}

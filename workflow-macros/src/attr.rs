@@ -1,0 +1,189 @@
+//! The attributes and their options, parsed declaratively with darling.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use darling::ast::NestedMeta;
+use darling::util::Flag;
+use darling::FromMeta;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{parse_quote, Attribute, Ident, LitStr, Meta, Path};
+
+use crate::errors::Errors;
+
+/// The attributes that mark methods inside a `#[workflow::defn]` impl.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Run,
+    Init,
+    Signal,
+    Query,
+    Update,
+    Validator,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Run,
+        Kind::Init,
+        Kind::Signal,
+        Kind::Query,
+        Kind::Update,
+        Kind::Validator,
+    ];
+
+    /// The attribute's name, as in `#[workflow::<name>]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Init => "init",
+            Kind::Signal => "signal",
+            Kind::Query => "query",
+            Kind::Update => "update",
+            Kind::Validator => "validator",
+        }
+    }
+
+    /// The marker type of a handler of this kind in `__private`.
+    pub fn marker_type(self) -> Option<&'static str> {
+        match self {
+            Kind::Run => Some("Run"),
+            Kind::Signal => Some("Signal"),
+            Kind::Query => Some("Query"),
+            Kind::Update => Some("Update"),
+            Kind::Init | Kind::Validator => None,
+        }
+    }
+
+    /// Recognises the attribute as written with the facade's path
+    /// (`#[workflow::signal]`), the `crate = "..."` path, or imported
+    /// (`#[signal]`).
+    pub fn of(attr: &Attribute, krate: &Path) -> Option<Kind> {
+        let path = attr.path();
+        let mut segments: Vec<&Ident> = path.segments.iter().map(|s| &s.ident).collect();
+        let last = segments.pop()?;
+        let kind = Kind::ALL.into_iter().find(|k| last == k.name())?;
+        let prefix = segments;
+        let krate: Vec<&Ident> = krate.segments.iter().map(|s| &s.ident).collect();
+        let matches = (prefix.is_empty() && path.leading_colon.is_none())
+            || prefix == krate
+            || matches!(prefix.as_slice(), [only] if *only == "workflow");
+        matches.then_some(kind)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`#[workflow::{}]`", self.name())
+    }
+}
+
+/// `name = "..."` and `dynamic`, shared by handlers, workflows and activities.
+#[derive(Debug, Default, FromMeta)]
+pub struct Naming {
+    pub name: Option<LitStr>,
+    pub dynamic: Flag,
+}
+
+impl Naming {
+    pub fn is_dynamic(&self) -> bool {
+        self.dynamic.is_present()
+    }
+}
+
+/// Options of `#[workflow::defn]` and `#[workflow::activity]`.
+#[derive(Debug, Default, FromMeta)]
+pub struct ItemArgs {
+    #[darling(flatten)]
+    pub naming: Naming,
+    #[darling(rename = "crate")]
+    pub krate: Option<Path>,
+}
+
+impl ItemArgs {
+    /// Parses the attribute's arguments; problems are reported and leave defaults.
+    pub fn parse(args: TokenStream, errors: &mut Errors) -> Self {
+        let Some(items) = errors.syn(NestedMeta::parse_meta_list(args)) else {
+            return ItemArgs::default();
+        };
+        let items = dedup(items, errors);
+        errors.darling(ItemArgs::from_list(&items)).unwrap_or_default()
+    }
+
+    /// The path generated code reaches the facade by.
+    pub fn krate(&self) -> Path {
+        self.krate.clone().unwrap_or_else(|| parse_quote!(::workflow))
+    }
+}
+
+/// Options of `#[workflow::signal]`, `#[workflow::query]`, `#[workflow::update]`.
+pub fn handler_options(attr: &Attribute, errors: &mut Errors) -> Naming {
+    match list_items(attr, errors) {
+        Some(items) => errors.darling(Naming::from_list(&items)).unwrap_or_default(),
+        None => Naming::default(),
+    }
+}
+
+/// `#[workflow::run]` and `#[workflow::init]` take no options.
+pub fn no_options(attr: &Attribute, kind: Kind, errors: &mut Errors) {
+    if let Meta::List(list) = &attr.meta {
+        errors.spanned(list, format!("{kind} takes no options: write it as {kind}"));
+    }
+}
+
+/// The update method named by `#[workflow::validator(update_method)]`.
+pub fn validator_target(attr: &Attribute, errors: &mut Errors) -> Option<Ident> {
+    let fix = "name the update method this validator checks: \
+               `#[workflow::validator(update_method)]`";
+    let items = list_items(attr, errors).unwrap_or_default();
+    match items.as_slice() {
+        [NestedMeta::Meta(Meta::Path(path))] if path.get_ident().is_some() => path.get_ident().cloned(),
+        [] => {
+            errors.spanned(attr, fix);
+            None
+        }
+        [first, ..] => {
+            errors.spanned(first, fix);
+            None
+        }
+    }
+}
+
+/// The items of `#[attr(...)]`, `None` for a bare `#[attr]`.
+fn list_items(attr: &Attribute, errors: &mut Errors) -> Option<Vec<NestedMeta>> {
+    match &attr.meta {
+        Meta::Path(_) => None,
+        Meta::List(list) => {
+            let items = errors.syn(NestedMeta::parse_meta_list(list.tokens.clone()))?;
+            Some(dedup(items, errors))
+        }
+        Meta::NameValue(nv) => {
+            errors.spanned(
+                nv,
+                "options go in parentheses, e.g. `#[workflow::signal(name = \"...\")]`",
+            );
+            None
+        }
+    }
+}
+
+/// Reports a repeated option at its second occurrence and drops it, so the
+/// message says what to do rather than darling's generic one.
+fn dedup(items: Vec<NestedMeta>, errors: &mut Errors) -> Vec<NestedMeta> {
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| {
+            let NestedMeta::Meta(meta) = item else {
+                return true;
+            };
+            let key = meta.path().to_token_stream().to_string();
+            let first = seen.insert(key.clone());
+            if !first {
+                errors.spanned(meta.path(), format!("`{key}` is given more than once: keep one"));
+            }
+            first
+        })
+        .collect()
+}

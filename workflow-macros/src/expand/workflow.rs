@@ -1,0 +1,492 @@
+//! `#[workflow::defn]`: the user's impl with handlers renamed, the marker
+//! consts taking their names, and the `WorkflowType` and
+//! `WorkflowDefinition` impls the client and the executor consume.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{parse_quote, Ident, ImplItem, ItemImpl, Path, Type};
+
+use super::{
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private,
+    serde_bounds, serde_check, with_error,
+};
+use crate::ast::{Handler, Workflow};
+use crate::attr::{ItemArgs, Kind};
+use crate::check;
+use crate::errors::Errors;
+
+pub fn defn(args: TokenStream, input: TokenStream) -> TokenStream {
+    let Ok(item) = syn::parse2::<ItemImpl>(input.clone()) else {
+        return with_error(
+            "`#[workflow::defn]` goes on the impl block of the workflow's state type: \
+             `#[workflow::defn] impl MyWorkflow { ... }`",
+            input,
+        );
+    };
+    let mut errors = Errors::default();
+    let args = ItemArgs::parse(args, &mut errors);
+    let krate = args.krate();
+    let workflow = Workflow::parse(&item, args, &mut errors);
+    if let Some(w) = &workflow {
+        check::workflow(w, &mut errors);
+    }
+    let run = workflow.as_ref().and_then(Workflow::run);
+    let tokens = match (&workflow, run, errors.finish()) {
+        (Some(w), Some(run), Ok(())) => expand(w, run),
+        (.., result) => {
+            // The impl as written (minus our attributes) keeps the user's
+            // other code compiling, so only the real problems are reported.
+            let item = strip_markers(&item, &krate);
+            let errors = result.err();
+            quote!(#item #errors)
+        }
+    };
+    super::debug("#[workflow::defn]", &tokens);
+    tokens
+}
+
+fn expand(w: &Workflow, run: &Handler) -> TokenStream {
+    let p = private(&w.krate);
+    let item = handler_impl(w);
+    let markers = markers(w, &p);
+    let self_ty = &w.item.self_ty;
+    let name = w.name();
+    let output = run.sig.output.value();
+    let definition = definition(w, run, &p);
+    let checks = serde_check(&serde_bounds(&p, serde_types(w)));
+    quote! {
+        #item
+        #markers
+
+        #[automatically_derived]
+        impl #p::WorkflowType for #self_ty {
+            const NAME: &'static str = #name;
+            type Output = #output;
+        }
+
+        #definition
+
+        const _: () = {
+            impl #self_ty {
+                #checks
+            }
+        };
+    }
+}
+
+/// The impl without our attributes.
+fn strip_markers(item: &ItemImpl, krate: &Path) -> ItemImpl {
+    let mut item = item.clone();
+    for member in &mut item.items {
+        if let ImplItem::Fn(method) = member {
+            method.attrs.retain(|attr| Kind::of(attr, krate).is_none());
+        }
+    }
+    item
+}
+
+/// The impl with every handler that gets a marker renamed out of its way;
+/// the handler's docs move to the marker, which is what users see.
+fn handler_impl(w: &Workflow) -> ItemImpl {
+    let mut item = strip_markers(w.item, &w.krate);
+    for (original, member) in w.item.items.iter().zip(&mut item.items) {
+        let (ImplItem::Fn(original), ImplItem::Fn(method)) = (original, member) else {
+            continue;
+        };
+        let Some(handler) = w.handler_of(original).filter(|h| h.has_marker()) else {
+            continue;
+        };
+        method.sig.ident = handler.callee();
+        method.attrs.retain(|attr| !is_doc(attr));
+        method.attrs.push(parse_quote!(#[doc(hidden)]));
+    }
+    item
+}
+
+fn markers(w: &Workflow, p: &TokenStream) -> TokenStream {
+    let consts = w.handlers.iter().filter_map(|h| marker(w, h, p));
+    let self_ty = &w.item.self_ty;
+    quote! {
+        #[allow(non_upper_case_globals, private_interfaces)]
+        impl #self_ty {
+            #(#consts)*
+        }
+    }
+}
+
+/// `pub const submit_greeting: Signal<Self, String> = ...;`
+fn marker(w: &Workflow, h: &Handler, p: &TokenStream) -> Option<TokenStream> {
+    if !h.has_marker() {
+        return None;
+    }
+    let types: Vec<&Type> = h.sig.param_types().collect();
+    let args = args_type(&types);
+    let output = h.sig.output.value();
+    let (generics, wire, doc) = match h.kind {
+        Kind::Run => (
+            quote!(<Self, #args>),
+            w.name(),
+            format!("Marker of workflow \"{}\": pass it to `Client::start_workflow`.", w.name()),
+        ),
+        Kind::Signal => (
+            quote!(<Self, #args>),
+            h.wire_name(),
+            format!("Marker of signal \"{}\": pass it to `WorkflowHandle::signal`.", h.wire_name()),
+        ),
+        Kind::Query => (
+            quote!(<Self, #args, #output>),
+            h.wire_name(),
+            format!("Marker of query \"{}\": pass it to `WorkflowHandle::query`.", h.wire_name()),
+        ),
+        Kind::Update => (
+            quote!(<Self, #args, #output>),
+            h.wire_name(),
+            format!(
+                "Marker of update \"{}\": pass it to `WorkflowHandle::execute_update` or `start_update`.",
+                h.wire_name()
+            ),
+        ),
+        Kind::Init | Kind::Validator => return None,
+    };
+    let marker = format_ident!("{}", h.kind.marker_type()?);
+    let ident = h.ident();
+    let docs = h.method.attrs.iter().filter(|attr| is_doc(attr));
+    let (pattern, body) = encode(p, types.len());
+    Some(quote! {
+        #(#docs)*
+        #[doc = #doc]
+        pub const #ident: #p::#marker #generics = #p::#marker::__new(#wire, |#pattern| #body);
+    })
+}
+
+/// Types that travel as payloads: wire arguments and results.
+fn serde_types<'a>(w: &Workflow<'a>) -> Vec<&'a Type> {
+    let mut types = Vec::new();
+    for h in &w.handlers {
+        if matches!(h.kind, Kind::Run | Kind::Signal | Kind::Query | Kind::Update) && !h.is_dynamic() {
+            types.extend(h.sig.param_types());
+        }
+        if matches!(h.kind, Kind::Run | Kind::Query | Kind::Update) {
+            types.extend(h.sig.output.value_type());
+        }
+    }
+    types
+}
+
+/// How a dispatch method holds its arguments.
+#[derive(Clone, Copy)]
+enum Payloads {
+    /// `args: Vec<Payload>`
+    Owned,
+    /// `args: &[Payload]`
+    Borrowed,
+}
+
+impl Payloads {
+    fn slice(self) -> TokenStream {
+        match self {
+            Payloads::Owned => quote!(&args),
+            Payloads::Borrowed => quote!(args),
+        }
+    }
+
+    /// An iterator of owned payloads, for dynamic handlers.
+    fn owned_iter(self, p: &TokenStream) -> TokenStream {
+        match self {
+            Payloads::Owned => quote!(::core::iter::IntoIterator::into_iter(args)),
+            Payloads::Borrowed => quote!(::core::iter::Iterator::cloned(<[#p::Payload]>::iter(args))),
+        }
+    }
+}
+
+fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
+    let self_ty = &w.item.self_ty;
+    let dynamic = run.is_dynamic();
+    let names = |kind| w.statics(kind).map(Handler::wire_name).collect::<Vec<_>>();
+    let (signals, queries, updates) = (names(Kind::Signal), names(Kind::Query), names(Kind::Update));
+    let run_types: Vec<&Type> = run.sig.param_types().collect();
+    let (input, (pattern, encode_input)) = if dynamic {
+        (quote!(::std::vec::Vec<#p::RawValue>), encode_raw(p))
+    } else {
+        (args_type(&run_types), encode(p, run_types.len()))
+    };
+    let create = create(w, p);
+    let run_fn = run_fn(run, p);
+    let signal = dispatch_fn(w, p, Method::Signal, &|h, args| {
+        dispatch(h, p, args, false)
+    });
+    let query = dispatch_fn(w, p, Method::Query, &|h, args| {
+        let callee = h.callee();
+        let result = into_result(
+            &h.sig.output,
+            quote!(Self::#callee(self, #(#args),*)),
+            &quote!(#p::WorkflowError),
+        );
+        encode_output(p, result)
+    });
+    let validate = dispatch_fn(w, p, Method::ValidateUpdate, &|h, args| {
+        validate(w, h, p, args)
+    });
+    let update = dispatch_fn(w, p, Method::Update, &|h, args| {
+        dispatch(h, p, args, true)
+    });
+    quote! {
+        #[automatically_derived]
+        impl #p::WorkflowDefinition for #self_ty {
+            const DYNAMIC: bool = #dynamic;
+            const SIGNALS: &'static [&'static str] = &[#(#signals),*];
+            const QUERIES: &'static [&'static str] = &[#(#queries),*];
+            const UPDATES: &'static [&'static str] = &[#(#updates),*];
+            type Input = #input;
+
+            fn encode_input(
+                input: Self::Input,
+            ) -> ::core::result::Result<::std::vec::Vec<#p::Payload>, #p::PayloadError> {
+                let #pattern = input;
+                #encode_input
+            }
+
+            #create
+            #run_fn
+
+            fn signal(
+                ctx: &#p::WorkflowContext<Self>,
+                name: &str,
+                args: ::std::vec::Vec<#p::Payload>,
+            ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<()>>> {
+                #signal
+            }
+
+            fn query(
+                &self,
+                name: &str,
+                args: ::std::vec::Vec<#p::Payload>,
+            ) -> ::core::option::Option<#p::WorkflowResult<#p::Payload>> {
+                #query
+            }
+
+            fn validate_update(
+                &self,
+                name: &str,
+                args: &[#p::Payload],
+            ) -> ::core::option::Option<#p::WorkflowResult<()>> {
+                #validate
+            }
+
+            fn update(
+                ctx: &#p::WorkflowContext<Self>,
+                name: &str,
+                args: ::std::vec::Vec<#p::Payload>,
+            ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<#p::Payload>>> {
+                #update
+            }
+        }
+    }
+}
+
+/// The state from the start arguments: `#[workflow::init]`, or `Default`.
+fn create(w: &Workflow, p: &TokenStream) -> TokenStream {
+    let Some(init) = w.init() else {
+        // Spanned at the type: without `#[workflow::init]` it must be `Default`.
+        let self_ty = &w.item.self_ty;
+        let default = quote_spanned!(self_ty.span()=> <Self as ::core::default::Default>::default());
+        return quote! {
+            fn create(_: &[#p::Payload]) -> #p::WorkflowResult<Self> {
+                ::core::result::Result::Ok(#default)
+            }
+        };
+    };
+    let (stmts, args) = if w.args.naming.is_dynamic() {
+        let (stmts, args) = dynamic_args(p, quote!(::std::string::String::new()), Payloads::Borrowed.owned_iter(p));
+        // A dynamic workflow's init takes only the arguments, not a name.
+        (stmts, args[1..].to_vec())
+    } else {
+        let types: Vec<&Type> = init.sig.param_types().collect();
+        decode(p, &types, &Payloads::Borrowed.slice(), &|failed| failed)
+    };
+    let callee = init.callee();
+    quote! {
+        fn create(args: &[#p::Payload]) -> #p::WorkflowResult<Self> {
+            #stmts
+            ::core::result::Result::Ok(Self::#callee(#(#args),*))
+        }
+    }
+}
+
+fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
+    let (stmts, args) = if run.is_dynamic() {
+        let (stmts, args) = dynamic_args(p, quote!(::std::string::String::new()), Payloads::Owned.owned_iter(p));
+        (stmts, args[1..].to_vec())
+    } else {
+        let types: Vec<&Type> = run.sig.param_types().collect();
+        decode(p, &types, &Payloads::Owned.slice(), &|failed| failed)
+    };
+    let (binding, context) = context(run);
+    let callee = run.callee();
+    let result = encode_output(
+        p,
+        into_result(
+            &run.sig.output,
+            quote!(Self::#callee(#context, #(#args),*).await),
+            &quote!(#p::WorkflowError),
+        ),
+    );
+    quote! {
+        fn run(
+            ctx: #p::WorkflowContext<Self>,
+            args: ::std::vec::Vec<#p::Payload>,
+        ) -> #p::LocalFuture<#p::WorkflowResult<#p::Payload>> {
+            ::std::boxed::Box::pin(async move {
+                #stmts
+                let #binding = ctx;
+                #result
+            })
+        }
+    }
+}
+
+/// How an async handler's owned context is bound and passed, matching the
+/// `&mut` or `&` its signature asks for.
+fn context(h: &Handler) -> (TokenStream, TokenStream) {
+    if h.sig.context_is_mut() {
+        (quote!(mut __ctx), quote!(&mut __ctx))
+    } else {
+        (quote!(__ctx), quote!(&__ctx))
+    }
+}
+
+/// The dispatch methods of `WorkflowDefinition`.
+#[derive(Clone, Copy)]
+enum Method {
+    Signal,
+    Query,
+    ValidateUpdate,
+    Update,
+}
+
+impl Method {
+    /// The handlers it dispatches to.
+    fn kind(self) -> Kind {
+        match self {
+            Method::Signal => Kind::Signal,
+            Method::Query => Kind::Query,
+            Method::ValidateUpdate | Method::Update => Kind::Update,
+        }
+    }
+
+    fn payloads(self) -> Payloads {
+        match self {
+            Method::ValidateUpdate => Payloads::Borrowed,
+            Method::Signal | Method::Query | Method::Update => Payloads::Owned,
+        }
+    }
+
+    /// Its parameters besides `name`, unused when no handler exists.
+    fn params(self) -> TokenStream {
+        match self {
+            Method::Signal | Method::Update => quote!((ctx, args)),
+            Method::Query | Method::ValidateUpdate => quote!(args),
+        }
+    }
+
+    /// What it returns for a `result` produced without running a handler.
+    fn answer(self, p: &TokenStream, result: TokenStream) -> TokenStream {
+        match self {
+            Method::Signal | Method::Update => quote!(::core::option::Option::Some(#p::Dispatch::Done(#result))),
+            Method::Query | Method::ValidateUpdate => quote!(::core::option::Option::Some(#result)),
+        }
+    }
+}
+
+/// `match name { "wire" => { decode; Some(invoke) } ... _ => dynamic or None }`.
+fn dispatch_fn(
+    w: &Workflow,
+    p: &TokenStream,
+    method: Method,
+    invoke: &dyn Fn(&Handler, &[Ident]) -> TokenStream,
+) -> TokenStream {
+    let payloads = method.payloads();
+    let answer = |failed| method.answer(p, failed);
+    let arms: Vec<TokenStream> = w
+        .statics(method.kind())
+        .map(|h| {
+            let wire = h.wire_name();
+            let types: Vec<&Type> = h.sig.param_types().collect();
+            let (stmts, args) = decode(p, &types, &payloads.slice(), &answer);
+            let invoked = invoke(h, &args);
+            quote!(#wire => { #stmts ::core::option::Option::Some(#invoked) })
+        })
+        .collect();
+    let fallback = match w.dynamic(method.kind()) {
+        Some(h) => {
+            let (stmts, args) = dynamic_args(
+                p,
+                quote!(::std::borrow::ToOwned::to_owned(name)),
+                payloads.owned_iter(p),
+            );
+            let invoked = invoke(h, &args);
+            quote!({ #stmts ::core::option::Option::Some(#invoked) })
+        }
+        None if arms.is_empty() => {
+            let params = method.params();
+            quote!({
+                let _ = #params;
+                ::core::option::Option::None
+            })
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        match name {
+            #(#arms)*
+            _ => #fallback
+        }
+    }
+}
+
+/// A signal or update handler run on the state (sync) or as a routine (async).
+fn dispatch(h: &Handler, p: &TokenStream, args: &[Ident], encode: bool) -> TokenStream {
+    let callee = h.callee();
+    let finish = |call| {
+        let result = into_result(&h.sig.output, call, &quote!(#p::WorkflowError));
+        if encode {
+            encode_output(p, result)
+        } else {
+            result
+        }
+    };
+    if h.is_async() {
+        let (binding, context) = context(h);
+        let result = finish(quote!(Self::#callee(#context, #(#args),*).await));
+        quote! {
+            #p::Dispatch::Spawn(::std::boxed::Box::pin({
+                let #binding = ::core::clone::Clone::clone(ctx);
+                async move { #result }
+            }))
+        }
+    } else {
+        let result = finish(quote!(ctx.state_mut(|__state| Self::#callee(__state, #(#args),*))));
+        quote!(#p::Dispatch::Done(#result))
+    }
+}
+
+/// An update's validator called on the decoded arguments; without one,
+/// decoding alone decides.
+fn validate(w: &Workflow, update: &Handler, p: &TokenStream, args: &[Ident]) -> TokenStream {
+    let Some(validator) = w.validator_of(update) else {
+        return quote!(::core::result::Result::Ok(()));
+    };
+    let callee = validator.callee();
+    // Spanned at the validator's parameter types, so a type that only
+    // looks the same (an alias, another path) is reported there.
+    let refs = args
+        .iter()
+        .zip(validator.sig.param_types())
+        .map(|(arg, ty)| quote_spanned!(ty.span()=> &#arg));
+    into_result(
+        &validator.sig.output,
+        quote!(Self::#callee(self, #(#refs),*)),
+        &quote!(#p::WorkflowError),
+    )
+}
