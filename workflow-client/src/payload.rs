@@ -101,8 +101,10 @@ impl fmt::Debug for Payload {
 /// let raw = RawValue::new(&42u32).unwrap();
 /// assert_eq!(raw.decode::<u64>().unwrap(), 42);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+///
+/// Through serde a raw value is any JSON value, so `decode::<RawValue>()`
+/// accepts whatever a payload holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawValue {
     payload: Payload,
 }
@@ -126,6 +128,20 @@ impl RawValue {
     /// Unwraps the payload.
     pub fn into_payload(self) -> Payload {
         self.payload
+    }
+}
+
+impl Serialize for RawValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let value: serde_json::Value = self.decode().map_err(serde::ser::Error::custom)?;
+        value.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        RawValue::new(&value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -266,6 +282,14 @@ mod tests {
             decode_arg::<u8>(&args, 0, 1),
             Err(PayloadError::TooManyArguments { expected: 1, got: 2 })
         ));
+    }
+
+    #[test]
+    fn raw_value_decodes_from_any_payload() {
+        let raw: RawValue = Payload::encode(&"text").unwrap().decode().unwrap();
+        assert_eq!(raw.decode::<String>().unwrap(), "text");
+        let null: RawValue = Payload::null().decode().unwrap();
+        assert_eq!(null.payload(), &Payload::null());
     }
 
     #[test]
