@@ -4,6 +4,7 @@
 mod support;
 mod workflows;
 
+mod activities;
 mod durability;
 mod dynamic;
 mod external;

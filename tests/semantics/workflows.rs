@@ -303,3 +303,57 @@ impl Looper {
         ctx.continue_as_new((total + remaining, remaining - 1))
     }
 }
+
+/// Fails until its third attempt.
+#[workflow::activity]
+pub async fn flaky(ctx: ActivityContext, label: String) -> Result<String, ApplicationError> {
+    match ctx.info().attempt {
+        attempt if attempt < 3 => Err(ApplicationError::new(format!("attempt {attempt} failed"))),
+        attempt => Ok(format!("{label} after {attempt} attempts")),
+    }
+}
+
+#[workflow::activity]
+pub async fn fatal(label: String) -> Result<String, ApplicationError> {
+    Err(ApplicationError::new(format!("{label} cannot work")).non_retryable())
+}
+
+#[workflow::activity]
+pub async fn slow(millis: u64) -> Result<u64, ApplicationError> {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    Ok(millis)
+}
+
+/// Calls activities with retry policies and timeouts; built by `init`.
+pub struct Retrier {
+    label: String,
+}
+
+#[workflow::defn]
+impl Retrier {
+    #[workflow::init]
+    fn new(label: String) -> Self {
+        Retrier { label }
+    }
+
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, _label: String) -> WorkflowResult<Vec<String>> {
+        let label = ctx.state(|s| s.label.clone());
+        let retry = workflow::RetryPolicy {
+            initial_interval: Duration::from_millis(10),
+            ..workflow::RetryPolicy::default()
+        };
+        let quick = ActivityOptions::start_to_close(Duration::from_secs(5)).retry_policy(retry.clone());
+        let mut out = vec![ctx.execute_activity(flaky, label.clone(), quick.clone()).await?];
+        let err = ctx.execute_activity(fatal, label, quick).await.unwrap_err();
+        out.push(err.to_string());
+        let timed = ActivityOptions::start_to_close(Duration::from_millis(50))
+            .retry_policy(workflow::RetryPolicy { maximum_attempts: 2, ..retry });
+        out.push(ctx.execute_activity(slow, 1_000, timed).await.unwrap_err().to_string());
+        let before = ctx.now();
+        ctx.sleep(Duration::from_millis(30)).await?;
+        let slept = ctx.now().duration_since(before).unwrap_or_default() >= Duration::from_millis(30);
+        out.push(format!("slept: {slept}"));
+        Ok(out)
+    }
+}
