@@ -1,0 +1,410 @@
+//! The engine thread: applies client requests, runs workflow tasks, fires
+//! timers and dispatches activities. Each batch of messages is one store
+//! transaction, and replies leave only after it commits, so concurrent
+//! acknowledgements share one sync (group commit).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::oneshot;
+use workflow_client::{
+    ClientError, Description, EventKind, Execution, History, Payload, StartRequest, UpdateRequest, UpdateStatus,
+    WaitStage,
+};
+
+mod due;
+mod queries;
+mod requests;
+mod tasks;
+
+use super::agenda::{Agenda, Wake};
+use super::runs::{OpenRun, RunCache};
+use super::store::{ActivityRow, RunRow, Store, StoreResult};
+use super::Limits;
+use crate::activity::ActivityInfo;
+use crate::executor::{QueryError, RunInstance};
+use crate::protocol::{Activation, Command, Job, Rejection};
+use crate::replay::{duration_ms, is_recorded, job_for, replay, Suggest};
+use crate::worker::{ActivityDone, ActivityTask, Factory, Registration};
+
+/// Messages handled in one batch at most; bounds the latency of the batch.
+const MAX_BATCH: usize = 4_096;
+/// Delay before a failed workflow task is tried again.
+const TASK_RETRY_MS: u64 = 1_000;
+
+pub(crate) type Responder = oneshot::Sender<Result<Reply, ClientError>>;
+
+pub(crate) enum Msg {
+    Call(Request, Responder),
+    Register(Arc<Registration>),
+    Unregister { task_queue: String, worker_id: u64 },
+    ActivityDone(ActivityDone),
+    Close,
+}
+
+pub(crate) enum Request {
+    Start(StartRequest),
+    Signal(Execution, String, Vec<Payload>),
+    Query(Execution, String, Vec<Payload>),
+    Update(Execution, UpdateRequest),
+    UpdateResult(Execution, String),
+    Result(Execution),
+    Cancel(Execution, String),
+    Terminate(Execution, String),
+    Describe(Execution),
+    History(Execution),
+}
+
+pub(crate) enum Reply {
+    RunId(String),
+    Unit,
+    Payload(Payload),
+    Update(UpdateStatus),
+    Description(Box<Description>),
+    History(History),
+}
+
+type Answer = Result<Reply, ClientError>;
+
+struct UpdateWaiter {
+    run_id: String,
+    stage: WaitStage,
+    responder: Responder,
+}
+
+struct PendingQuery {
+    target: Execution,
+    name: String,
+    args: Vec<Payload>,
+    responder: Responder,
+    deadline: u64,
+}
+
+/// An activity scheduled and not yet resolved.
+struct InFlight {
+    row: ActivityRow,
+}
+
+/// Whom a target execution resolves to.
+enum Target {
+    Open(String),
+    Closed(RunRow),
+    Missing,
+}
+
+/// Why no run instance could be had.
+enum Unavailable {
+    NoWorker,
+    Failed(String),
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn time_of(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+pub(crate) struct EngineCore {
+    store: Store,
+    limits: Limits,
+    worker_wait: u64,
+    runs: HashMap<String, OpenRun>,
+    current: HashMap<String, String>,
+    cache: RunCache,
+    dirty: VecDeque<String>,
+    dirty_set: HashSet<String>,
+    workers: HashMap<String, Vec<Arc<Registration>>>,
+    agenda: Agenda,
+    timers: HashSet<(String, u32)>,
+    activities: HashMap<(String, u32), InFlight>,
+    backlog: HashMap<String, VecDeque<(String, u32)>>,
+    result_waiters: HashMap<String, Vec<Responder>>,
+    update_waiters: HashMap<String, Vec<UpdateWaiter>>,
+    update_deadlines: Vec<(u64, String, String)>,
+    queries: Vec<PendingQuery>,
+    replies: Vec<(Responder, Answer)>,
+    dispatches: Vec<(Arc<Registration>, ActivityTask)>,
+}
+
+impl EngineCore {
+    pub(crate) fn load(
+        store: Store,
+        limits: Limits,
+        cache_capacity: usize,
+        worker_wait: Duration,
+    ) -> StoreResult<Self> {
+        let mut core = EngineCore {
+            store,
+            limits,
+            worker_wait: worker_wait.as_millis() as u64,
+            runs: HashMap::new(),
+            current: HashMap::new(),
+            cache: RunCache::new(cache_capacity),
+            dirty: VecDeque::new(),
+            dirty_set: HashSet::new(),
+            workers: HashMap::new(),
+            agenda: Agenda::default(),
+            timers: HashSet::new(),
+            activities: HashMap::new(),
+            backlog: HashMap::new(),
+            result_waiters: HashMap::new(),
+            update_waiters: HashMap::new(),
+            update_deadlines: Vec::new(),
+            queries: Vec::new(),
+            replies: Vec::new(),
+            dispatches: Vec::new(),
+        };
+        core.reload()?;
+        Ok(core)
+    }
+
+    /// Rebuilds all in-memory state from the store.
+    fn reload(&mut self) -> StoreResult<()> {
+        self.runs.clear();
+        self.current.clear();
+        self.cache.clear();
+        self.dirty.clear();
+        self.dirty_set.clear();
+        self.agenda.clear();
+        self.timers.clear();
+        self.activities.clear();
+        self.backlog.clear();
+        for row in self.store.open_runs()? {
+            let events = self.store.events(&row.run_id, 1)?;
+            let run = OpenRun::from_history(row, &events);
+            let run_id = run.row.run_id.clone();
+            self.current.insert(run.row.workflow_id.clone(), run_id.clone());
+            let has_work = run.has_work();
+            self.runs.insert(run_id.clone(), run);
+            if has_work {
+                self.mark_dirty(&run_id);
+            }
+        }
+        for (run_id, seq, fire_at) in self.store.timers()? {
+            self.timers.insert((run_id.clone(), seq));
+            self.agenda.at(fire_at, Wake::Timer { run_id, seq });
+        }
+        let now = now_ms();
+        for row in self.store.activities()? {
+            let key = (row.run_id.clone(), row.seq);
+            self.arm_schedule_timeout(&row);
+            self.activities.insert(key.clone(), InFlight { row });
+            self.dispatch(key, now);
+        }
+        Ok(())
+    }
+
+    /// The engine thread's loop.
+    pub(crate) fn run(mut self, inbox: Receiver<Msg>) {
+        loop {
+            let first = match self.agenda.next() {
+                Some(at) => inbox.recv_timeout(Duration::from_millis(at.saturating_sub(now_ms()))),
+                None => inbox.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let mut batch = Vec::new();
+            match first {
+                Ok(msg) => batch.push(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match inbox.try_recv() {
+                    Ok(msg) => batch.push(msg),
+                    Err(_) => break,
+                }
+            }
+            let closing = batch.iter().any(|m| matches!(m, Msg::Close));
+            self.step(batch);
+            if closing {
+                return;
+            }
+        }
+    }
+
+    fn step(&mut self, batch: Vec<Msg>) {
+        let outcome = self.store.begin().and_then(|()| {
+            let now = now_ms();
+            for msg in batch {
+                self.handle(msg, now)?;
+            }
+            self.wake_due(now)?;
+            self.process_dirty(now)?;
+            self.answer_queries(now)?;
+            self.store.commit()
+        });
+        match outcome {
+            Ok(()) => {
+                for (responder, answer) in self.replies.drain(..) {
+                    let _ = responder.send(answer);
+                }
+                for (worker, task) in self.dispatches.drain(..) {
+                    if !worker.dispatch(task) {
+                        tracing::warn!(task_queue = %worker.task_queue, "worker stopped before taking an activity");
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store transaction failed; reloading engine state");
+                self.store.rollback();
+                self.dispatches.clear();
+                let error = ClientError::from(e);
+                for (responder, _) in self.replies.drain(..) {
+                    let _ = responder.send(Err(error.clone()));
+                }
+                self.fail_all_waiters(&error);
+                if let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "cannot reload engine state from the store");
+                }
+            }
+        }
+    }
+
+    fn fail_all_waiters(&mut self, error: &ClientError) {
+        let waiters = self.result_waiters.drain().flat_map(|(_, w)| w);
+        let updates = self
+            .update_waiters
+            .drain()
+            .flat_map(|(_, w)| w.into_iter().map(|w| w.responder));
+        let queries = self.queries.drain(..).map(|q| q.responder);
+        for responder in waiters.chain(updates).chain(queries) {
+            let _ = responder.send(Err(error.clone()));
+        }
+        self.update_deadlines.clear();
+    }
+
+    fn reply(&mut self, responder: Responder, answer: Answer) {
+        self.replies.push((responder, answer));
+    }
+
+    fn mark_dirty(&mut self, run_id: &str) {
+        if self.dirty_set.insert(run_id.to_owned()) {
+            self.dirty.push_back(run_id.to_owned());
+        }
+    }
+
+    fn handle(&mut self, msg: Msg, now: u64) -> StoreResult<()> {
+        match msg {
+            Msg::Call(request, responder) => self.call(request, responder, now)?,
+            Msg::Register(worker) => {
+                let queue = worker.task_queue.clone();
+                self.workers.entry(queue.clone()).or_default().push(worker);
+                let runs: Vec<String> = self
+                    .runs
+                    .values()
+                    .filter(|r| r.row.task_queue == queue && r.has_work())
+                    .map(|r| r.row.run_id.clone())
+                    .collect();
+                for run_id in runs {
+                    self.mark_dirty(&run_id);
+                }
+                for key in self.backlog.remove(&queue).unwrap_or_default() {
+                    self.dispatch(key, now);
+                }
+            }
+            Msg::Unregister { task_queue, worker_id } => {
+                if let Some(workers) = self.workers.get_mut(&task_queue) {
+                    workers.retain(|w| w.id != worker_id);
+                    if workers.is_empty() {
+                        self.workers.remove(&task_queue);
+                    }
+                }
+            }
+            Msg::ActivityDone(done) => self.activity_done(done, now)?,
+            Msg::Close => {}
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, request: Request, responder: Responder, now: u64) -> StoreResult<()> {
+        match request {
+            Request::Start(start) => {
+                let answer = self.start(start, now)?;
+                self.reply(responder, answer.map(Reply::RunId));
+            }
+            Request::Signal(target, name, args) => {
+                let answer = match self.check_payloads(&target.workflow_id, &args) {
+                    Err(e) => Err(e),
+                    Ok(()) => match self.resolve(&target)? {
+                        Target::Open(run_id) => self.signal_open(&run_id, name, args, now)?,
+                        Target::Closed(row) => Err(closed(&row, "signals")),
+                        Target::Missing => Err(not_found(&target)),
+                    },
+                };
+                self.reply(responder, answer.map(|()| Reply::Unit));
+            }
+            Request::Query(target, name, args) => self.queries.push(PendingQuery {
+                target,
+                name,
+                args,
+                responder,
+                deadline: now + self.worker_wait,
+            }),
+            Request::Update(target, update) => self.update(target, update, responder, now)?,
+            Request::UpdateResult(target, update_id) => self.update_result(target, update_id, responder)?,
+            Request::Result(target) => self.result(target, responder)?,
+            Request::Cancel(target, reason) => {
+                let answer = match self.resolve(&target)? {
+                    Target::Open(run_id) => {
+                        self.append(&run_id, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
+                        self.mark_dirty(&run_id);
+                        Ok(Reply::Unit)
+                    }
+                    Target::Closed(row) => Err(closed(&row, "cancellation")),
+                    Target::Missing => Err(not_found(&target)),
+                };
+                self.reply(responder, answer);
+            }
+            Request::Terminate(target, reason) => {
+                let answer = match self.resolve(&target)? {
+                    Target::Open(run_id) => {
+                        self.terminate(&run_id, reason, now)?;
+                        Ok(Reply::Unit)
+                    }
+                    Target::Closed(row) => Err(closed(&row, "termination")),
+                    Target::Missing => Err(not_found(&target)),
+                };
+                self.reply(responder, answer);
+            }
+            Request::Describe(target) => {
+                let answer = self.describe(&target)?;
+                self.reply(responder, answer.map(|d| Reply::Description(Box::new(d))));
+            }
+            Request::History(target) => {
+                let answer = match self.resolve(&target)? {
+                    Target::Open(run_id) => Ok(self.history_of(&target.workflow_id, &run_id)?),
+                    Target::Closed(row) => Ok(self.history_of(&row.workflow_id, &row.run_id)?),
+                    Target::Missing => Err(not_found(&target)),
+                };
+                self.reply(responder, answer.map(Reply::History));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn not_found(target: &Execution) -> ClientError {
+    ClientError::NotFound {
+        workflow_id: target.workflow_id.clone(),
+    }
+}
+
+fn closed(row: &RunRow, what: &'static str) -> ClientError {
+    ClientError::Closed {
+        workflow_id: row.workflow_id.clone(),
+        status: row.status,
+        what,
+    }
+}
+
+fn unknown_update(workflow_id: &str, update_id: &str) -> ClientError {
+    ClientError::WorkflowTask {
+        workflow_id: workflow_id.to_owned(),
+        message: format!("no update with id `{update_id}` is known"),
+    }
+}

@@ -1,0 +1,608 @@
+//! Workflow tasks: feeding new history to a run, recording its commands,
+//! and what they do (timers, activities, signals, children, closing).
+
+use std::sync::Arc;
+
+use workflow_client::{
+    ClientError, EventKind, ExternalFailureCause, Failure, ParentInfo, Payload, UpdateRequest, UpdateStatus, WaitStage,
+    WorkflowStatus,
+};
+
+use super::*;
+
+impl EngineCore {
+    pub(super) fn worker_for(
+        &self,
+        task_queue: &str,
+        pick: impl Fn(&Registration) -> bool,
+    ) -> Option<Arc<Registration>> {
+        self.workers.get(task_queue)?.iter().find(|w| pick(w)).cloned()
+    }
+
+    pub(super) fn factory(&self, task_queue: &str, workflow_type: &str) -> Result<Factory, Unavailable> {
+        if !self.workers.contains_key(task_queue) {
+            return Err(Unavailable::NoWorker);
+        }
+        self.worker_for(task_queue, |w| w.workflow(workflow_type).is_some())
+            .and_then(|w| w.workflow(workflow_type))
+            .ok_or_else(|| {
+                Unavailable::Failed(format!(
+                    "workflow type `{workflow_type}` is not registered on any worker of task queue `{task_queue}`"
+                ))
+            })
+    }
+
+    /// The live instance of a run: from the cache, or rebuilt from history.
+    pub(super) fn acquire(&mut self, run_id: &str) -> StoreResult<Result<Box<dyn RunInstance>, Unavailable>> {
+        if let Some(instance) = self.cache.take(run_id) {
+            return Ok(Ok(instance));
+        }
+        let (row, upto) = match self.runs.get(run_id) {
+            Some(run) => (run.row.clone(), run.inputs_from),
+            None => match self.store.run(run_id)? {
+                Some(row) => (row, u64::MAX),
+                None => return Ok(Err(Unavailable::Failed(format!("run `{run_id}` not found")))),
+            },
+        };
+        let factory = match self.factory(&row.task_queue, &row.workflow_type) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut instance = factory(self.limits.max_pending_outgoing_signals);
+        let mut events = self.store.events(run_id, 1)?;
+        events.retain(|e| e.id < upto);
+        Ok(
+            match replay(&mut *instance, &events, &row.workflow_id, run_id, &self.limits) {
+                Ok(()) => Ok(instance),
+                Err(e) => Err(Unavailable::Failed(e.to_string())),
+            },
+        )
+    }
+
+    pub(super) fn release(&mut self, run_id: &str, instance: Box<dyn RunInstance>) {
+        self.cache.put(run_id, instance);
+    }
+
+    pub(super) fn process_dirty(&mut self, now: u64) -> StoreResult<()> {
+        while let Some(run_id) = self.dirty.pop_front() {
+            self.dirty_set.remove(&run_id);
+            self.workflow_task(&run_id, now)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn workflow_task(&mut self, run_id: &str, now: u64) -> StoreResult<()> {
+        let Some(run) = self.runs.get(run_id) else {
+            return Ok(());
+        };
+        if run.retry_at.is_some_and(|t| t > now) || !run.has_work() || !self.workers.contains_key(&run.row.task_queue) {
+            return Ok(());
+        }
+        let inputs = self.store.events(run_id, run.inputs_from)?;
+        let suggest = Suggest {
+            history_events: run.next_event_id - 1,
+            signals: run.signals_received,
+        };
+        let (workflow_id, run_id_owned) = (run.row.workflow_id.clone(), run.row.run_id.clone());
+        let updates = std::mem::take(&mut self.runs.get_mut(run_id).expect("open").pending_updates);
+        let mut instance = match self.acquire(run_id)? {
+            Ok(instance) => instance,
+            Err(Unavailable::NoWorker) => {
+                self.runs.get_mut(run_id).expect("open").pending_updates = updates;
+                return Ok(());
+            }
+            Err(Unavailable::Failed(message)) => return self.task_failed(run_id, message, updates, now),
+        };
+        let mut jobs: Vec<Job> = inputs
+            .iter()
+            .filter_map(|e| job_for(&e.kind, &workflow_id, &run_id_owned))
+            .collect();
+        jobs.extend(updates.iter().map(|u| Job::Update {
+            id: u.update_id.clone(),
+            name: u.name.clone(),
+            args: u.args.clone(),
+            validate: true,
+        }));
+        let activation = Activation {
+            now: time_of(now),
+            replaying: false,
+            history_length: suggest.history_events,
+            continue_as_new_suggested: suggest.suggested(&self.limits),
+            jobs,
+        };
+        match instance.activate(activation) {
+            Ok(commands) => {
+                let run = self.runs.get_mut(run_id).expect("open");
+                if run.unhandled_signals.len() != instance.unhandled_signals().len() {
+                    run.unhandled_signals = instance.unhandled_signals().to_vec();
+                }
+                self.release(run_id, instance);
+                self.apply_commands(run_id, !inputs.is_empty(), updates, commands, now)
+            }
+            Err(failure) => self.task_failed(run_id, failure.message, updates, now),
+        }
+    }
+
+    pub(super) fn task_failed(
+        &mut self,
+        run_id: &str,
+        message: String,
+        updates: Vec<UpdateRequest>,
+        now: u64,
+    ) -> StoreResult<()> {
+        let run = self.runs.get_mut(run_id).expect("open");
+        tracing::error!(workflow_id = %run.row.workflow_id, run_id, error = %message, "workflow task failed; will retry");
+        run.task_failure = Some(message.clone());
+        run.retry_at = Some(now + TASK_RETRY_MS);
+        let workflow_id = run.row.workflow_id.clone();
+        self.agenda.at(
+            now + TASK_RETRY_MS,
+            Wake::TaskRetry {
+                run_id: run_id.to_owned(),
+            },
+        );
+        for update in updates {
+            let error = ClientError::WorkflowTask {
+                workflow_id: workflow_id.clone(),
+                message: message.clone(),
+            };
+            self.finish_update_waiters(&update.update_id, |_| true, Err(error));
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish_update_waiters(
+        &mut self,
+        update_id: &str,
+        pick: impl Fn(&UpdateWaiter) -> bool,
+        answer: Answer,
+    ) {
+        let Some(waiters) = self.update_waiters.remove(update_id) else {
+            return;
+        };
+        let (done, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| pick(w));
+        for waiter in done {
+            let answer = match &answer {
+                Ok(Reply::Update(s)) => Ok(Reply::Update(s.clone())),
+                Err(e) => Err(e.clone()),
+                Ok(_) => unreachable!("update waiters get update replies"),
+            };
+            self.reply(waiter.responder, answer);
+        }
+        if !keep.is_empty() {
+            self.update_waiters.insert(update_id.to_owned(), keep);
+        }
+    }
+
+    pub(super) fn apply_commands(
+        &mut self,
+        run_id: &str,
+        had_inputs: bool,
+        updates: Vec<UpdateRequest>,
+        commands: Vec<Command>,
+        now: u64,
+    ) -> StoreResult<()> {
+        let workflow_id = self.runs[run_id].row.workflow_id.clone();
+        let mut accepted = 0;
+        for command in &commands {
+            match command {
+                Command::UpdateAccepted { id } => {
+                    let Some(update) = updates.iter().find(|u| &u.update_id == id) else {
+                        continue;
+                    };
+                    accepted += 1;
+                    self.append(
+                        run_id,
+                        EventKind::WorkflowExecutionUpdateAccepted {
+                            update_id: id.clone(),
+                            update_name: update.name.clone(),
+                            input: update.args.clone(),
+                        },
+                        now,
+                    )?;
+                    self.runs
+                        .get_mut(run_id)
+                        .expect("open")
+                        .accepted_updates
+                        .insert(id.clone());
+                    self.finish_update_waiters(
+                        id,
+                        |w| w.stage == WaitStage::Accepted,
+                        Ok(Reply::Update(UpdateStatus::Accepted)),
+                    );
+                }
+                Command::UpdateRejected { id, rejection } => {
+                    let name = updates.iter().find(|u| &u.update_id == id).map(|u| u.name.clone());
+                    let name = name.unwrap_or_default();
+                    let error = match rejection.clone() {
+                        Rejection::Unknown { known } => ClientError::UnknownUpdate {
+                            workflow_type: self.runs[run_id].row.workflow_type.clone(),
+                            name,
+                            known,
+                        },
+                        Rejection::Invalid(failure) => ClientError::UpdateRejected { name, failure },
+                    };
+                    self.finish_update_waiters(id, |_| true, Err(error));
+                }
+                _ => {}
+            }
+        }
+        if !had_inputs && accepted == 0 {
+            return Ok(());
+        }
+        self.append(run_id, EventKind::WorkflowTaskCompleted, now)?;
+        let task_queue = self.runs[run_id].row.task_queue.clone();
+        let recorded: Vec<Command> = commands.into_iter().filter(is_recorded).collect();
+        let close_at = recorded.iter().position(Command::is_closing);
+        let recorded = &recorded[..close_at.map_or(recorded.len(), |i| i + 1)];
+        let mut new_run_id = None;
+        for command in recorded {
+            let kind = match command {
+                Command::ContinueAsNew(args) => {
+                    let id = workflow_client::id::unique_id();
+                    new_run_id = Some(id.clone());
+                    EventKind::WorkflowExecutionContinuedAsNew {
+                        new_run_id: id,
+                        input: args.clone(),
+                    }
+                }
+                other => command_event(other, &task_queue),
+            };
+            self.append(run_id, kind, now)?;
+        }
+        let run = self.runs.get_mut(run_id).expect("open");
+        run.inputs_from = run.next_event_id;
+        run.task_failure = None;
+        run.retry_at = None;
+        let closing = close_at.is_some();
+        for command in recorded {
+            self.command_effect(run_id, &workflow_id, &task_queue, command, closing, now)?;
+        }
+        if let (Some(close), Some(_)) = (recorded.last().filter(|c| c.is_closing()), close_at) {
+            let (status, outcome) = match close {
+                Command::Complete(result) => (WorkflowStatus::Completed, Ok(result.clone())),
+                Command::Fail(failure) => (WorkflowStatus::Failed, Err(failure.clone())),
+                Command::CancelWorkflow => (WorkflowStatus::Canceled, Err(Failure::Canceled)),
+                _ => (WorkflowStatus::ContinuedAsNew, Ok(Payload::null())),
+            };
+            let continued = match close {
+                Command::ContinueAsNew(args) => new_run_id.map(|id| (id, args.clone())),
+                _ => None,
+            };
+            self.close_run(run_id, status, outcome, continued, now)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn command_effect(
+        &mut self,
+        run_id: &str,
+        workflow_id: &str,
+        task_queue: &str,
+        command: &Command,
+        closing: bool,
+        now: u64,
+    ) -> StoreResult<()> {
+        match command {
+            Command::StartTimer { seq, duration } => {
+                let fire_at = now.saturating_add(duration_ms(*duration));
+                self.store.insert_timer(run_id, *seq, fire_at)?;
+                self.timers.insert((run_id.to_owned(), *seq));
+                self.agenda.at(
+                    fire_at,
+                    Wake::Timer {
+                        run_id: run_id.to_owned(),
+                        seq: *seq,
+                    },
+                );
+            }
+            Command::CancelTimer { seq } => {
+                self.store.delete_timer(run_id, *seq)?;
+                self.timers.remove(&(run_id.to_owned(), *seq));
+            }
+            Command::ScheduleActivity {
+                seq,
+                activity_type,
+                args,
+                options,
+            } => {
+                let row = ActivityRow {
+                    run_id: run_id.to_owned(),
+                    seq: *seq,
+                    workflow_id: workflow_id.to_owned(),
+                    task_queue: options.task_queue.clone().unwrap_or_else(|| task_queue.to_owned()),
+                    activity_type: activity_type.clone(),
+                    input: args.clone(),
+                    options: options.clone(),
+                    attempt: 1,
+                    scheduled_ms: now,
+                };
+                self.store.insert_activity(&row)?;
+                self.arm_schedule_timeout(&row);
+                let key = (run_id.to_owned(), *seq);
+                self.activities.insert(key.clone(), InFlight { row });
+                self.dispatch(key, now);
+            }
+            Command::RequestCancelActivity { seq } => {
+                self.store.delete_activity(run_id, *seq)?;
+                self.activities.remove(&(run_id.to_owned(), *seq));
+            }
+            Command::SignalExternal {
+                seq,
+                workflow_id: target,
+                name,
+                args,
+            } => {
+                let outcome = match self.current.get(target).cloned() {
+                    Some(target_run) => self
+                        .signal_open(&target_run, name.clone(), args.clone(), now)?
+                        .map_err(|_| ExternalFailureCause::LimitExceeded),
+                    None => Err(ExternalFailureCause::NotFound),
+                };
+                if !closing {
+                    let seq = *seq;
+                    let kind = match outcome {
+                        Ok(()) => EventKind::ExternalWorkflowExecutionSignaled { seq },
+                        Err(cause) => EventKind::SignalExternalWorkflowExecutionFailed { seq, cause },
+                    };
+                    self.append(run_id, kind, now)?;
+                    self.mark_dirty(run_id);
+                }
+            }
+            Command::CancelExternal {
+                seq,
+                workflow_id: target,
+            } => {
+                let outcome = match self.current.get(target).cloned() {
+                    Some(target_run) => {
+                        let reason = format!("requested by workflow `{workflow_id}`");
+                        self.append(&target_run, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
+                        self.mark_dirty(&target_run);
+                        Ok(())
+                    }
+                    None => Err(ExternalFailureCause::NotFound),
+                };
+                if !closing {
+                    let seq = *seq;
+                    let kind = match outcome {
+                        Ok(()) => EventKind::ExternalWorkflowExecutionCancelRequested { seq },
+                        Err(cause) => EventKind::RequestCancelExternalWorkflowExecutionFailed { seq, cause },
+                    };
+                    self.append(run_id, kind, now)?;
+                    self.mark_dirty(run_id);
+                }
+            }
+            Command::StartChild {
+                seq,
+                workflow_type,
+                workflow_id: child_id,
+                task_queue: child_queue,
+                args,
+            } => {
+                let kind = match self.current.get(child_id).cloned() {
+                    Some(existing_run_id) => EventKind::StartChildWorkflowExecutionFailed {
+                        seq: *seq,
+                        existing_run_id,
+                    },
+                    None if closing => return Ok(()),
+                    None => {
+                        let parent = ParentInfo {
+                            workflow_id: workflow_id.to_owned(),
+                            run_id: run_id.to_owned(),
+                            seq: *seq,
+                        };
+                        let child_run = self.create_run(
+                            child_id.clone(),
+                            workflow_type.clone(),
+                            child_queue.clone(),
+                            args.clone(),
+                            Some(parent),
+                            None,
+                            now,
+                        )?;
+                        EventKind::ChildWorkflowExecutionStarted {
+                            seq: *seq,
+                            run_id: child_run,
+                        }
+                    }
+                };
+                if !closing {
+                    self.append(run_id, kind, now)?;
+                    self.mark_dirty(run_id);
+                }
+            }
+            Command::UpdateCompleted { id, outcome } => {
+                let run = self.runs.get_mut(run_id).expect("open");
+                run.accepted_updates.remove(id);
+                run.completed_updates.insert(id.clone(), outcome.clone());
+                let answer = Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())));
+                self.finish_update_waiters(id, |_| true, answer);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Closes an open run: status, cleanup, waiters, parent, children, and
+    /// the next run after continue-as-new.
+    pub(super) fn close_run(
+        &mut self,
+        run_id: &str,
+        status: WorkflowStatus,
+        outcome: Result<Payload, Failure>,
+        continued: Option<(String, Vec<Payload>)>,
+        now: u64,
+    ) -> StoreResult<()> {
+        let next_run_id = continued.as_ref().map(|(id, _)| id.as_str());
+        self.store.close_run(run_id, status, now, next_run_id)?;
+        let run = self.runs.remove(run_id).expect("open");
+        if self.current.get(&run.row.workflow_id).map(String::as_str) == Some(run_id) {
+            self.current.remove(&run.row.workflow_id);
+        }
+        self.timers.retain(|(r, _)| r != run_id);
+        self.activities.retain(|(r, _), _| r != run_id);
+        let pending: Vec<String> = run
+            .accepted_updates
+            .iter()
+            .cloned()
+            .chain(run.pending_updates.iter().map(|u| u.update_id.clone()))
+            .collect();
+        for update_id in pending {
+            let error = closed(&run.row, "updates");
+            self.finish_update_waiters(&update_id, |w| w.run_id == run_id, Err(error));
+        }
+        let waiters = self.result_waiters.remove(run_id).unwrap_or_default();
+        if let Some((next_run_id, input)) = continued {
+            self.continue_run(&run, next_run_id.clone(), input, now)?;
+            self.result_waiters.entry(next_run_id).or_default().extend(waiters);
+        } else {
+            let answer = outcome.clone().map_err(|failure| ClientError::WorkflowFailed {
+                workflow_id: run.row.workflow_id.clone(),
+                failure,
+            });
+            for waiter in waiters {
+                self.reply(waiter, answer.clone().map(Reply::Payload));
+            }
+            if let Some(parent) = run.parent().cloned() {
+                self.notify_parent(&run, &parent, outcome, now)?;
+            }
+        }
+        for child in self.store.open_children(run_id)? {
+            if self.runs.contains_key(&child) {
+                self.terminate(&child, format!("parent workflow `{}` closed", run.row.workflow_id), now)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn continue_run(
+        &mut self,
+        run: &OpenRun,
+        next_run_id: String,
+        input: Vec<Payload>,
+        now: u64,
+    ) -> StoreResult<()> {
+        let row = RunRow {
+            run_id: next_run_id.clone(),
+            workflow_id: run.row.workflow_id.clone(),
+            workflow_type: run.row.workflow_type.clone(),
+            task_queue: run.row.task_queue.clone(),
+            status: WorkflowStatus::Running,
+            start_ms: now,
+            close_ms: None,
+            next_run_id: None,
+            parent: run.row.parent.clone(),
+        };
+        self.store.insert_run(&row)?;
+        self.runs.insert(next_run_id.clone(), OpenRun::new(row));
+        self.current.insert(run.row.workflow_id.clone(), next_run_id.clone());
+        let seed = u64::from_str_radix(&next_run_id[..8], 16).unwrap_or(0) << 32 | now & 0xffff_ffff;
+        self.append(
+            &next_run_id,
+            EventKind::WorkflowExecutionStarted {
+                workflow_type: run.row.workflow_type.clone(),
+                task_queue: run.row.task_queue.clone(),
+                input,
+                parent: run.row.parent.clone(),
+                continued_from_run_id: Some(run.row.run_id.clone()),
+                randomness_seed: seed,
+            },
+            now,
+        )?;
+        self.mark_dirty(&next_run_id);
+        Ok(())
+    }
+
+    pub(super) fn notify_parent(
+        &mut self,
+        child: &OpenRun,
+        parent: &ParentInfo,
+        outcome: Result<Payload, Failure>,
+        now: u64,
+    ) -> StoreResult<()> {
+        if !self.runs.contains_key(&parent.run_id) {
+            return Ok(());
+        }
+        let kind = match outcome {
+            Ok(result) => EventKind::ChildWorkflowExecutionCompleted {
+                seq: parent.seq,
+                result,
+            },
+            Err(cause) => EventKind::ChildWorkflowExecutionFailed {
+                seq: parent.seq,
+                failure: Failure::ChildWorkflow {
+                    workflow_type: child.row.workflow_type.clone(),
+                    workflow_id: child.row.workflow_id.clone(),
+                    cause: Box::new(cause),
+                },
+            },
+        };
+        self.append(&parent.run_id, kind, now)?;
+        self.mark_dirty(&parent.run_id);
+        Ok(())
+    }
+}
+
+/// The event recording a non-closing command.
+fn command_event(command: &Command, task_queue: &str) -> EventKind {
+    match command.clone() {
+        Command::StartTimer { seq, duration } => EventKind::TimerStarted {
+            seq,
+            duration_ms: duration_ms(duration),
+        },
+        Command::CancelTimer { seq } => EventKind::TimerCanceled { seq },
+        Command::ScheduleActivity {
+            seq,
+            activity_type,
+            args,
+            options,
+        } => EventKind::ActivityTaskScheduled {
+            seq,
+            activity_type,
+            task_queue: options.task_queue.clone().unwrap_or_else(|| task_queue.to_owned()),
+            input: args,
+            options,
+        },
+        Command::RequestCancelActivity { seq } => EventKind::ActivityTaskCancelRequested { seq },
+        Command::SignalExternal {
+            seq,
+            workflow_id,
+            name,
+            args,
+        } => EventKind::SignalExternalWorkflowExecutionInitiated {
+            seq,
+            workflow_id,
+            signal_name: name,
+            input: args,
+        },
+        Command::CancelExternal { seq, workflow_id } => {
+            EventKind::RequestCancelExternalWorkflowExecutionInitiated { seq, workflow_id }
+        }
+        Command::StartChild {
+            seq,
+            workflow_type,
+            workflow_id,
+            task_queue,
+            args,
+        } => EventKind::StartChildWorkflowExecutionInitiated {
+            seq,
+            workflow_id,
+            workflow_type,
+            task_queue,
+            input: args,
+        },
+        Command::UpdateCompleted { id, outcome } => {
+            EventKind::WorkflowExecutionUpdateCompleted { update_id: id, outcome }
+        }
+        Command::Complete(result) => EventKind::WorkflowExecutionCompleted { result },
+        Command::Fail(failure) => EventKind::WorkflowExecutionFailed { failure },
+        Command::CancelWorkflow => EventKind::WorkflowExecutionCanceled,
+        Command::ContinueAsNew(input) => EventKind::WorkflowExecutionContinuedAsNew {
+            new_run_id: String::new(),
+            input,
+        },
+        Command::UpdateAccepted { .. } | Command::UpdateRejected { .. } => {
+            unreachable!("update responses are not recorded as command events")
+        }
+    }
+}
