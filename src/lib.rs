@@ -61,14 +61,14 @@
 pub use workflow_macros::{activity, defn, init, query, run, signal, update, validator};
 
 pub use workflow_client::{
-    ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History,
-    IntoArgs, Limit, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions,
-    TimeoutKind, Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
+    ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History, IntoArgs,
+    Limit, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind, Untyped,
+    Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
 };
 pub use workflow_runtime::{
     Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
-    EngineError, ExternalWorkflowHandle, Limits, Nondeterminism, ReplayError, Worker, WorkerBuilder,
-    WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
+    EngineError, ExternalWorkflowHandle, Limits, Nondeterminism, ReplayError, Worker, WorkerBuilder, WorkflowContext,
+    WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
 };
 
 /// The crates the DSL is built from, for code that needs their full API.

@@ -12,7 +12,10 @@ async fn reopened_store_continues_the_run_with_all_acknowledged_signals() {
         let engine = Engine::open(&path).unwrap();
         let _worker = engine.worker("d").workflow::<Counter>().start();
         let client = engine.client();
-        let handle = client.start_workflow(Counter::run, (), StartOptions::new("dur").task_queue("d")).await.unwrap();
+        let handle = client
+            .start_workflow(Counter::run, (), StartOptions::new("dur").task_queue("d"))
+            .await
+            .unwrap();
         for n in 0..50 {
             handle.signal(Counter::add, n).await.unwrap();
         }

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow::{
-    ActivityContext, ActivityOptions, ApplicationError, ChildWorkflowOptions, RawValue, WorkflowContext,
-    WorkflowResult,
+    ActivityContext, ActivityOptions, ApplicationError, ChildWorkflowOptions, RawValue, WorkflowContext, WorkflowResult,
 };
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,7 +195,9 @@ impl AnyWorkflow {
     async fn run(ctx: &mut WorkflowContext<Self>, args: Vec<RawValue>) -> WorkflowResult<String> {
         let name: String = args[0].decode()?;
         let options = ActivityOptions::start_to_close(Duration::from_secs(5));
-        let reply: String = ctx.execute_activity_by_name("unregistered_activity", (name,), options).await?;
+        let reply: String = ctx
+            .execute_activity_by_name("unregistered_activity", (name,), options)
+            .await?;
         Ok(format!("{} -> {reply}", ctx.info().workflow_type))
     }
 }
@@ -245,7 +246,10 @@ impl Registry {
 
     #[workflow::update(dynamic)]
     fn set_any(&mut self, name: String, args: Vec<RawValue>) -> Result<String, ApplicationError> {
-        let value: i64 = args.first().ok_or_else(|| ApplicationError::new("missing value"))?.decode()?;
+        let value: i64 = args
+            .first()
+            .ok_or_else(|| ApplicationError::new("missing value"))?
+            .decode()?;
         self.values.push((name.clone(), value));
         Ok(format!("dynamic {name}={value}"))
     }
@@ -270,7 +274,10 @@ impl Parent {
         let mut out = Vec::new();
         for item in items {
             let id = format!("{}-child-{item}", ctx.info().workflow_id);
-            out.push(ctx.execute_child_workflow(Doubler::run, item, ChildWorkflowOptions::new(id)).await?);
+            out.push(
+                ctx.execute_child_workflow(Doubler::run, item, ChildWorkflowOptions::new(id))
+                    .await?,
+            );
         }
         Ok(out)
     }
@@ -347,8 +354,10 @@ impl Retrier {
         let mut out = vec![ctx.execute_activity(flaky, label.clone(), quick.clone()).await?];
         let err = ctx.execute_activity(fatal, label, quick).await.unwrap_err();
         out.push(err.to_string());
-        let timed = ActivityOptions::start_to_close(Duration::from_millis(50))
-            .retry_policy(workflow::RetryPolicy { maximum_attempts: 2, ..retry });
+        let timed = ActivityOptions::start_to_close(Duration::from_millis(50)).retry_policy(workflow::RetryPolicy {
+            maximum_attempts: 2,
+            ..retry
+        });
         out.push(ctx.execute_activity(slow, 1_000, timed).await.unwrap_err().to_string());
         let before = ctx.now();
         ctx.sleep(Duration::from_millis(30)).await?;
