@@ -48,3 +48,17 @@ matrix! {
         assert!(matches!(b.terminate("again").await, Err(ClientError::Closed { .. })));
     }
 }
+
+matrix! {
+    async fn context_values_are_deterministic_and_handlers_finish_before_the_run(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("life").workflow::<Facts>().start();
+        let handle = env.client.start_workflow(Facts::run, (), StartOptions::new("facts").task_queue("life")).await.unwrap();
+        let (uuid, random, id) = handle.query(Facts::facts, ()).await.unwrap();
+        assert_eq!(id, "facts");
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(handle.query(Facts::facts, ()).await.unwrap(), (uuid, random, id), "same values after replay");
+        handle.start_update(Facts::slow_exit, (), workflow::WaitStage::Accepted).await.unwrap();
+        assert!(handle.result().await.unwrap(), "the run waited for the update handler");
+    }
+}

@@ -366,3 +366,43 @@ impl Retrier {
         Ok(out)
     }
 }
+
+/// Records deterministic values and waits for its handlers before finishing.
+#[derive(Default)]
+pub struct Facts {
+    uuid: String,
+    random: u64,
+    workflow_id: String,
+    handlers_done_at_exit: bool,
+    exit: bool,
+}
+
+#[workflow::defn]
+impl Facts {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<bool> {
+        let (uuid, random, info) = (ctx.uuid4(), ctx.random_u64(), ctx.info());
+        ctx.state_mut(|s| {
+            s.uuid = uuid;
+            s.random = random;
+            s.workflow_id = info.workflow_id;
+        });
+        ctx.wait_condition(|s| s.exit).await?;
+        let finished = ctx.clone();
+        ctx.wait_condition(move |_| finished.all_handlers_finished()).await?;
+        Ok(ctx.state(|s| s.handlers_done_at_exit))
+    }
+
+    #[workflow::update]
+    async fn slow_exit(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.state_mut(|s| s.exit = true);
+        ctx.sleep(Duration::from_millis(20)).await?;
+        ctx.state_mut(|s| s.handlers_done_at_exit = true);
+        Ok(())
+    }
+
+    #[workflow::query]
+    fn facts(&self) -> (String, u64, String) {
+        (self.uuid.clone(), self.random, self.workflow_id.clone())
+    }
+}
