@@ -4,8 +4,8 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{
-    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, PatType, Path,
-    PathArguments, PathSegment, ReturnType, Type,
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, PatType, Path, PathArguments,
+    PathSegment, ReturnType, Type,
 };
 
 use crate::attr::{self, ItemArgs, Kind, Naming};

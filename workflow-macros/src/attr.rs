@@ -56,19 +56,19 @@ impl Kind {
         }
     }
 
-    /// Recognises the attribute as written with the facade's path
-    /// (`#[workflow::signal]`), the `crate = "..."` path, or imported
+    /// Recognises the attribute as written with the facade's name
+    /// (`#[workflow::signal]`), the name `crate = "..."` gives it (any path
+    /// ending in it, as `use` makes it reachable by several), or imported
     /// (`#[signal]`).
     pub fn of(attr: &Attribute, krate: &Path) -> Option<Kind> {
         let path = attr.path();
-        let mut segments: Vec<&Ident> = path.segments.iter().map(|s| &s.ident).collect();
-        let last = segments.pop()?;
+        let mut segments = path.segments.iter().rev().map(|s| &s.ident);
+        let last = segments.next()?;
         let kind = Kind::ALL.into_iter().find(|k| last == k.name())?;
-        let prefix = segments;
-        let krate: Vec<&Ident> = krate.segments.iter().map(|s| &s.ident).collect();
-        let matches = (prefix.is_empty() && path.leading_colon.is_none())
-            || prefix == krate
-            || matches!(prefix.as_slice(), [only] if *only == "workflow");
+        let matches = match segments.next() {
+            None => path.leading_colon.is_none(),
+            Some(facade) => facade == "workflow" || krate.segments.last().is_some_and(|s| s.ident == *facade),
+        };
         matches.then_some(kind)
     }
 }
@@ -186,4 +186,33 @@ fn dedup(items: Vec<NestedMeta>, errors: &mut Errors) -> Vec<NestedMeta> {
             first
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(attr: Attribute, krate: Path) -> Option<Kind> {
+        Kind::of(&attr, &krate)
+    }
+
+    #[test]
+    fn markers_are_recognised_by_the_facade_or_crate_path_only() {
+        let facade: Path = parse_quote!(::workflow);
+        let reexport: Path = parse_quote!(crate::reexport::wf);
+        assert_eq!(
+            kind(parse_quote!(#[workflow::signal]), facade.clone()),
+            Some(Kind::Signal)
+        );
+        assert_eq!(
+            kind(parse_quote!(#[query(name = "q")]), facade.clone()),
+            Some(Kind::Query)
+        );
+        assert_eq!(
+            kind(parse_quote!(#[reexport::wf::update]), reexport),
+            Some(Kind::Update)
+        );
+        assert_eq!(kind(parse_quote!(#[tokio::test]), facade.clone()), None);
+        assert_eq!(kind(parse_quote!(#[other::run]), facade), None);
+    }
 }

@@ -113,7 +113,9 @@ fn check_at_most_one_init(w: &Workflow, errors: &mut Errors) {
 /// Rule: `#[workflow::init]` takes the run method's arguments (without ctx):
 /// both receive the same start payloads.
 fn check_init_takes_run_arguments(w: &Workflow, errors: &mut Errors) {
-    let (Some(run), Some(init)) = (w.run(), w.init()) else { return };
+    let (Some(run), Some(init)) = (w.run(), w.init()) else {
+        return;
+    };
     let expected: Vec<&Type> = run.sig.param_types().collect();
     let found: Vec<&Type> = init.sig.param_types().collect();
     if expected.len() != found.len() {
@@ -174,7 +176,7 @@ fn check_not_generic(sig: &Signature, errors: &mut Errors) {
 /// (they answer at once); signals and updates may be either.
 fn check_asyncness(h: &Handler, errors: &mut Errors) {
     let sig = h.sig.sig;
-    let why = match h.kind {
+    let message = match h.kind {
         Kind::Run => {
             if sig.asyncness.is_none() {
                 errors.spanned(
@@ -188,15 +190,22 @@ fn check_asyncness(h: &Handler, errors: &mut Errors) {
             }
             return;
         }
-        Kind::Init => "it builds the state before the run method starts",
-        Kind::Query => {
-            "a query answers at once from the current state; use `#[workflow::update]` for work that waits"
+        Kind::Init => {
+            "`#[workflow::init]` cannot be `async`: it builds the state before the run method starts; \
+             remove `async`"
         }
-        Kind::Validator => "it decides at once whether to accept the update",
+        Kind::Query => {
+            "query handlers cannot be `async`: a query answers at once from the current state; remove \
+             `async`, or use a `#[workflow::update]` for work that waits"
+        }
+        Kind::Validator => {
+            "validators cannot be `async`: a validator decides at once whether to accept the update; \
+             remove `async`"
+        }
         Kind::Signal | Kind::Update => return,
     };
     if let Some(asyncness) = sig.asyncness {
-        errors.spanned(asyncness, format!("{} cannot be `async`: {why}; remove `async`", h.kind));
+        errors.spanned(asyncness, message);
     }
 }
 
@@ -209,9 +218,7 @@ fn check_self_or_context(h: &Handler, errors: &mut Errors) {
         Kind::Init => expect_no_self(h, errors),
         Kind::Query | Kind::Validator => expect_shared_self(h, errors),
         Kind::Run => expect_context(h, "the `#[workflow::run]` method", errors),
-        Kind::Signal | Kind::Update if h.is_async() => {
-            expect_context(h, &format!("async {}", subject(h.kind)), errors)
-        }
+        Kind::Signal | Kind::Update if h.is_async() => expect_context(h, &format!("async {}", subject(h.kind)), errors),
         Kind::Signal | Kind::Update => expect_self(h, errors),
     }
 }
@@ -486,7 +493,7 @@ fn check_validator_takes_update_arguments(w: &Workflow, errors: &mut Errors) {
     for update in w.of_kind(Kind::Update) {
         let Some(v) = w.validator_of(update) else { continue };
         let found: Vec<&Type> = v.sig.param_types().collect();
-                if update.is_dynamic() {
+        if update.is_dynamic() {
             let ok = matches!(found.as_slice(), [name, args]
                 if matches!(ast::ungroup(name), Type::Reference(r) if ast::is_named(&r.elem, "str"))
                     && matches!(ast::ungroup(args), Type::Reference(r) if is_raw_value_slice(&r.elem)));
@@ -500,14 +507,12 @@ fn check_validator_takes_update_arguments(w: &Workflow, errors: &mut Errors) {
         }
         let expected: Vec<&Type> = update.sig.param_types().collect();
         if expected.len() != found.len() {
-            let by_ref: Vec<String> = expected.iter().map(|t| format!("&{}", t.to_token_stream())).collect();
+            let params: String = expected.iter().map(|t| format!(", &{}", t.to_token_stream())).collect();
             errors.at(
                 parens(&v.sig),
                 format!(
-                    "a validator takes its update's arguments by reference: `{}` takes (&self{}{})",
+                    "a validator takes the arguments of update `{}` by reference: `(&self{params})`",
                     update.ident(),
-                    if by_ref.is_empty() { "" } else { ", " },
-                    by_ref.join(", ")
                 ),
             );
             continue;
@@ -584,4 +589,37 @@ fn list(types: &[&Type]) -> String {
         .map(|t| t.to_token_stream().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::expand::workflow::defn;
+
+    #[test]
+    fn every_problem_is_reported_and_the_impl_is_kept() {
+        let out = defn(
+            quote!(),
+            quote! {
+                impl Counter {
+                    #[workflow::query]
+                    fn next(&mut self) -> u32 { 0 }
+                    #[workflow::signal(name = "a", name = "b")]
+                    fn add(&mut self, n: u32) -> u32 { n }
+                }
+            },
+        )
+        .to_string();
+        for message in [
+            "missing `#[workflow::run]` method",
+            "query handlers take `&self`",
+            "signal handlers return nothing",
+            "`name` is given more than once",
+        ] {
+            assert!(out.contains(message), "no {message:?} in {out}");
+        }
+        assert!(out.contains("fn next"), "the impl is kept: {out}");
+        assert!(!out.contains("workflow :: query"), "markers are stripped: {out}");
+    }
 }

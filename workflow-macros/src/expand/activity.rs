@@ -6,8 +6,8 @@ use quote::{format_ident, quote};
 use syn::{parse_quote, ItemFn, Type};
 
 use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private,
-    serde_bounds, serde_check, with_error,
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private, serde_checks,
+    with_error,
 };
 use crate::ast::{Activity, Context};
 use crate::attr::ItemArgs;
@@ -53,14 +53,14 @@ fn expand(a: &Activity) -> TokenStream {
             encode_raw(&p),
             dynamic_args(
                 &p,
-                quote!(::core::clone::Clone::clone(&ctx.info().activity_type)),
+                Some(quote!(::core::clone::Clone::clone(&ctx.info().activity_type))),
                 quote!(::core::iter::IntoIterator::into_iter(args)),
             ),
         )
     } else {
         (
             args_type(&types),
-            encode(&p, types.len()),
+            encode(&p, &types),
             decode(&p, &types, &quote!(&args), &|failed| failed),
         )
     };
@@ -74,6 +74,7 @@ fn expand(a: &Activity) -> TokenStream {
     let output = a.sig.output.value();
     let result = encode_output(
         &p,
+        &a.sig.output,
         into_result(
             &a.sig.output,
             quote!(#callee(#context #(#args),*).await),
@@ -84,13 +85,8 @@ fn expand(a: &Activity) -> TokenStream {
         "Activity \"{name}\": register it with `Worker::activity` and call it with \
          `WorkflowContext::execute_activity`."
     );
-    let mut serde_types = types;
-    serde_types.extend(a.sig.output.value_type());
-    let checks = if dynamic {
-        serde_check(&serde_bounds(&p, a.sig.output.value_type()))
-    } else {
-        serde_check(&serde_bounds(&p, serde_types))
-    };
+    let arguments = if dynamic { Vec::new() } else { types };
+    let checks = serde_checks(&p, arguments.into_iter().chain(a.sig.output.value_type()));
     quote! {
         #function
 

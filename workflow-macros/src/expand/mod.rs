@@ -5,7 +5,7 @@
 pub mod activity;
 pub mod workflow;
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Type};
@@ -16,6 +16,27 @@ use crate::attr::Kind;
 /// Where generated code finds everything it touches.
 pub fn private(krate: &Path) -> TokenStream {
     quote!(#krate::__private)
+}
+
+/// `tokens` with every span set to `span`. A path spliced into code spanned
+/// at a user's token must be re-spanned too: rustc reports an error on an
+/// expression whose tokens come from two places at the macro's call site.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => {
+                let mut respanned = Group::new(group.delimiter(), respan(&group.stream(), span));
+                respanned.set_span(span);
+                TokenTree::Group(respanned)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
 
 /// An inner attribute used outside `#[workflow::defn]`: an error at the
@@ -51,14 +72,20 @@ pub fn args_type(types: &[&Type]) -> TokenStream {
 
 /// A pattern over the marker's argument type and the expression encoding
 /// it, one payload per argument: the body of an `EncodeFn`.
-pub fn encode(p: &TokenStream, count: usize) -> (TokenStream, TokenStream) {
-    let idents = arg_idents(count);
+pub fn encode(p: &TokenStream, types: &[&Type]) -> (TokenStream, TokenStream) {
+    let idents = arg_idents(types.len());
     let pattern = match idents.as_slice() {
         [one] => quote!(#one),
         many => quote!((#(#many),*)),
     };
+    // Spanned at the types so one that cannot be encoded is reported there.
+    let encoded = idents.iter().zip(types).map(|(ident, ty)| {
+        let p = respan(p, ty.span());
+        let ident = Ident::new(&ident.to_string(), ty.span());
+        quote_spanned!(ty.span()=> #p::Payload::encode(&#ident)?)
+    });
     let body = quote! {
-        ::core::result::Result::Ok(::std::vec![#(#p::Payload::encode(&#idents)?),*])
+        ::core::result::Result::Ok(::std::vec![#(#encoded),*])
     };
     (pattern, body)
 }
@@ -84,7 +111,9 @@ pub fn decode(
     payloads: &TokenStream,
     wrap: &dyn Fn(TokenStream) -> TokenStream,
 ) -> (TokenStream, Vec<Ident>) {
-    let failed = wrap(quote!(::core::result::Result::Err(::core::convert::From::from(__error))));
+    let failed = wrap(quote!(::core::result::Result::Err(::core::convert::From::from(
+        __error
+    ))));
     let count = types.len();
     if count == 0 {
         let stmts = quote! {
@@ -97,6 +126,7 @@ pub fn decode(
     let idents = arg_idents(count);
     let stmts = idents.iter().zip(types).enumerate().map(|(index, (ident, ty))| {
         // Spanned at the type so a type that cannot be decoded is reported there.
+        let p = respan(p, ty.span());
         let decode = quote_spanned!(ty.span()=> #p::decode_arg::<#ty>);
         quote! {
             let #ident = match #decode(#payloads, #index, #count) {
@@ -108,14 +138,19 @@ pub fn decode(
     (quote!(#(#stmts)*), idents)
 }
 
-/// Statements binding a dynamic handler's `(name, args)`: `name` is a
-/// `String` expression, `payloads` an iterator of owned payloads.
-pub fn dynamic_args(p: &TokenStream, name: TokenStream, payloads: TokenStream) -> (TokenStream, Vec<Ident>) {
-    let idents = arg_idents(2);
-    let (n, a) = (&idents[0], &idents[1]);
+/// Statements binding a dynamic handler's `(name, args)`, or just `args`
+/// for a dynamic workflow's run and init: `name` is a `String` expression,
+/// `payloads` an iterator of owned payloads.
+pub fn dynamic_args(p: &TokenStream, name: Option<TokenStream>, payloads: TokenStream) -> (TokenStream, Vec<Ident>) {
+    let idents = arg_idents(usize::from(name.is_some()) + 1);
+    let name = name.map(|name| {
+        let ident = &idents[0];
+        quote!(let #ident: ::std::string::String = #name;)
+    });
+    let args = &idents[idents.len() - 1];
     let stmts = quote! {
-        let #n: ::std::string::String = #name;
-        let #a: ::std::vec::Vec<#p::RawValue> =
+        #name
+        let #args: ::std::vec::Vec<#p::RawValue> =
             ::core::iter::Iterator::collect(::core::iter::Iterator::map(#payloads, #p::RawValue::from));
     };
     (stmts, idents)
@@ -132,30 +167,35 @@ pub fn into_result(output: &Output, call: TokenStream, error: &TokenStream) -> T
 }
 
 /// `result` with its success value encoded as a payload.
-pub fn encode_output(p: &TokenStream, result: TokenStream) -> TokenStream {
+pub fn encode_output(p: &TokenStream, output: &Output, result: TokenStream) -> TokenStream {
+    let span = output.value_type().map_or_else(Span::call_site, Spanned::span);
+    let encode = {
+        let p = respan(p, span);
+        quote_spanned!(span=> #p::Payload::encode(&__value))
+    };
     quote! {
         ::core::result::Result::and_then(#result, |__value| {
-            ::core::result::Result::map_err(#p::Payload::encode(&__value), ::core::convert::From::from)
+            ::core::result::Result::map_err(#encode, ::core::convert::From::from)
         })
     }
 }
 
-/// `where` predicates that fail at the user's type when it cannot travel as a payload.
-pub fn serde_bounds<'a>(p: &TokenStream, types: impl IntoIterator<Item = &'a Type>) -> Vec<TokenStream> {
+/// Functions that fail to compile, at the user's type, when it cannot
+/// travel as a payload; never called. Each is spanned at its type as a
+/// whole, since rustc reports an unsatisfiable `where` clause at its item.
+pub fn serde_checks<'a>(p: &TokenStream, types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
     types
         .into_iter()
-        .map(|ty| quote_spanned!(ty.span()=> #ty: #p::DeserializeOwned + #p::Serialize))
+        .enumerate()
+        .map(|(index, ty)| {
+            let check = format_ident!("__workflow_check_serde_{}", index, span = ty.span());
+            let p = respan(p, ty.span());
+            quote_spanned! {ty.span()=>
+                #[allow(dead_code)]
+                fn #check() where #ty: #p::DeserializeOwned + #p::Serialize {}
+            }
+        })
         .collect()
-}
-
-/// The function carrying [`serde_bounds`]; never called, it only has to type-check.
-pub fn serde_check(bounds: &[TokenStream]) -> Option<TokenStream> {
-    (!bounds.is_empty()).then(|| {
-        quote! {
-            #[allow(dead_code)]
-            fn __workflow_check_serde() where #(#bounds),* {}
-        }
-    })
 }
 
 /// An error at the attribute, with the item unchanged.

@@ -8,8 +8,8 @@ use syn::spanned::Spanned;
 use syn::{parse_quote, Ident, ImplItem, ItemImpl, Path, Type};
 
 use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private,
-    serde_bounds, serde_check, with_error,
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private, serde_checks,
+    with_error,
 };
 use crate::ast::{Handler, Workflow};
 use crate::attr::{ItemArgs, Kind};
@@ -54,7 +54,7 @@ fn expand(w: &Workflow, run: &Handler) -> TokenStream {
     let name = w.name();
     let output = run.sig.output.value();
     let definition = definition(w, run, &p);
-    let checks = serde_check(&serde_bounds(&p, serde_types(w)));
+    let checks = serde_checks(&p, serde_types(w));
     quote! {
         #item
         #markers
@@ -127,17 +127,26 @@ fn marker(w: &Workflow, h: &Handler, p: &TokenStream) -> Option<TokenStream> {
         Kind::Run => (
             quote!(<Self, #args>),
             w.name(),
-            format!("Marker of workflow \"{}\": pass it to `Client::start_workflow`.", w.name()),
+            format!(
+                "Marker of workflow \"{}\": pass it to `Client::start_workflow`.",
+                w.name()
+            ),
         ),
         Kind::Signal => (
             quote!(<Self, #args>),
             h.wire_name(),
-            format!("Marker of signal \"{}\": pass it to `WorkflowHandle::signal`.", h.wire_name()),
+            format!(
+                "Marker of signal \"{}\": pass it to `WorkflowHandle::signal`.",
+                h.wire_name()
+            ),
         ),
         Kind::Query => (
             quote!(<Self, #args, #output>),
             h.wire_name(),
-            format!("Marker of query \"{}\": pass it to `WorkflowHandle::query`.", h.wire_name()),
+            format!(
+                "Marker of query \"{}\": pass it to `WorkflowHandle::query`.",
+                h.wire_name()
+            ),
         ),
         Kind::Update => (
             quote!(<Self, #args, #output>),
@@ -152,7 +161,7 @@ fn marker(w: &Workflow, h: &Handler, p: &TokenStream) -> Option<TokenStream> {
     let marker = format_ident!("{}", h.kind.marker_type()?);
     let ident = h.ident();
     let docs = h.method.attrs.iter().filter(|attr| is_doc(attr));
-    let (pattern, body) = encode(p, types.len());
+    let (pattern, body) = encode(p, &types);
     Some(quote! {
         #(#docs)*
         #[doc = #doc]
@@ -209,13 +218,11 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
     let (input, (pattern, encode_input)) = if dynamic {
         (quote!(::std::vec::Vec<#p::RawValue>), encode_raw(p))
     } else {
-        (args_type(&run_types), encode(p, run_types.len()))
+        (args_type(&run_types), encode(p, &run_types))
     };
     let create = create(w, p);
     let run_fn = run_fn(run, p);
-    let signal = dispatch_fn(w, p, Method::Signal, &|h, args| {
-        dispatch(h, p, args, false)
-    });
+    let signal = dispatch_fn(w, p, Method::Signal, &|h, args| dispatch(h, p, args, false));
     let query = dispatch_fn(w, p, Method::Query, &|h, args| {
         let callee = h.callee();
         let result = into_result(
@@ -223,14 +230,10 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
             quote!(Self::#callee(self, #(#args),*)),
             &quote!(#p::WorkflowError),
         );
-        encode_output(p, result)
+        encode_output(p, &h.sig.output, result)
     });
-    let validate = dispatch_fn(w, p, Method::ValidateUpdate, &|h, args| {
-        validate(w, h, p, args)
-    });
-    let update = dispatch_fn(w, p, Method::Update, &|h, args| {
-        dispatch(h, p, args, true)
-    });
+    let validate = dispatch_fn(w, p, Method::ValidateUpdate, &|h, args| validate(w, h, p, args));
+    let update = dispatch_fn(w, p, Method::Update, &|h, args| dispatch(h, p, args, true));
     quote! {
         #[automatically_derived]
         impl #p::WorkflowDefinition for #self_ty {
@@ -298,9 +301,7 @@ fn create(w: &Workflow, p: &TokenStream) -> TokenStream {
         };
     };
     let (stmts, args) = if w.args.naming.is_dynamic() {
-        let (stmts, args) = dynamic_args(p, quote!(::std::string::String::new()), Payloads::Borrowed.owned_iter(p));
-        // A dynamic workflow's init takes only the arguments, not a name.
-        (stmts, args[1..].to_vec())
+        dynamic_args(p, None, Payloads::Borrowed.owned_iter(p))
     } else {
         let types: Vec<&Type> = init.sig.param_types().collect();
         decode(p, &types, &Payloads::Borrowed.slice(), &|failed| failed)
@@ -316,8 +317,7 @@ fn create(w: &Workflow, p: &TokenStream) -> TokenStream {
 
 fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
     let (stmts, args) = if run.is_dynamic() {
-        let (stmts, args) = dynamic_args(p, quote!(::std::string::String::new()), Payloads::Owned.owned_iter(p));
-        (stmts, args[1..].to_vec())
+        dynamic_args(p, None, Payloads::Owned.owned_iter(p))
     } else {
         let types: Vec<&Type> = run.sig.param_types().collect();
         decode(p, &types, &Payloads::Owned.slice(), &|failed| failed)
@@ -326,6 +326,7 @@ fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
     let callee = run.callee();
     let result = encode_output(
         p,
+        &run.sig.output,
         into_result(
             &run.sig.output,
             quote!(Self::#callee(#context, #(#args),*).await),
@@ -420,11 +421,8 @@ fn dispatch_fn(
         .collect();
     let fallback = match w.dynamic(method.kind()) {
         Some(h) => {
-            let (stmts, args) = dynamic_args(
-                p,
-                quote!(::std::borrow::ToOwned::to_owned(name)),
-                payloads.owned_iter(p),
-            );
+            let name = quote!(::std::borrow::ToOwned::to_owned(name));
+            let (stmts, args) = dynamic_args(p, Some(name), payloads.owned_iter(p));
             let invoked = invoke(h, &args);
             quote!({ #stmts ::core::option::Option::Some(#invoked) })
         }
@@ -451,7 +449,7 @@ fn dispatch(h: &Handler, p: &TokenStream, args: &[Ident], encode: bool) -> Token
     let finish = |call| {
         let result = into_result(&h.sig.output, call, &quote!(#p::WorkflowError));
         if encode {
-            encode_output(p, result)
+            encode_output(p, &h.sig.output, result)
         } else {
             result
         }
@@ -489,4 +487,41 @@ fn validate(w: &Workflow, update: &Handler, p: &TokenStream, args: &[Ident]) -> 
         quote!(Self::#callee(self, #(#refs),*)),
         &quote!(#p::WorkflowError),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::defn;
+
+    #[test]
+    fn handlers_are_renamed_and_markers_take_their_names() {
+        let out = defn(
+            quote!(name = "counter"),
+            quote! {
+                impl Counter {
+                    #[workflow::run]
+                    async fn run(ctx: &mut WorkflowContext<Self>) -> u32 { 0 }
+                    #[workflow::signal(dynamic)]
+                    fn any(&mut self, name: String, args: Vec<RawValue>) {}
+                    #[workflow::query]
+                    fn value(&self) -> u32 { 0 }
+                }
+            },
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        for expected in [
+            "async fn __workflow_run",
+            "fn __workflow_value",
+            "fn any",
+            "pub const run : :: workflow :: __private :: Run < Self , () >",
+            "pub const value : :: workflow :: __private :: Query < Self , () , u32 >",
+            "const NAME : & 'static str = \"counter\"",
+            "const QUERIES : & 'static [& 'static str] = & [\"value\"]",
+        ] {
+            assert!(out.contains(expected), "no {expected:?} in {out}");
+        }
+    }
 }

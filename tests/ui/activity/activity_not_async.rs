@@ -1,0 +1,6 @@
+#[workflow::activity]
+fn greet(name: String) -> String {
+    format!("Hello, {name}!")
+}
+
+fn main() {}
