@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
 use workflow_client::{
-    ClientError, Description, EventKind, Execution, History, Payload, StartRequest, UpdateRequest, UpdateStatus,
-    WaitStage,
+    ClientError, Description, EventKind, Execution, History, ParentInfo, Payload, StartRequest, UpdateRequest,
+    UpdateStatus, WaitStage,
 };
 
 mod due;
@@ -85,6 +85,18 @@ struct PendingQuery {
 /// An activity scheduled and not yet resolved.
 struct InFlight {
     row: ActivityRow,
+}
+
+/// What `create_run` records.
+struct NewRun {
+    /// A preset run id (continue-as-new announces it first), or a fresh one.
+    run_id: Option<String>,
+    workflow_id: String,
+    workflow_type: String,
+    task_queue: String,
+    input: Vec<Payload>,
+    parent: Option<ParentInfo>,
+    continued_from_run_id: Option<String>,
 }
 
 /// Whom a target execution resolves to.

@@ -1,7 +1,7 @@
 //! Client requests: start, signal, update, result, cancel, terminate, describe.
 
 use workflow_client::{
-    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, ParentInfo, Payload, StartRequest,
+    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Payload, StartRequest,
     UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
@@ -77,60 +77,50 @@ impl EngineCore {
                 }),
             });
         }
-        let run_id = self.create_run(
-            start.workflow_id,
-            start.workflow_type,
-            start.task_queue,
-            start.args,
-            None,
-            None,
-            now,
-        )?;
+        let new = NewRun {
+            run_id: None,
+            workflow_id: start.workflow_id,
+            workflow_type: start.workflow_type,
+            task_queue: start.task_queue,
+            input: start.args,
+            parent: None,
+            continued_from_run_id: None,
+        };
+        let run_id = self.create_run(new, now)?;
         if let Some((name, args)) = start.start_signal {
             self.signal_open(&run_id, name, args, now)?.ok();
         }
         Ok(Ok(run_id))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn create_run(
-        &mut self,
-        workflow_id: String,
-        workflow_type: String,
-        task_queue: String,
-        input: Vec<Payload>,
-        parent: Option<ParentInfo>,
-        continued_from_run_id: Option<String>,
-        now: u64,
-    ) -> StoreResult<String> {
-        let run_id = workflow_client::id::unique_id();
+    /// Records a new open run and its start event; returns its run id.
+    pub(super) fn create_run(&mut self, new: NewRun, now: u64) -> StoreResult<String> {
+        let run_id = new.run_id.unwrap_or_else(workflow_client::id::unique_id);
         let row = RunRow {
             run_id: run_id.clone(),
-            workflow_id: workflow_id.clone(),
-            workflow_type: workflow_type.clone(),
-            task_queue: task_queue.clone(),
+            workflow_id: new.workflow_id.clone(),
+            workflow_type: new.workflow_type.clone(),
+            task_queue: new.task_queue.clone(),
             status: WorkflowStatus::Running,
             start_ms: now,
             close_ms: None,
             next_run_id: None,
-            parent: parent.clone(),
+            parent: new.parent.clone(),
         };
         self.store.insert_run(&row)?;
         self.runs.insert(run_id.clone(), OpenRun::new(row));
-        self.current.insert(workflow_id, run_id.clone());
+        self.current.insert(new.workflow_id, run_id.clone());
+        // Seeds `ctx.random()`: fixed per run, so replay draws the same values.
         let seed = u64::from_str_radix(&run_id[..8], 16).unwrap_or(0) << 32 | now & 0xffff_ffff;
-        self.append(
-            &run_id,
-            EventKind::WorkflowExecutionStarted {
-                workflow_type,
-                task_queue,
-                input,
-                parent,
-                continued_from_run_id,
-                randomness_seed: seed,
-            },
-            now,
-        )?;
+        let started = EventKind::WorkflowExecutionStarted {
+            workflow_type: new.workflow_type,
+            task_queue: new.task_queue,
+            input: new.input,
+            parent: new.parent,
+            continued_from_run_id: new.continued_from_run_id,
+            randomness_seed: seed,
+        };
+        self.append(&run_id, started, now)?;
         self.mark_dirty(&run_id);
         Ok(run_id)
     }

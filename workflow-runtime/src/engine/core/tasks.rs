@@ -339,15 +339,12 @@ impl EngineCore {
                         .map_err(|_| ExternalFailureCause::LimitExceeded),
                     None => Err(ExternalFailureCause::NotFound),
                 };
-                if !closing {
-                    let seq = *seq;
-                    let kind = match outcome {
-                        Ok(()) => EventKind::ExternalWorkflowExecutionSignaled { seq },
-                        Err(cause) => EventKind::SignalExternalWorkflowExecutionFailed { seq, cause },
-                    };
-                    self.append(run_id, kind, now)?;
-                    self.mark_dirty(run_id);
-                }
+                let seq = *seq;
+                let kind = match outcome {
+                    Ok(()) => EventKind::ExternalWorkflowExecutionSignaled { seq },
+                    Err(cause) => EventKind::SignalExternalWorkflowExecutionFailed { seq, cause },
+                };
+                self.resolve_in_sender(run_id, closing, kind, now)?;
             }
             Command::CancelExternal {
                 seq,
@@ -362,15 +359,12 @@ impl EngineCore {
                     }
                     None => Err(ExternalFailureCause::NotFound),
                 };
-                if !closing {
-                    let seq = *seq;
-                    let kind = match outcome {
-                        Ok(()) => EventKind::ExternalWorkflowExecutionCancelRequested { seq },
-                        Err(cause) => EventKind::RequestCancelExternalWorkflowExecutionFailed { seq, cause },
-                    };
-                    self.append(run_id, kind, now)?;
-                    self.mark_dirty(run_id);
-                }
+                let seq = *seq;
+                let kind = match outcome {
+                    Ok(()) => EventKind::ExternalWorkflowExecutionCancelRequested { seq },
+                    Err(cause) => EventKind::RequestCancelExternalWorkflowExecutionFailed { seq, cause },
+                };
+                self.resolve_in_sender(run_id, closing, kind, now)?;
             }
             Command::StartChild {
                 seq,
@@ -391,25 +385,23 @@ impl EngineCore {
                             run_id: run_id.to_owned(),
                             seq: *seq,
                         };
-                        let child_run = self.create_run(
-                            child_id.clone(),
-                            workflow_type.clone(),
-                            child_queue.clone(),
-                            args.clone(),
-                            Some(parent),
-                            None,
-                            now,
-                        )?;
+                        let new = NewRun {
+                            run_id: None,
+                            workflow_id: child_id.clone(),
+                            workflow_type: workflow_type.clone(),
+                            task_queue: child_queue.clone(),
+                            input: args.clone(),
+                            parent: Some(parent),
+                            continued_from_run_id: None,
+                        };
+                        let child_run = self.create_run(new, now)?;
                         EventKind::ChildWorkflowExecutionStarted {
                             seq: *seq,
                             run_id: child_run,
                         }
                     }
                 };
-                if !closing {
-                    self.append(run_id, kind, now)?;
-                    self.mark_dirty(run_id);
-                }
+                self.resolve_in_sender(run_id, closing, kind, now)?;
             }
             Command::UpdateCompleted { id, outcome } => {
                 let run = self.runs.get_mut(run_id).expect("open");
@@ -419,6 +411,16 @@ impl EngineCore {
                 self.finish_update_waiters(id, |_| true, answer);
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// Records how a command resolved as new input of the run that issued it,
+    /// unless that run is closing in the same task.
+    fn resolve_in_sender(&mut self, run_id: &str, closing: bool, kind: EventKind, now: u64) -> StoreResult<()> {
+        if !closing {
+            self.append(run_id, kind, now)?;
+            self.mark_dirty(run_id);
         }
         Ok(())
     }
@@ -453,7 +455,16 @@ impl EngineCore {
         }
         let waiters = self.result_waiters.remove(run_id).unwrap_or_default();
         if let Some((next_run_id, input)) = continued {
-            self.continue_run(&run, next_run_id.clone(), input, now)?;
+            let new = NewRun {
+                run_id: Some(next_run_id.clone()),
+                workflow_id: run.row.workflow_id.clone(),
+                workflow_type: run.row.workflow_type.clone(),
+                task_queue: run.row.task_queue.clone(),
+                input,
+                parent: run.row.parent.clone(),
+                continued_from_run_id: Some(run.row.run_id.clone()),
+            };
+            self.create_run(new, now)?;
             self.result_waiters.entry(next_run_id).or_default().extend(waiters);
         } else {
             let answer = outcome.clone().map_err(|failure| ClientError::WorkflowFailed {
@@ -472,44 +483,6 @@ impl EngineCore {
                 self.terminate(&child, format!("parent workflow `{}` closed", run.row.workflow_id), now)?;
             }
         }
-        Ok(())
-    }
-
-    pub(super) fn continue_run(
-        &mut self,
-        run: &OpenRun,
-        next_run_id: String,
-        input: Vec<Payload>,
-        now: u64,
-    ) -> StoreResult<()> {
-        let row = RunRow {
-            run_id: next_run_id.clone(),
-            workflow_id: run.row.workflow_id.clone(),
-            workflow_type: run.row.workflow_type.clone(),
-            task_queue: run.row.task_queue.clone(),
-            status: WorkflowStatus::Running,
-            start_ms: now,
-            close_ms: None,
-            next_run_id: None,
-            parent: run.row.parent.clone(),
-        };
-        self.store.insert_run(&row)?;
-        self.runs.insert(next_run_id.clone(), OpenRun::new(row));
-        self.current.insert(run.row.workflow_id.clone(), next_run_id.clone());
-        let seed = u64::from_str_radix(&next_run_id[..8], 16).unwrap_or(0) << 32 | now & 0xffff_ffff;
-        self.append(
-            &next_run_id,
-            EventKind::WorkflowExecutionStarted {
-                workflow_type: run.row.workflow_type.clone(),
-                task_queue: run.row.task_queue.clone(),
-                input,
-                parent: run.row.parent.clone(),
-                continued_from_run_id: Some(run.row.run_id.clone()),
-                randomness_seed: seed,
-            },
-            now,
-        )?;
-        self.mark_dirty(&next_run_id);
         Ok(())
     }
 
