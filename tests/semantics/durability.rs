@@ -37,3 +37,16 @@ async fn reopened_store_continues_the_run_with_all_acknowledged_signals() {
     handle.signal(Counter::finish, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), (0..60).collect::<Vec<u64>>());
 }
+
+/// A second engine on a file already in use is refused at open, so no run is
+/// applied twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_engine_on_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("owned.db");
+    let first = Engine::open(&path).unwrap();
+    let second = Engine::open(&path).err().expect("the file is in use");
+    assert!(second.to_string().contains("owned.db"), "{second}");
+    first.close();
+    Engine::open(&path).expect("free again once the first engine closed");
+}

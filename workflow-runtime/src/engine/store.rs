@@ -150,12 +150,18 @@ impl Store {
             Some(path) => Connection::open(path)?,
             None => Connection::open_in_memory()?,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(std::time::Duration::from_millis(200))?;
         if path.is_some() {
+            // One engine per file: a second one would apply the same runs twice.
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
         }
         conn.execute_batch(SCHEMA)?;
+        if path.is_some() {
+            // Take the write lock now, so a second engine fails at open rather than later.
+            conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
+        }
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store { conn })
     }
