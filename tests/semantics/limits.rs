@@ -28,12 +28,21 @@ matrix! {
     async fn limits_are_configurable(flavor: Flavor) {
         let limits = Limits { max_received_signals: 3, max_pending_outgoing_signals: 5, ..Limits::default() };
         let env = Env::with(flavor, Engine::builder().limits(limits));
-        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start();
+        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().workflow::<Sender>().start();
         let target = env.client.start_workflow(Counter::run, (), StartOptions::new("t").task_queue("lim")).await.unwrap();
         for n in 0..3 {
             target.signal(Counter::add, n).await.unwrap();
         }
         assert!(matches!(target.signal(Counter::add, 3).await, Err(ClientError::LimitExceeded { max: 3, .. })));
+        let sender = env
+            .client
+            .start_workflow(Sender::run, ("t".to_owned(), 1), StartOptions::new("s").task_queue("lim"))
+            .await
+            .unwrap();
+        assert_eq!(
+            sender.result().await.unwrap_err().to_string(),
+            "workflow `s` did not complete: cannot signal workflow `t`: it reached its received-signals limit"
+        );
         let flood = env
             .client
             .start_workflow(Flooder::run, ("t2".to_owned(), 6), StartOptions::new("f").task_queue("lim"))

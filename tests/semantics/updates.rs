@@ -94,3 +94,22 @@ matrix! {
         );
     }
 }
+
+matrix! {
+    async fn update_in_flight_when_the_workflow_closes_reports_how_it_closed(flavor: Flavor) {
+        let env = Env::new(flavor);
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let handle = started(&env, "u6").await;
+        let waiting = handle
+            .start_update(GreetingWorkflow::wait_for_greetings, 5, WaitStage::Accepted)
+            .await
+            .unwrap();
+        let pending = tokio::spawn(waiting.result());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        handle.terminate("stop").await.unwrap();
+        assert_eq!(
+            pending.await.unwrap().unwrap_err(),
+            ClientError::Closed { workflow_id: "u6".into(), status: WorkflowStatus::Terminated, what: "updates" }
+        );
+    }
+}

@@ -584,10 +584,9 @@ fn external_outcome(seq: u32, resolution: Resolution, workflow_id: String) -> Wo
         Resolution::External(Err(ExternalFailureCause::NotFound)) => {
             Err(WorkflowError::ExternalNotFound { workflow_id })
         }
-        Resolution::External(Err(ExternalFailureCause::LimitExceeded)) => Err(WorkflowError::LimitExceeded {
-            limit: Limit::ReceivedSignals,
-            max: 0,
-        }),
+        Resolution::External(Err(ExternalFailureCause::LimitExceeded)) => {
+            Err(WorkflowError::ExternalLimitExceeded { workflow_id })
+        }
         other => unreachable_resolution(seq, other),
     }
 }

@@ -31,6 +31,12 @@ pub enum WorkflowError {
         /// The target workflow id.
         workflow_id: String,
     },
+    /// A signal to another workflow was refused: it reached its received-signals limit.
+    #[error("cannot signal workflow `{workflow_id}`: it reached its received-signals limit")]
+    ExternalLimitExceeded {
+        /// The target workflow id.
+        workflow_id: String,
+    },
     /// A child workflow could not start because its id is in use.
     #[error("cannot start child workflow `{workflow_id}`: already running")]
     ChildAlreadyStarted {
@@ -65,6 +71,7 @@ impl WorkflowError {
         match self {
             WorkflowError::Payload(_) => "PayloadError",
             WorkflowError::ExternalNotFound { .. } => "ExternalWorkflowNotFound",
+            WorkflowError::ExternalLimitExceeded { .. } => "LimitExceeded",
             WorkflowError::ChildAlreadyStarted { .. } => "WorkflowAlreadyStarted",
             WorkflowError::LimitExceeded { .. } => "LimitExceeded",
             _ => "WorkflowError",

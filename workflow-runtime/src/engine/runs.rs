@@ -26,6 +26,10 @@ pub(crate) struct OpenRun {
     pub(crate) completed_updates: HashMap<String, Result<Payload, Failure>>,
     pub(crate) unhandled_signals: Vec<String>,
     pub(crate) task_failure: Option<String>,
+    /// Timers started and not yet fired or canceled.
+    pub(crate) timers: HashSet<u32>,
+    /// Activities scheduled and not yet resolved.
+    pub(crate) activities: HashSet<u32>,
     /// While set, workflow tasks wait until this time (after a failure).
     pub(crate) retry_at: Option<u64>,
 }
@@ -42,6 +46,8 @@ impl OpenRun {
             completed_updates: HashMap::new(),
             unhandled_signals: Vec::new(),
             task_failure: None,
+            timers: HashSet::new(),
+            activities: HashSet::new(),
             retry_at: None,
         }
     }
@@ -77,6 +83,11 @@ impl OpenRun {
 
     pub(crate) fn parent(&self) -> Option<&ParentInfo> {
         self.row.parent.as_ref()
+    }
+
+    /// Whether an update with this id is waiting to be run or still running.
+    pub(crate) fn awaits_update(&self, update_id: &str) -> bool {
+        self.accepted_updates.contains(update_id) || self.pending_updates.iter().any(|u| u.update_id == update_id)
     }
 
     pub(crate) fn has_work(&self) -> bool {

@@ -193,11 +193,27 @@ impl Store {
 
     /// Events of a run with `id >= from`, in order.
     pub(crate) fn events(&self, run_id: &str, from: u64) -> StoreResult<Vec<Event>> {
+        self.events_between(run_id, from, u64::MAX)
+    }
+
+    /// Events of a run with `from <= id < until`, in order.
+    pub(crate) fn events_between(&self, run_id: &str, from: u64, until: u64) -> StoreResult<Vec<Event>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT data FROM events WHERE run_id = ?1 AND id >= ?2 ORDER BY id")?;
-        let rows = stmt.query_map(params![run_id, from as i64], |r| r.get::<_, String>(0))?;
+            .prepare_cached("SELECT data FROM events WHERE run_id = ?1 AND id >= ?2 AND id < ?3 ORDER BY id")?;
+        let until = i64::try_from(until).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![run_id, from as i64, until], |r| r.get::<_, String>(0))?;
         rows.map(|text| from_json("events", &text?)).collect()
+    }
+
+    /// The last event of a run.
+    pub(crate) fn last_event(&self, run_id: &str) -> StoreResult<Option<Event>> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM events WHERE run_id = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row(params![run_id], |r| r.get(0))
+            .optional()?;
+        text.map(|t| from_json("events", &t)).transpose()
     }
 
     pub(crate) fn insert_run(&self, run: &RunRow) -> StoreResult<()> {

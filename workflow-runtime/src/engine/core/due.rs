@@ -12,7 +12,7 @@ impl EngineCore {
         while let Some(wake) = self.agenda.pop_due(now) {
             match wake {
                 Wake::Timer { run_id, seq } => {
-                    if self.timers.remove(&(run_id.clone(), seq)) && self.runs.contains_key(&run_id) {
+                    if self.runs.get_mut(&run_id).is_some_and(|run| run.timers.remove(&seq)) {
                         self.store.delete_timer(&run_id, seq)?;
                         self.append(&run_id, EventKind::TimerFired { seq }, now)?;
                         self.mark_dirty(&run_id);
@@ -197,7 +197,7 @@ impl EngineCore {
         result: Result<Payload, Failure>,
         now: u64,
     ) -> StoreResult<()> {
-        let Some(flight) = self.activities.remove(&key) else {
+        let Some(flight) = self.forget_activity(&key) else {
             return Ok(());
         };
         self.store.delete_activity(&key.0, key.1)?;
@@ -220,5 +220,13 @@ impl EngineCore {
         self.append(&key.0, kind, now)?;
         self.mark_dirty(&key.0);
         Ok(())
+    }
+
+    /// Drops an activity from the in-flight set and from its run's.
+    pub(super) fn forget_activity(&mut self, key: &(String, u32)) -> Option<InFlight> {
+        if let Some(run) = self.runs.get_mut(&key.0) {
+            run.activities.remove(&key.1);
+        }
+        self.activities.remove(key)
     }
 }

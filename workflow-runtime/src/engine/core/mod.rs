@@ -133,7 +133,6 @@ pub(crate) struct EngineCore {
     dirty_set: HashSet<String>,
     workers: HashMap<String, Vec<Arc<Registration>>>,
     agenda: Agenda,
-    timers: HashSet<(String, u32)>,
     activities: HashMap<(String, u32), InFlight>,
     backlog: HashMap<String, VecDeque<(String, u32)>>,
     result_waiters: HashMap<String, Vec<Responder>>,
@@ -162,7 +161,6 @@ impl EngineCore {
             dirty_set: HashSet::new(),
             workers: HashMap::new(),
             agenda: Agenda::default(),
-            timers: HashSet::new(),
             activities: HashMap::new(),
             backlog: HashMap::new(),
             result_waiters: HashMap::new(),
@@ -184,7 +182,6 @@ impl EngineCore {
         self.dirty.clear();
         self.dirty_set.clear();
         self.agenda.clear();
-        self.timers.clear();
         self.activities.clear();
         self.backlog.clear();
         for row in self.store.open_runs()? {
@@ -199,13 +196,19 @@ impl EngineCore {
             }
         }
         for (run_id, seq, fire_at) in self.store.timers()? {
-            self.timers.insert((run_id.clone(), seq));
+            let Some(run) = self.runs.get_mut(&run_id) else {
+                continue;
+            };
+            run.timers.insert(seq);
             self.agenda.at(fire_at, Wake::Timer { run_id, seq });
         }
         let now = now_ms();
         for row in self.store.activities()? {
             let key = (row.run_id.clone(), row.seq);
             self.arm_schedule_timeout(&row);
+            if let Some(run) = self.runs.get_mut(&row.run_id) {
+                run.activities.insert(row.seq);
+            }
             self.activities.insert(key.clone(), InFlight { row });
             self.dispatch(key, now);
         }

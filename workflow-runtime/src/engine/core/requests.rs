@@ -183,8 +183,7 @@ impl EngineCore {
             self.reply(responder, answer);
             return Ok(());
         }
-        let known = run.accepted_updates.contains(&update.update_id)
-            || run.pending_updates.iter().any(|u| u.update_id == update.update_id);
+        let known = run.awaits_update(&update.update_id);
         let update_id = update.update_id.clone();
         let stage = update.wait;
         if !known {
@@ -214,9 +213,7 @@ impl EngineCore {
                 if let Some(outcome) = run.completed_updates.get(&update_id) {
                     let answer = Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())));
                     self.reply(responder, answer);
-                } else if run.accepted_updates.contains(&update_id)
-                    || run.pending_updates.iter().any(|u| u.update_id == update_id)
-                {
+                } else if run.awaits_update(&update_id) {
                     self.update_waiters.entry(update_id).or_default().push(UpdateWaiter {
                         run_id,
                         stage: WaitStage::Completed,
@@ -278,14 +275,14 @@ impl EngineCore {
 
     /// The outcome of a closed run, from its closing event.
     pub(super) fn closed_outcome(&self, row: &RunRow) -> StoreResult<Result<Payload, ClientError>> {
-        let events = self.store.events(&row.run_id, 1)?;
+        let last = self.store.last_event(&row.run_id)?;
         let failed = |failure| {
             Err(ClientError::WorkflowFailed {
                 workflow_id: row.workflow_id.clone(),
                 failure,
             })
         };
-        Ok(match events.into_iter().last().map(|e| e.kind) {
+        Ok(match last.map(|e| e.kind) {
             Some(EventKind::WorkflowExecutionCompleted { result }) => Ok(result),
             Some(EventKind::WorkflowExecutionFailed { failure }) => failed(failure),
             Some(EventKind::WorkflowExecutionCanceled) => failed(Failure::Canceled),

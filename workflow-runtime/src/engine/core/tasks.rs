@@ -49,8 +49,7 @@ impl EngineCore {
             Err(e) => return Ok(Err(e)),
         };
         let mut instance = factory(self.limits.max_pending_outgoing_signals);
-        let mut events = self.store.events(run_id, 1)?;
-        events.retain(|e| e.id < upto);
+        let events = self.store.events_between(run_id, 1, upto)?;
         Ok(
             match replay(&mut *instance, &events, &row.workflow_id, run_id, &self.limits) {
                 Ok(()) => Ok(instance),
@@ -155,19 +154,14 @@ impl EngineCore {
         &mut self,
         update_id: &str,
         pick: impl Fn(&UpdateWaiter) -> bool,
-        answer: Answer,
+        answer: Result<UpdateStatus, ClientError>,
     ) {
         let Some(waiters) = self.update_waiters.remove(update_id) else {
             return;
         };
         let (done, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| pick(w));
         for waiter in done {
-            let answer = match &answer {
-                Ok(Reply::Update(s)) => Ok(Reply::Update(s.clone())),
-                Err(e) => Err(e.clone()),
-                Ok(_) => unreachable!("update waiters get update replies"),
-            };
-            self.reply(waiter.responder, answer);
+            self.reply(waiter.responder, answer.clone().map(Reply::Update));
         }
         if !keep.is_empty() {
             self.update_waiters.insert(update_id.to_owned(), keep);
@@ -205,11 +199,7 @@ impl EngineCore {
                         .expect("open")
                         .accepted_updates
                         .insert(id.clone());
-                    self.finish_update_waiters(
-                        id,
-                        |w| w.stage == WaitStage::Accepted,
-                        Ok(Reply::Update(UpdateStatus::Accepted)),
-                    );
+                    self.finish_update_waiters(id, |w| w.stage == WaitStage::Accepted, Ok(UpdateStatus::Accepted));
                 }
                 Command::UpdateRejected { id, rejection } => {
                     let name = updates.iter().find(|u| &u.update_id == id).map(|u| u.name.clone());
@@ -258,7 +248,7 @@ impl EngineCore {
         for command in recorded {
             self.command_effect(run_id, &workflow_id, &task_queue, command, closing, now)?;
         }
-        if let (Some(close), Some(_)) = (recorded.last().filter(|c| c.is_closing()), close_at) {
+        if let Some(close) = close_at.map(|i| &recorded[i]) {
             let (status, outcome) = match close {
                 Command::Complete(result) => (WorkflowStatus::Completed, Ok(result.clone())),
                 Command::Fail(failure) => (WorkflowStatus::Failed, Err(failure.clone())),
@@ -287,7 +277,7 @@ impl EngineCore {
             Command::StartTimer { seq, duration } => {
                 let fire_at = now.saturating_add(duration_ms(*duration));
                 self.store.insert_timer(run_id, *seq, fire_at)?;
-                self.timers.insert((run_id.to_owned(), *seq));
+                self.runs.get_mut(run_id).expect("open").timers.insert(*seq);
                 self.agenda.at(
                     fire_at,
                     Wake::Timer {
@@ -298,7 +288,7 @@ impl EngineCore {
             }
             Command::CancelTimer { seq } => {
                 self.store.delete_timer(run_id, *seq)?;
-                self.timers.remove(&(run_id.to_owned(), *seq));
+                self.runs.get_mut(run_id).expect("open").timers.remove(seq);
             }
             Command::ScheduleActivity {
                 seq,
@@ -320,12 +310,13 @@ impl EngineCore {
                 self.store.insert_activity(&row)?;
                 self.arm_schedule_timeout(&row);
                 let key = (run_id.to_owned(), *seq);
+                self.runs.get_mut(run_id).expect("open").activities.insert(*seq);
                 self.activities.insert(key.clone(), InFlight { row });
                 self.dispatch(key, now);
             }
             Command::RequestCancelActivity { seq } => {
                 self.store.delete_activity(run_id, *seq)?;
-                self.activities.remove(&(run_id.to_owned(), *seq));
+                self.forget_activity(&(run_id.to_owned(), *seq));
             }
             Command::SignalExternal {
                 seq,
@@ -407,8 +398,7 @@ impl EngineCore {
                 let run = self.runs.get_mut(run_id).expect("open");
                 run.accepted_updates.remove(id);
                 run.completed_updates.insert(id.clone(), outcome.clone());
-                let answer = Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())));
-                self.finish_update_waiters(id, |_| true, answer);
+                self.finish_update_waiters(id, |_| true, Ok(UpdateStatus::Completed(outcome.clone())));
             }
             _ => {}
         }
@@ -441,8 +431,9 @@ impl EngineCore {
         if self.current.get(&run.row.workflow_id).map(String::as_str) == Some(run_id) {
             self.current.remove(&run.row.workflow_id);
         }
-        self.timers.retain(|(r, _)| r != run_id);
-        self.activities.retain(|(r, _), _| r != run_id);
+        for seq in &run.activities {
+            self.activities.remove(&(run_id.to_owned(), *seq));
+        }
         let pending: Vec<String> = run
             .accepted_updates
             .iter()
@@ -450,7 +441,11 @@ impl EngineCore {
             .chain(run.pending_updates.iter().map(|u| u.update_id.clone()))
             .collect();
         for update_id in pending {
-            let error = closed(&run.row, "updates");
+            let error = ClientError::Closed {
+                workflow_id: run.row.workflow_id.clone(),
+                status,
+                what: "updates",
+            };
             self.finish_update_waiters(&update_id, |w| w.run_id == run_id, Err(error));
         }
         let waiters = self.result_waiters.remove(run_id).unwrap_or_default();
