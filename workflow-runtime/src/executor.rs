@@ -106,20 +106,8 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
             {
                 let mut core = Core::new(info, randomness_seed, self.max_pending_outgoing_signals);
                 core.observe(&activation);
-                let core = Rc::new(RefCell::new(core));
-                match W::create(&args) {
-                    Ok(state) => {
-                        let ctx = WorkflowContext::new(state, core.clone());
-                        let main = W::run(ctx.clone(), args);
-                        self.run = Some(Started {
-                            ctx,
-                            core,
-                            routines: vec![Routine {
-                                kind: RoutineKind::Main,
-                                future: main,
-                            }],
-                        });
-                    }
+                match Started::new(core, args) {
+                    Ok(run) => self.run = Some(run),
                     Err(e) => {
                         self.closed = true;
                         early.push(Command::Fail(e.to_failure()));
@@ -144,6 +132,21 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
 }
 
 impl<W: WorkflowDefinition> Started<W> {
+    /// Builds the state from the run arguments and starts the run method.
+    fn new(core: Core, args: Vec<Payload>) -> WorkflowResult<Self> {
+        let core = Rc::new(RefCell::new(core));
+        let ctx = WorkflowContext::new(W::create(&args)?, core.clone());
+        let main = W::run(ctx.clone(), args);
+        Ok(Started {
+            ctx,
+            core,
+            routines: vec![Routine {
+                kind: RoutineKind::Main,
+                future: main,
+            }],
+        })
+    }
+
     fn apply_job(&mut self, job: Job, unhandled: &mut Vec<String>) {
         let resolve = |seq, resolution| {
             self.core.borrow_mut().resolved.insert(seq, resolution);
