@@ -23,22 +23,22 @@ impl EngineCore {
                 Ok(instance) => {
                     let answer = instance.query(&query.name, query.args);
                     self.release(&run_id, instance);
-                    let workflow_type = self.workflow_type(&run_id)?;
-                    let answer = answer.map(Reply::Payload).map_err(|e| match e {
-                        QueryError::Unknown { known } => ClientError::UnknownQuery {
-                            workflow_type,
+                    let answer = match answer {
+                        Ok(payload) => Ok(Reply::Payload(payload)),
+                        Err(QueryError::Unknown { known }) => Err(ClientError::UnknownQuery {
+                            workflow_type: self.workflow_type(&run_id)?,
                             name: query.name.clone(),
                             known,
-                        },
-                        QueryError::Failed(failure) => ClientError::QueryFailed {
+                        }),
+                        Err(QueryError::Failed(failure)) => Err(ClientError::QueryFailed {
                             name: query.name.clone(),
                             failure,
-                        },
-                        QueryError::NotStarted => ClientError::WorkflowTask {
+                        }),
+                        Err(QueryError::NotStarted) => Err(ClientError::WorkflowTask {
                             workflow_id: workflow_id.clone(),
                             message: "the run has not started yet".to_owned(),
-                        },
-                    });
+                        }),
+                    };
                     self.reply(query.responder, answer);
                 }
                 Err(Unavailable::NoWorker) if now < query.deadline => {
