@@ -125,7 +125,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .workflow::<AnyWorkflow>()
         .workflow::<Inbox>()
         .activity(any_activity)
-        .start();
+        .start()?;
     let client = engine.client();
 
     // A workflow type nobody registered: the dynamic workflow runs it.

@@ -141,7 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker(TASK_QUEUE)
         .workflow::<Account>()
         .workflow::<ProcessTransaction>()
-        .start();
+        .start()?;
     let client = engine.client();
 
     let handle = client

@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker(TASK_QUEUE)
         .workflow::<WorkflowA>()
         .workflow::<WorkflowB>()
-        .start();
+        .start()?;
     let client = engine.client();
 
     let a = client

@@ -112,14 +112,26 @@ impl GreetingWorkflow {
     }
 }
 
+/// The embedded engine in memory; with `--features temporal`, the Temporal
+/// server at `WORKFLOW_TEMPORAL_ADDRESS` (default `localhost:7233`).
+async fn engine() -> Result<Engine, workflow::EngineError> {
+    #[cfg(feature = "temporal")]
+    {
+        let target = std::env::var("WORKFLOW_TEMPORAL_ADDRESS").unwrap_or_else(|_| "localhost:7233".to_owned());
+        Engine::connect(workflow::ConnectOptions::new(target)).await
+    }
+    #[cfg(not(feature = "temporal"))]
+    Engine::in_memory()
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let engine = Engine::in_memory()?;
+    let engine = engine().await?;
     let worker = engine
         .worker(TASK_QUEUE)
         .workflow::<GreetingWorkflow>()
         .activity(greet)
-        .start();
+        .start()?;
     let client = engine.client();
 
     let handle = client

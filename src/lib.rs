@@ -41,7 +41,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let engine = Engine::in_memory()?;
-//! let _worker = engine.worker("counters").workflow::<Counter>().start();
+//! let _worker = engine.worker("counters").workflow::<Counter>().start()?;
 //! let client = engine.client();
 //! let handle = client
 //!     .start_workflow(Counter::run, (), StartOptions::new("counter-1").task_queue("counters"))
@@ -65,10 +65,13 @@ pub use workflow_client::{
     Limit, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind, Untyped,
     Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
 };
+/// Options of [`Engine::connect`] (feature `temporal`).
+#[cfg(feature = "temporal")]
+pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
-    EngineError, ExternalWorkflowHandle, Limits, Nondeterminism, ReplayError, Worker, WorkerBuilder, WorkflowContext,
-    WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
+    EngineError, ExternalWorkflowHandle, Limits, Nondeterminism, ReplayError, Worker, WorkerBuilder, WorkerError,
+    WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
 };
 
 /// The crates the DSL is built from, for code that needs their full API.

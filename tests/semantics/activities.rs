@@ -13,7 +13,7 @@ matrix! {
             .activity(flaky)
             .activity(fatal)
             .activity(slow)
-            .start();
+            .start().unwrap();
         let handle = env
             .client
             .start_workflow(Retrier::run, "job".to_owned(), StartOptions::new("retry").task_queue("act"))

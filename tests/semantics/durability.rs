@@ -10,7 +10,7 @@ async fn reopened_store_continues_the_run_with_all_acknowledged_signals() {
     let path = dir.path().join("durable.db");
     {
         let engine = Engine::open(&path).unwrap();
-        let _worker = engine.worker("d").workflow::<Counter>().start();
+        let _worker = engine.worker("d").workflow::<Counter>().start().unwrap();
         let client = engine.client();
         let handle = client
             .start_workflow(Counter::run, (), StartOptions::new("dur").task_queue("d"))
@@ -32,7 +32,7 @@ async fn reopened_store_continues_the_run_with_all_acknowledged_signals() {
         engine.close();
     }
     let engine = Engine::open(&path).unwrap();
-    let _worker = engine.worker("d").workflow::<Counter>().start();
+    let _worker = engine.worker("d").workflow::<Counter>().start().unwrap();
     let handle = engine.client().get_workflow_handle_for(Counter::run, "dur");
     handle.signal(Counter::finish, ()).await.unwrap();
     assert_eq!(handle.result().await.unwrap(), (0..60).collect::<Vec<u64>>());

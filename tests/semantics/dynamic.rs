@@ -6,7 +6,7 @@ use crate::workflows::*;
 matrix! {
     async fn dynamic_workflow_and_activity_receive_the_name_and_raw_args(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("dyn").workflow::<AnyWorkflow>().activity(any_activity).start();
+        let _worker = env.engine.worker("dyn").workflow::<AnyWorkflow>().activity(any_activity).start().unwrap();
         let handle = env
             .client
             .start_workflow_by_name("NoSuchType", ("Ada",), StartOptions::new("dw").task_queue("dyn"))
@@ -20,7 +20,7 @@ matrix! {
 matrix! {
     async fn dynamic_query_and_update_are_fallbacks_behind_static_handlers(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("dyn").workflow::<Registry>().start();
+        let _worker = env.engine.worker("dyn").workflow::<Registry>().start().unwrap();
         let handle = env
             .client
             .start_workflow(Registry::run, (), StartOptions::new("reg").task_queue("dyn"))

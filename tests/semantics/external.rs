@@ -6,7 +6,7 @@ use crate::workflows::*;
 matrix! {
     async fn external_signal_lands_in_the_target_history(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("ext").workflow::<Counter>().workflow::<Sender>().start();
+        let _worker = env.engine.worker("ext").workflow::<Counter>().workflow::<Sender>().start().unwrap();
         let target = env.client.start_workflow(Counter::run, (), StartOptions::new("a").task_queue("ext")).await.unwrap();
         let sender = env
             .client
@@ -26,7 +26,7 @@ matrix! {
 matrix! {
     async fn external_signal_to_a_missing_workflow_fails_with_not_found(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("ext").workflow::<Sender>().start();
+        let _worker = env.engine.worker("ext").workflow::<Sender>().start().unwrap();
         let sender = env
             .client
             .start_workflow(Sender::run, ("ghost".to_owned(), 1), StartOptions::new("b2").task_queue("ext"))

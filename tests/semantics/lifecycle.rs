@@ -6,7 +6,7 @@ use crate::workflows::*;
 matrix! {
     async fn child_workflows_run_one_after_another(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("life").workflow::<Parent>().workflow::<Doubler>().start();
+        let _worker = env.engine.worker("life").workflow::<Parent>().workflow::<Doubler>().start().unwrap();
         let parent = env
             .client
             .start_workflow(Parent::run, vec![1, 2, 3], StartOptions::new("parent").task_queue("life"))
@@ -21,7 +21,7 @@ matrix! {
 matrix! {
     async fn continue_as_new_carries_state_and_result_follows_the_chain(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("life").workflow::<Looper>().start();
+        let _worker = env.engine.worker("life").workflow::<Looper>().start().unwrap();
         let handle = env
             .client
             .start_workflow(Looper::run, (0, 4), StartOptions::new("loop").task_queue("life"))
@@ -36,7 +36,7 @@ matrix! {
 matrix! {
     async fn cancel_and_terminate_close_the_workflow(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("life").workflow::<Counter>().start();
+        let _worker = env.engine.worker("life").workflow::<Counter>().start().unwrap();
         let a = env.client.start_workflow(Counter::run, (), StartOptions::new("c1").task_queue("life")).await.unwrap();
         a.cancel().await.unwrap();
         let err = a.result().await.unwrap_err();
@@ -52,7 +52,7 @@ matrix! {
 matrix! {
     async fn context_values_are_deterministic_and_handlers_finish_before_the_run(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("life").workflow::<Facts>().start();
+        let _worker = env.engine.worker("life").workflow::<Facts>().start().unwrap();
         let handle = env.client.start_workflow(Facts::run, (), StartOptions::new("facts").task_queue("life")).await.unwrap();
         let (uuid, random, id) = handle.query(Facts::facts, ()).await.unwrap();
         assert_eq!(id, "facts");

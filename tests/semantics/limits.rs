@@ -16,7 +16,7 @@ matrix! {
             ClientError::LimitExceeded { workflow_id: "lim".into(), limit: Limit::ReceivedSignals, max: 10_000 }
         );
         assert_eq!(err.to_string(), "workflow `lim` reached the received signals per execution limit of 10000");
-        let _worker = env.engine.worker("lim").workflow::<Counter>().start();
+        let _worker = env.engine.worker("lim").workflow::<Counter>().start().unwrap();
         let mut seen = handle.query(Counter::seen, ()).await.unwrap();
         assert_eq!(seen.len(), 10_000);
         seen.sort_unstable();
@@ -28,7 +28,7 @@ matrix! {
     async fn limits_are_configurable(flavor: Flavor) {
         let limits = Limits { max_received_signals: 3, max_pending_outgoing_signals: 5, ..Limits::default() };
         let env = Env::with(flavor, Engine::builder().limits(limits));
-        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().workflow::<Sender>().start();
+        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().workflow::<Sender>().start().unwrap();
         let target = env.client.start_workflow(Counter::run, (), StartOptions::new("t").task_queue("lim")).await.unwrap();
         for n in 0..3 {
             target.signal(Counter::add, n).await.unwrap();
@@ -56,7 +56,7 @@ matrix! {
 matrix! {
     async fn the_2001st_pending_outgoing_signal_fails(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start();
+        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start().unwrap();
         let target = env.client.start_workflow(Counter::run, (), StartOptions::new("sink").task_queue("lim")).await.unwrap();
         let flood = env
             .client

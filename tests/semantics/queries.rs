@@ -6,7 +6,7 @@ use crate::workflows::*;
 matrix! {
     async fn query_answers_on_running_and_completed_workflows_without_history(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("q").workflow::<Counter>().start();
+        let _worker = env.engine.worker("q").workflow::<Counter>().start().unwrap();
         let handle = env.client.start_workflow(Counter::run, (), StartOptions::new("q").task_queue("q")).await.unwrap();
         handle.signal(Counter::add, 4).await.unwrap();
         let before = handle.fetch_history().await.unwrap().events.len();
@@ -22,7 +22,7 @@ matrix! {
 matrix! {
     async fn unknown_query_lists_the_known_names(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("q").workflow::<Counter>().start();
+        let _worker = env.engine.worker("q").workflow::<Counter>().start().unwrap();
         let handle = env.client.start_workflow(Counter::run, (), StartOptions::new("q2").task_queue("q")).await.unwrap();
         let err = handle.query_by_name::<u64>("nope", ()).await.unwrap_err();
         assert_eq!(
@@ -36,7 +36,7 @@ matrix! {
 matrix! {
     async fn query_handler_error_reaches_the_caller(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
             .start_workflow(GreetingWorkflow::run, (), StartOptions::new("qf").task_queue("greet"))

@@ -10,7 +10,7 @@ fn counter_opts(id: &str) -> StartOptions<Counter> {
 matrix! {
     async fn signals_from_concurrent_clients_are_each_handled_once_in_order(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start();
+        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
         let handle = env.client.start_workflow(Counter::run, (), counter_opts("counter")).await.unwrap();
         let mut clients = Vec::new();
         for c in 0..4u64 {
@@ -53,7 +53,7 @@ matrix! {
 matrix! {
     async fn signals_during_an_activity_are_buffered_not_dropped(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
             .start_workflow(GreetingWorkflow::run, (), StartOptions::new("burst").task_queue("greet"))
@@ -72,7 +72,7 @@ matrix! {
 matrix! {
     async fn unknown_signal_goes_to_the_dynamic_handler(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
             .start_workflow(GreetingWorkflow::run, (), StartOptions::new("dyn").task_queue("greet"))
@@ -89,7 +89,7 @@ matrix! {
 matrix! {
     async fn unknown_signal_without_dynamic_handler_is_kept_and_reported(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start();
+        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
         let handle = env.client.start_workflow(Counter::run, (), counter_opts("unknown")).await.unwrap();
         handle.signal_by_name("no_such_signal", (1,)).await.unwrap();
         handle.signal_by_name("add", ("not a number",)).await.unwrap();
@@ -106,7 +106,7 @@ matrix! {
 matrix! {
     async fn custom_name_is_the_wire_name_and_the_method_name_is_not_an_alias(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
             .start_workflow(GreetingWorkflow::run, (), StartOptions::new("custom").task_queue("greet"))
@@ -132,7 +132,7 @@ matrix! {
             .start_signal(GreetingWorkflow::submit_greeting, "User Signal with Start".to_owned());
         let handle = env.client.start_workflow(GreetingWorkflow::run, (), opts).await.unwrap();
         // No worker yet: the signal waits in history, then arrives with the start.
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         assert_eq!(handle.result().await.unwrap(), vec!["Hello, User Signal with Start!".to_owned()]);
         let history = handle.fetch_history().await.unwrap();
@@ -144,7 +144,7 @@ matrix! {
 matrix! {
     async fn signal_with_start_signals_the_running_workflow(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start();
+        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
         let first = env.client.start_workflow(Counter::run, (), counter_opts("sws2")).await.unwrap();
         first.signal(Counter::add, 1).await.unwrap();
         let again = counter_opts("sws2").start_signal(Counter::add, 2);
@@ -158,7 +158,7 @@ matrix! {
 matrix! {
     async fn signal_to_a_closed_workflow_fails_clearly(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start();
+        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
         let handle = env.client.start_workflow(Counter::run, (), counter_opts("closed")).await.unwrap();
         handle.signal(Counter::finish, ()).await.unwrap();
         handle.result().await.unwrap();

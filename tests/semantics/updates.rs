@@ -13,7 +13,7 @@ async fn started(env: &Env, id: &str) -> workflow::WorkflowHandle<GreetingWorkfl
 matrix! {
     async fn validator_rejection_returns_the_error_and_records_nothing(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u1").await;
         handle.query(GreetingWorkflow::pending, ()).await.unwrap();
         let before = handle.fetch_history().await.unwrap().events.len();
@@ -35,7 +35,7 @@ matrix! {
 matrix! {
     async fn accepted_update_returns_the_handler_result(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u2").await;
         let old = handle.execute_update(GreetingWorkflow::set_language, Language::French).await.unwrap();
         assert_eq!(old, Language::English);
@@ -50,7 +50,7 @@ matrix! {
 matrix! {
     async fn async_update_completes_when_its_condition_holds(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u3").await;
         let waiting = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 2, WaitStage::Accepted)
@@ -66,7 +66,7 @@ matrix! {
 matrix! {
     async fn start_update_with_accepted_returns_before_completion(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u4").await;
         let accepted = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 1, WaitStage::Accepted)
@@ -83,7 +83,7 @@ matrix! {
 matrix! {
     async fn update_on_a_closed_workflow_errors(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u5").await;
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         handle.result().await.unwrap();
@@ -98,7 +98,7 @@ matrix! {
 matrix! {
     async fn update_in_flight_when_the_workflow_closes_reports_how_it_closed(flavor: Flavor) {
         let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start();
+        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u6").await;
         let waiting = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 5, WaitStage::Accepted)

@@ -168,6 +168,12 @@ pub enum ClientError {
         /// What went wrong.
         message: String,
     },
+    /// A Temporal server refused the call for a reason with no variant of its own.
+    #[error("the Temporal server refused the call: {message}")]
+    Server {
+        /// The server's status code and message.
+        message: String,
+    },
     /// The store failed.
     #[error("storage error: {0}")]
     Storage(String),

@@ -57,6 +57,12 @@ impl ApplicationError {
         Ok(self)
     }
 
+    /// Attaches details that are already encoded (as they arrive from another SDK).
+    pub fn with_raw_details(mut self, details: Vec<Payload>) -> Self {
+        self.details.extend(details);
+        self
+    }
+
     /// The message.
     pub fn message(&self) -> &str {
         &self.message

@@ -135,6 +135,10 @@ pub struct ActivityOptions {
     pub retry_policy: RetryPolicy,
     /// Task queue of the activity worker; defaults to the workflow's.
     pub task_queue: Option<String>,
+    /// Longest gap between heartbeats before an attempt times out (enforced
+    /// by the Temporal engine; the embedded engine does not time heartbeats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_timeout: Option<Duration>,
 }
 
 impl ActivityOptions {
@@ -145,6 +149,7 @@ impl ActivityOptions {
             schedule_to_close_timeout: None,
             retry_policy: RetryPolicy::default(),
             task_queue: None,
+            heartbeat_timeout: None,
         }
     }
 
@@ -155,6 +160,7 @@ impl ActivityOptions {
             schedule_to_close_timeout: Some(timeout),
             retry_policy: RetryPolicy::default(),
             task_queue: None,
+            heartbeat_timeout: None,
         }
     }
 
@@ -173,6 +179,12 @@ impl ActivityOptions {
     /// Sets the retry policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
+        self
+    }
+
+    /// An attempt times out when it does not heartbeat for `timeout`.
+    pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
         self
     }
 

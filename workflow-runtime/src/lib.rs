@@ -12,6 +12,8 @@ mod error;
 mod executor;
 mod protocol;
 mod replay;
+#[cfg(feature = "temporal")]
+mod temporal;
 mod worker;
 
 pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
@@ -22,4 +24,6 @@ pub use error::{WorkflowError, WorkflowResult};
 pub use executor::{QueryError, RunInstance, TaskFailure};
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 pub use replay::{Nondeterminism, ReplayError};
-pub use worker::{Worker, WorkerBuilder};
+#[cfg(feature = "temporal")]
+pub use temporal::ConnectOptions;
+pub use worker::{Worker, WorkerBuilder, WorkerError};

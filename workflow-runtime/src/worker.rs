@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures::FutureExt as _;
 use tokio::sync::mpsc;
@@ -11,7 +12,7 @@ use workflow_client::{ApplicationError, Payload};
 
 use crate::activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
 use crate::definition::WorkflowDefinition;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineKind, Shared};
 use crate::executor::{new_instance, RunInstance};
 
 /// Builds a fresh run instance of one workflow type.
@@ -34,18 +35,16 @@ pub(crate) struct ActivityDone {
     pub(crate) result: Result<Payload, ApplicationError>,
 }
 
-/// What a started worker offers on its task queue.
-pub(crate) struct Registration {
-    pub(crate) id: u64,
-    pub(crate) task_queue: String,
+/// What a worker serves: its workflow types and activities.
+#[derive(Default)]
+pub(crate) struct Offer {
     workflows: HashMap<&'static str, Factory>,
     dynamic_workflow: Option<Factory>,
     activities: HashMap<&'static str, ExecuteFn>,
     dynamic_activity: Option<ExecuteFn>,
-    tasks: mpsc::UnboundedSender<ActivityTask>,
 }
 
-impl Registration {
+impl Offer {
     /// The factory for a workflow type: its own, else the dynamic workflow.
     pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
         self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
@@ -56,28 +55,64 @@ impl Registration {
         self.activities.get(activity_type).copied().or(self.dynamic_activity)
     }
 
+    /// Whether any workflow type is registered.
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    pub(crate) fn serves_workflows(&self) -> bool {
+        !self.workflows.is_empty() || self.dynamic_workflow.is_some()
+    }
+
+    /// Whether any activity is registered.
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    pub(crate) fn serves_activities(&self) -> bool {
+        !self.activities.is_empty() || self.dynamic_activity.is_some()
+    }
+}
+
+/// What a started worker offers the embedded engine on its task queue.
+pub(crate) struct Registration {
+    pub(crate) id: u64,
+    pub(crate) task_queue: String,
+    pub(crate) offer: Offer,
+    tasks: mpsc::UnboundedSender<ActivityTask>,
+}
+
+impl Registration {
     /// Hands an activity attempt to the worker; false if it has stopped.
     pub(crate) fn dispatch(&self, task: ActivityTask) -> bool {
         self.tasks.send(task).is_ok()
     }
 }
 
+/// A worker could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// `start` was called outside a tokio runtime.
+    #[error("a worker starts inside a tokio runtime: call `start` from async code or within `Runtime::enter`")]
+    NoRuntime,
+    /// The engine refused the worker.
+    #[error("cannot start a worker for task queue `{task_queue}`: {message}")]
+    Refused {
+        /// The task queue.
+        task_queue: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
 /// Builds a worker: register workflows and activities, then [`start`](Self::start).
 ///
 /// ```no_run
-/// # async fn demo(engine: workflow_runtime::Engine) {
-/// let worker = engine.worker("signal-tq") /* .workflow::<MyWorkflow>().activity(my_activity) */ .start();
+/// # async fn demo(engine: workflow_runtime::Engine) -> Result<(), workflow_runtime::WorkerError> {
+/// let worker = engine.worker("signal-tq") /* .workflow::<MyWorkflow>().activity(my_activity) */ .start()?;
 /// // ...
 /// worker.shutdown();
-/// # }
+/// # Ok(()) }
 /// ```
 pub struct WorkerBuilder {
     engine: Engine,
     task_queue: String,
-    workflows: HashMap<&'static str, Factory>,
-    dynamic_workflow: Option<Factory>,
-    activities: HashMap<&'static str, ExecuteFn>,
-    dynamic_activity: Option<ExecuteFn>,
+    offer: Offer,
 }
 
 impl WorkerBuilder {
@@ -85,19 +120,16 @@ impl WorkerBuilder {
         WorkerBuilder {
             engine,
             task_queue,
-            workflows: HashMap::new(),
-            dynamic_workflow: None,
-            activities: HashMap::new(),
-            dynamic_activity: None,
+            offer: Offer::default(),
         }
     }
 
     /// Registers workflow `W` (a `dynamic` one serves every unregistered type name).
     pub fn workflow<W: WorkflowDefinition>(mut self) -> Self {
         if W::DYNAMIC {
-            self.dynamic_workflow = Some(new_instance::<W>);
+            self.offer.dynamic_workflow = Some(new_instance::<W>);
         } else {
-            self.workflows.insert(W::NAME, new_instance::<W>);
+            self.offer.workflows.insert(W::NAME, new_instance::<W>);
         }
         self
     }
@@ -105,33 +137,41 @@ impl WorkerBuilder {
     /// Registers an activity (a `dynamic` one serves every unregistered name).
     pub fn activity<A, O>(mut self, activity: Activity<A, O>) -> Self {
         if activity.is_dynamic() {
-            self.dynamic_activity = Some(activity.executor());
+            self.offer.dynamic_activity = Some(activity.executor());
         } else {
-            self.activities.insert(activity.name(), activity.executor());
+            self.offer.activities.insert(activity.name(), activity.executor());
         }
         self
     }
 
     /// Starts polling the task queue. Activities run on the current tokio
-    /// runtime; workflow code runs on the engine's own thread.
-    ///
-    /// # Panics
-    /// When called outside a tokio runtime.
-    pub fn start(self) -> Worker {
+    /// runtime; workflow code runs on a thread of the engine's own.
+    pub fn start(self) -> Result<Worker, WorkerError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| WorkerError::NoRuntime)?;
+        let stop = match self.engine.kind().clone() {
+            EngineKind::Embedded(shared) => self.start_embedded(shared, &runtime),
+            #[cfg(feature = "temporal")]
+            EngineKind::Temporal(connection) => Stop::Temporal(crate::temporal::start_worker(
+                &connection,
+                self.task_queue,
+                self.offer,
+                &runtime,
+            )?),
+        };
+        Ok(Worker { stop })
+    }
+
+    fn start_embedded(self, engine: Arc<Shared>, runtime: &tokio::runtime::Handle) -> Stop {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let (tasks, mut inbox) = mpsc::unbounded_channel::<ActivityTask>();
-        let results = self.engine.activity_sender();
-        tokio::spawn(async move {
+        let results = engine.activity_sender();
+        runtime.spawn(async move {
             while let Some(task) = inbox.recv().await {
                 let results = results.clone();
                 tokio::spawn(async move {
                     let attempt = task.info.attempt;
-                    let name = task.info.activity_type.clone();
-                    let run = (task.execute)(ActivityContext::new(task.info), task.args);
-                    let result = AssertUnwindSafe(run).catch_unwind().await.unwrap_or_else(|_| {
-                        Err(ApplicationError::new(format!("activity `{name}` panicked")).with_type("Panic"))
-                    });
+                    let result = run_activity(task.execute, ActivityContext::new(task.info), task.args).await;
                     results.send(ActivityDone {
                         run_id: task.run_id,
                         seq: task.seq,
@@ -141,39 +181,66 @@ impl WorkerBuilder {
                 });
             }
         });
-        self.engine.register(Registration {
+        engine.register(Registration {
             id,
             task_queue: self.task_queue.clone(),
-            workflows: self.workflows,
-            dynamic_workflow: self.dynamic_workflow,
-            activities: self.activities,
-            dynamic_activity: self.dynamic_activity,
+            offer: self.offer,
             tasks,
         });
-        Worker {
-            engine: self.engine,
+        Stop::Embedded {
+            engine,
             task_queue: self.task_queue,
             id,
         }
     }
 }
 
+/// Runs one activity attempt; a panic becomes a retryable `Panic` error.
+pub(crate) async fn run_activity(
+    execute: ExecuteFn,
+    ctx: ActivityContext,
+    args: Vec<Payload>,
+) -> Result<Payload, ApplicationError> {
+    let name = ctx.info().activity_type.clone();
+    AssertUnwindSafe(execute(ctx, args))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(ApplicationError::new(format!("activity `{name}` panicked")).with_type("Panic")))
+}
+
 /// A running worker. Dropping the handle leaves it running; call
 /// [`shutdown`](Worker::shutdown) to stop it.
 pub struct Worker {
-    engine: Engine,
-    task_queue: String,
-    id: u64,
+    stop: Stop,
+}
+
+/// How a worker is stopped, per engine.
+enum Stop {
+    Embedded {
+        engine: Arc<Shared>,
+        task_queue: String,
+        id: u64,
+    },
+    #[cfg(feature = "temporal")]
+    Temporal(crate::temporal::WorkerHandle),
 }
 
 impl Worker {
     /// The task queue it serves.
     pub fn task_queue(&self) -> &str {
-        &self.task_queue
+        match &self.stop {
+            Stop::Embedded { task_queue, .. } => task_queue,
+            #[cfg(feature = "temporal")]
+            Stop::Temporal(handle) => handle.task_queue(),
+        }
     }
 
     /// Stops taking new tasks; activities already running finish and report.
     pub fn shutdown(self) {
-        self.engine.unregister(self.task_queue, self.id);
+        match self.stop {
+            Stop::Embedded { engine, task_queue, id } => engine.unregister(task_queue, id),
+            #[cfg(feature = "temporal")]
+            Stop::Temporal(handle) => handle.shutdown(),
+        }
     }
 }

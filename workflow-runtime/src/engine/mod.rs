@@ -142,16 +142,17 @@ impl EngineBuilder {
             return Err(EngineError::Open { path, message });
         }
         Ok(Engine {
-            shared: Arc::new(Shared {
+            kind: EngineKind::Embedded(Arc::new(Shared {
                 tx,
                 thread: Mutex::new(Some(thread)),
-            }),
+            })),
         })
     }
 }
 
 /// The engine could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// The store could not be opened or read.
     #[error("cannot open the workflow store{}: {message}", path.as_ref().map(|p| format!(" at {}", p.display())).unwrap_or_default())]
@@ -161,9 +162,20 @@ pub enum EngineError {
         /// What failed.
         message: String,
     },
+    /// The Temporal server could not be reached.
+    #[error("cannot connect to Temporal at `{target}`: {message}")]
+    Connect {
+        /// The address tried.
+        target: String,
+        /// What failed.
+        message: String,
+    },
 }
 
-/// The embedded engine. Cheap to clone; it stops when the last clone, client
+/// An engine: the embedded one ([`open`](Engine::open),
+/// [`in_memory`](Engine::in_memory)) or, with the `temporal` feature, a
+/// Temporal server (`Engine::connect`). Workers and clients are the same on
+/// both. Cheap to clone; an embedded engine stops when the last clone, client
 /// and worker are dropped, or at [`close`](Engine::close).
 ///
 /// ```
@@ -174,10 +186,18 @@ pub enum EngineError {
 /// ```
 #[derive(Clone)]
 pub struct Engine {
-    shared: Arc<Shared>,
+    kind: EngineKind,
 }
 
-struct Shared {
+/// Which engine an [`Engine`] is.
+#[derive(Clone)]
+pub(crate) enum EngineKind {
+    Embedded(Arc<Shared>),
+    #[cfg(feature = "temporal")]
+    Temporal(Arc<crate::temporal::Connection>),
+}
+
+pub(crate) struct Shared {
     tx: Sender<core::Msg>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -216,11 +236,33 @@ impl Engine {
         EngineBuilder::new()
     }
 
+    /// Connects to a Temporal server: workers poll its task queues and
+    /// clients call its API.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), workflow_runtime::EngineError> {
+    /// use workflow_runtime::{ConnectOptions, Engine};
+    /// let engine = Engine::connect(ConnectOptions::new("localhost:7233")).await?;
+    /// # let _ = engine; Ok(()) }
+    /// ```
+    #[cfg(feature = "temporal")]
+    pub async fn connect(options: crate::temporal::ConnectOptions) -> Result<Engine, EngineError> {
+        Ok(Engine {
+            kind: EngineKind::Temporal(Arc::new(crate::temporal::Connection::open(options).await?)),
+        })
+    }
+
+    pub(crate) fn kind(&self) -> &EngineKind {
+        &self.kind
+    }
+
     /// A typed client of this engine.
     pub fn client(&self) -> Client {
-        Client::new(Arc::new(EmbeddedBackend {
-            shared: self.shared.clone(),
-        }))
+        match &self.kind {
+            EngineKind::Embedded(shared) => Client::new(Arc::new(EmbeddedBackend { shared: shared.clone() })),
+            #[cfg(feature = "temporal")]
+            EngineKind::Temporal(connection) => Client::new(connection.backend()),
+        }
     }
 
     /// Starts building a worker for `task_queue`.
@@ -228,22 +270,31 @@ impl Engine {
         WorkerBuilder::new(self.clone(), task_queue.into())
     }
 
-    /// Stops the engine thread after the requests already sent; everything
-    /// acknowledged is on disk. Later calls fail with [`ClientError::EngineClosed`].
+    /// Stops the embedded engine's thread after the requests already sent;
+    /// everything acknowledged is on disk. Later calls fail with
+    /// [`ClientError::EngineClosed`].
+    ///
+    /// On Temporal, this shuts down the workers started from this engine.
     pub fn close(&self) {
-        self.shared.close();
+        match &self.kind {
+            EngineKind::Embedded(shared) => shared.close(),
+            #[cfg(feature = "temporal")]
+            EngineKind::Temporal(connection) => connection.close(),
+        }
     }
+}
 
+impl Shared {
     pub(crate) fn register(&self, registration: Registration) {
-        let _ = self.shared.tx.send(core::Msg::Register(Arc::new(registration)));
+        let _ = self.tx.send(core::Msg::Register(Arc::new(registration)));
     }
 
     pub(crate) fn unregister(&self, task_queue: String, worker_id: u64) {
-        let _ = self.shared.tx.send(core::Msg::Unregister { task_queue, worker_id });
+        let _ = self.tx.send(core::Msg::Unregister { task_queue, worker_id });
     }
 
     pub(crate) fn activity_sender(&self) -> ActivitySender {
-        ActivitySender(self.shared.tx.clone())
+        ActivitySender(self.tx.clone())
     }
 }
 

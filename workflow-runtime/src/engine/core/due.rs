@@ -107,7 +107,7 @@ impl EngineCore {
             };
             self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
         }
-        let worker = self.worker_for(&row.task_queue, |w| w.activity(&row.activity_type).is_some());
+        let worker = self.worker_for(&row.task_queue, |w| w.offer.activity(&row.activity_type).is_some());
         let Some(worker) = worker else {
             let message = format!(
                 "activity `{}` is not registered on any worker of task queue `{}`",
@@ -126,7 +126,10 @@ impl EngineCore {
             }
             return;
         };
-        let execute = worker.activity(&row.activity_type).expect("picked for this activity");
+        let execute = worker
+            .offer
+            .activity(&row.activity_type)
+            .expect("picked for this activity");
         let task = ActivityTask {
             run_id: key.0.clone(),
             seq: key.1,

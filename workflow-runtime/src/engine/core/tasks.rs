@@ -23,8 +23,8 @@ impl EngineCore {
         if !self.workers.contains_key(task_queue) {
             return Err(Unavailable::NoWorker);
         }
-        self.worker_for(task_queue, |w| w.workflow(workflow_type).is_some())
-            .and_then(|w| w.workflow(workflow_type))
+        self.worker_for(task_queue, |w| w.offer.workflow(workflow_type).is_some())
+            .and_then(|w| w.offer.workflow(workflow_type))
             .ok_or_else(|| {
                 Unavailable::Failed(format!(
                     "workflow type `{workflow_type}` is not registered on any worker of task queue `{task_queue}`"

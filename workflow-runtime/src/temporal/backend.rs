@@ -1,0 +1,665 @@
+//! The client side of the Temporal engine: each [`Backend`] call is a gRPC
+//! call to the server's workflow service, and the server's errors become the
+//! same typed [`ClientError`]s the embedded engine returns.
+
+use std::time::Duration;
+
+use temporalio_client::grpc::WorkflowService;
+use temporalio_client::tonic::{Code, Request, Status};
+use temporalio_client::Connection as GrpcConnection;
+use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
+use temporalio_common::protos::temporal::api::enums::v1::{
+    HistoryEventFilterType, TaskQueueKind, UpdateWorkflowExecutionLifecycleStage as Stage,
+    WorkflowExecutionStatus as ProtoStatus,
+};
+use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
+use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
+use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_common::protos::temporal::api::update::v1::{self as update, outcome, Outcome};
+use temporalio_common::protos::temporal::api::workflowservice::v1::*;
+use workflow_client::id::unique_id;
+use workflow_client::{
+    Backend, BoxFuture, ClientError, Description, EventKind, Execution, Failure, History, Limit, Payload, StartRequest,
+    UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+};
+
+use super::activation::{UNKNOWN_QUERY, UNKNOWN_UPDATE};
+use super::convert::{failure_in, millis_in, payloads_out, result_in};
+use super::history::Translator;
+use super::ConnectOptions;
+
+/// The server's default limit of signals per execution
+/// (`history.maximumSignalsPerExecution`).
+const SERVER_MAX_SIGNALS: usize = 10_000;
+/// The server's default payload size limit (`limit.blobSize.error`).
+const SERVER_MAX_PAYLOAD: usize = 2 * 1024 * 1024;
+
+/// Calls a Temporal server on behalf of a [`Client`](workflow_client::Client).
+#[derive(Clone)]
+pub(super) struct TemporalBackend {
+    grpc: GrpcConnection,
+    namespace: String,
+    identity: String,
+    rpc_wait: Duration,
+}
+
+type Call<T> = BoxFuture<Result<T, ClientError>>;
+
+impl TemporalBackend {
+    pub(super) fn new(grpc: GrpcConnection, options: &ConnectOptions) -> Self {
+        TemporalBackend {
+            grpc,
+            namespace: options.namespace.clone(),
+            identity: options.identity.clone(),
+            rpc_wait: options.rpc_wait,
+        }
+    }
+
+    fn service(&self) -> Box<dyn WorkflowService> {
+        self.grpc.workflow_service()
+    }
+
+    /// Fails unless the namespace exists.
+    pub(super) async fn check_namespace(&self) -> Result<(), ClientError> {
+        self.service()
+            .describe_namespace(Request::new(DescribeNamespaceRequest {
+                namespace: self.namespace.clone(),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|s| server_error(&s))?;
+        Ok(())
+    }
+
+    async fn describe_execution(&self, target: &Execution) -> Result<DescribeWorkflowExecutionResponse, ClientError> {
+        self.service()
+            .describe_workflow_execution(Request::new(DescribeWorkflowExecutionRequest {
+                namespace: self.namespace.clone(),
+                execution: Some(execution(target)),
+            }))
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| match s.code() {
+                Code::NotFound => not_found(target),
+                _ => server_error(&s),
+            })
+    }
+
+    /// The error for a call the server refused with `status`: a closed run
+    /// reports how it closed; a missing one, that it is missing.
+    async fn refusal(&self, target: &Execution, status: Status, what: &'static str) -> ClientError {
+        match status.code() {
+            Code::NotFound => match self.describe_execution(target).await {
+                Ok(d) => {
+                    let info = d.workflow_execution_info.unwrap_or_default();
+                    ClientError::Closed {
+                        workflow_id: target.workflow_id.clone(),
+                        status: status_in(info.status),
+                        what,
+                    }
+                }
+                Err(e) => e,
+            },
+            Code::DeadlineExceeded => match self.describe_execution(target).await {
+                Ok(d) => ClientError::NoWorker {
+                    task_queue: d
+                        .workflow_execution_info
+                        .and_then(|i| i.task_queue.into())
+                        .unwrap_or_default(),
+                    waited: self.rpc_wait,
+                },
+                Err(e) => e,
+            },
+            Code::InvalidArgument | Code::ResourceExhausted | Code::FailedPrecondition => {
+                limit_error(&target.workflow_id, &status).unwrap_or_else(|| server_error(&status))
+            }
+            _ => server_error(&status),
+        }
+    }
+
+    async fn workflow_type_of(&self, target: &Execution) -> String {
+        self.describe_execution(target)
+            .await
+            .ok()
+            .and_then(|d| d.workflow_execution_info)
+            .and_then(|i| i.r#type)
+            .map(|t| t.name)
+            .unwrap_or_default()
+    }
+
+    /// All events of one run, page by page.
+    async fn events(&self, target: &Execution) -> Result<Vec<HistoryEvent>, ClientError> {
+        let mut events = Vec::new();
+        let mut next_page_token = Vec::new();
+        loop {
+            let page = self
+                .service()
+                .get_workflow_execution_history(Request::new(GetWorkflowExecutionHistoryRequest {
+                    namespace: self.namespace.clone(),
+                    execution: Some(execution(target)),
+                    next_page_token,
+                    ..Default::default()
+                }))
+                .await
+                .map_err(|s| match s.code() {
+                    Code::NotFound => not_found(target),
+                    _ => server_error(&s),
+                })?
+                .into_inner();
+            events.extend(page.history.map(|h| h.events).unwrap_or_default());
+            if page.next_page_token.is_empty() {
+                return Ok(events);
+            }
+            next_page_token = page.next_page_token;
+        }
+    }
+
+    /// Waits for the run's closing event.
+    async fn close_event(&self, target: &Execution) -> Result<HistoryEvent, ClientError> {
+        let mut next_page_token = Vec::new();
+        loop {
+            let page = self
+                .service()
+                .get_workflow_execution_history(Request::new(GetWorkflowExecutionHistoryRequest {
+                    namespace: self.namespace.clone(),
+                    execution: Some(execution(target)),
+                    next_page_token,
+                    wait_new_event: true,
+                    history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+                    skip_archival: true,
+                    ..Default::default()
+                }))
+                .await
+                .map_err(|s| match s.code() {
+                    Code::NotFound => not_found(target),
+                    _ => server_error(&s),
+                })?
+                .into_inner();
+            if let Some(event) = page.history.and_then(|h| h.events.into_iter().last()) {
+                return Ok(event);
+            }
+            next_page_token = page.next_page_token;
+        }
+    }
+
+    /// Whether the run recorded the acceptance of update `update_id`.
+    async fn was_accepted(&self, target: &Execution, update_id: &str) -> Result<bool, ClientError> {
+        let events = self.events(target).await?;
+        let mut translator = Translator::default();
+        Ok(events.into_iter().filter_map(|e| translator.event(e)).any(
+            |e| matches!(&e.kind, EventKind::WorkflowExecutionUpdateAccepted { update_id: id, .. } if id == update_id),
+        ))
+    }
+
+    /// An update's outcome in client terms: a failure before acceptance is a
+    /// rejection, after it a failed handler.
+    async fn update_outcome(
+        &self,
+        target: &Execution,
+        name: &str,
+        update_id: &str,
+        outcome: Outcome,
+    ) -> Result<UpdateStatus, ClientError> {
+        match outcome.value {
+            Some(outcome::Value::Success(payloads)) => Ok(UpdateStatus::Completed(Ok(result_in(Some(payloads))))),
+            Some(outcome::Value::Failure(failure)) => {
+                let failure = failure_in(failure);
+                if let Some(known) = unknown_name(&failure, UNKNOWN_UPDATE) {
+                    return Err(ClientError::UnknownUpdate {
+                        workflow_type: self.workflow_type_of(target).await,
+                        name: name.to_owned(),
+                        known,
+                    });
+                }
+                if self.was_accepted(target, update_id).await? {
+                    Ok(UpdateStatus::Completed(Err(failure)))
+                } else {
+                    Err(ClientError::UpdateRejected {
+                        name: name.to_owned(),
+                        failure,
+                    })
+                }
+            }
+            None => Err(ClientError::Server {
+                message: format!("update `{name}` completed without an outcome"),
+            }),
+        }
+    }
+
+    async fn start_workflow(self, request: StartRequest) -> Result<String, ClientError> {
+        let workflow_id = request.workflow_id.clone();
+        let mut service = self.service();
+        let started = match request.start_signal {
+            None => service
+                .start_workflow_execution(Request::new(StartWorkflowExecutionRequest {
+                    namespace: self.namespace.clone(),
+                    workflow_id: request.workflow_id,
+                    workflow_type: Some(WorkflowType {
+                        name: request.workflow_type,
+                    }),
+                    task_queue: Some(task_queue(request.task_queue)),
+                    input: payloads_out(request.args),
+                    identity: self.identity.clone(),
+                    request_id: unique_id(),
+                    ..Default::default()
+                }))
+                .await
+                .map(|r| r.into_inner().run_id),
+            Some((signal_name, signal_args)) => service
+                .signal_with_start_workflow_execution(Request::new(SignalWithStartWorkflowExecutionRequest {
+                    namespace: self.namespace.clone(),
+                    workflow_id: request.workflow_id,
+                    workflow_type: Some(WorkflowType {
+                        name: request.workflow_type,
+                    }),
+                    task_queue: Some(task_queue(request.task_queue)),
+                    input: payloads_out(request.args),
+                    identity: self.identity.clone(),
+                    request_id: unique_id(),
+                    signal_name,
+                    signal_input: payloads_out(signal_args),
+                    ..Default::default()
+                }))
+                .await
+                .map(|r| r.into_inner().run_id),
+        };
+        match started {
+            Ok(run_id) => Ok(run_id),
+            Err(s) if s.code() == Code::AlreadyExists => {
+                let target = Execution {
+                    workflow_id: workflow_id.clone(),
+                    run_id: None,
+                };
+                let run_id = self
+                    .describe_execution(&target)
+                    .await
+                    .ok()
+                    .and_then(|d| d.workflow_execution_info?.execution)
+                    .map(|e| e.run_id)
+                    .unwrap_or_default();
+                Err(ClientError::AlreadyStarted { workflow_id, run_id })
+            }
+            Err(s) => Err(limit_error(&workflow_id, &s).unwrap_or_else(|| server_error(&s))),
+        }
+    }
+
+    async fn signal_workflow(self, target: Execution, name: String, args: Vec<Payload>) -> Result<(), ClientError> {
+        let sent = self
+            .service()
+            .signal_workflow_execution(Request::new(SignalWorkflowExecutionRequest {
+                namespace: self.namespace.clone(),
+                workflow_execution: Some(execution(&target)),
+                signal_name: name,
+                input: payloads_out(args),
+                identity: self.identity.clone(),
+                request_id: unique_id(),
+                ..Default::default()
+            }))
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(s) => Err(self.refusal(&target, s, "signals").await),
+        }
+    }
+
+    async fn query_workflow(self, target: Execution, name: String, args: Vec<Payload>) -> Result<Payload, ClientError> {
+        let mut request = Request::new(QueryWorkflowRequest {
+            namespace: self.namespace.clone(),
+            execution: Some(execution(&target)),
+            query: Some(WorkflowQuery {
+                query_type: name.clone(),
+                query_args: payloads_out(args),
+                header: None,
+            }),
+            query_reject_condition: 0,
+        });
+        request.set_timeout(self.rpc_wait);
+        match self.service().query_workflow(request).await {
+            Ok(response) => Ok(result_in(response.into_inner().query_result)),
+            Err(s) if s.code() == Code::InvalidArgument && limit_error(&target.workflow_id, &s).is_none() => {
+                // A failed query handler: the server forwards its message.
+                let failure = query_failure(&s);
+                match unknown_name(&failure, UNKNOWN_QUERY) {
+                    Some(known) => Err(ClientError::UnknownQuery {
+                        workflow_type: self.workflow_type_of(&target).await,
+                        name,
+                        known,
+                    }),
+                    None => Err(ClientError::QueryFailed { name, failure }),
+                }
+            }
+            Err(s) => Err(self.refusal(&target, s, "queries").await),
+        }
+    }
+
+    async fn update_workflow(self, target: Execution, request: UpdateRequest) -> Result<UpdateStatus, ClientError> {
+        let UpdateRequest {
+            update_id,
+            name,
+            args,
+            wait,
+        } = request;
+        let mut call = Request::new(UpdateWorkflowExecutionRequest {
+            namespace: self.namespace.clone(),
+            workflow_execution: Some(execution(&target)),
+            first_execution_run_id: String::new(),
+            wait_policy: Some(update::WaitPolicy {
+                lifecycle_stage: Stage::Accepted as i32,
+            }),
+            request: Some(update::Request {
+                meta: Some(update::Meta {
+                    update_id: update_id.clone(),
+                    identity: self.identity.clone(),
+                }),
+                input: Some(update::Input {
+                    header: None,
+                    name: name.clone(),
+                    args: payloads_out(args),
+                }),
+                ..Default::default()
+            }),
+        });
+        call.set_timeout(self.rpc_wait);
+        let response = match self.service().update_workflow_execution(call).await {
+            Ok(r) => r.into_inner(),
+            Err(s) => return Err(self.refusal(&target, s, "updates").await),
+        };
+        if let Some(outcome) = response.outcome {
+            return self.update_outcome(&target, &name, &update_id, outcome).await;
+        }
+        match wait {
+            WaitStage::Accepted => Ok(UpdateStatus::Accepted),
+            WaitStage::Completed => self
+                .poll_update(target, name, update_id)
+                .await
+                .map(UpdateStatus::Completed),
+        }
+    }
+
+    /// Long-polls an accepted update until it completes.
+    async fn poll_update(
+        &self,
+        target: Execution,
+        name: String,
+        update_id: String,
+    ) -> Result<Result<Payload, Failure>, ClientError> {
+        loop {
+            let polled = self
+                .service()
+                .poll_workflow_execution_update(Request::new(PollWorkflowExecutionUpdateRequest {
+                    namespace: self.namespace.clone(),
+                    update_ref: Some(update::UpdateRef {
+                        workflow_execution: Some(execution(&target)),
+                        update_id: update_id.clone(),
+                    }),
+                    identity: self.identity.clone(),
+                    wait_policy: Some(update::WaitPolicy {
+                        lifecycle_stage: Stage::Completed as i32,
+                    }),
+                }))
+                .await;
+            match polled {
+                Ok(response) => {
+                    if let Some(outcome) = response.into_inner().outcome {
+                        return match self.update_outcome(&target, &name, &update_id, outcome).await? {
+                            UpdateStatus::Completed(outcome) => Ok(outcome),
+                            UpdateStatus::Accepted => continue,
+                        };
+                    }
+                }
+                Err(s) if s.code() == Code::DeadlineExceeded => continue,
+                Err(s) => return Err(self.refusal(&target, s, "updates").await),
+            }
+        }
+    }
+
+    async fn workflow_result(self, mut target: Execution) -> Result<Payload, ClientError> {
+        use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes as A;
+        loop {
+            let event = self.close_event(&target).await?;
+            let failed = |failure| {
+                Err(ClientError::WorkflowFailed {
+                    workflow_id: target.workflow_id.clone(),
+                    failure,
+                })
+            };
+            return match event.attributes {
+                Some(A::WorkflowExecutionCompletedEventAttributes(a)) => Ok(result_in(a.result)),
+                Some(A::WorkflowExecutionFailedEventAttributes(a)) => {
+                    failed(a.failure.map(failure_in).unwrap_or(Failure::Canceled))
+                }
+                Some(A::WorkflowExecutionCanceledEventAttributes(_)) => failed(Failure::Canceled),
+                Some(A::WorkflowExecutionTerminatedEventAttributes(a)) => {
+                    failed(Failure::Terminated { reason: a.reason })
+                }
+                Some(A::WorkflowExecutionTimedOutEventAttributes(_)) => failed(Failure::Timeout {
+                    kind: workflow_client::TimeoutKind::StartToClose,
+                }),
+                Some(A::WorkflowExecutionContinuedAsNewEventAttributes(a)) => {
+                    target.run_id = Some(a.new_execution_run_id);
+                    continue;
+                }
+                _ => Err(ClientError::Server {
+                    message: "the closing event of the run is not one the client knows".to_owned(),
+                }),
+            };
+        }
+    }
+
+    async fn describe_workflow(self, target: Execution) -> Result<Description, ClientError> {
+        let info = self
+            .describe_execution(&target)
+            .await?
+            .workflow_execution_info
+            .unwrap_or_default();
+        let execution = info.execution.unwrap_or_default();
+        let exact = Execution {
+            workflow_id: execution.workflow_id.clone(),
+            run_id: Some(execution.run_id.clone()),
+        };
+        let mut signals_received = 0;
+        let mut task_failure = None;
+        for event in self.events(&exact).await? {
+            use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes as A;
+            match event.attributes {
+                Some(A::WorkflowExecutionSignaledEventAttributes(_)) => signals_received += 1,
+                Some(A::WorkflowTaskFailedEventAttributes(a)) => {
+                    task_failure = a.failure.map(|f| f.message);
+                }
+                Some(A::WorkflowTaskCompletedEventAttributes(_)) => task_failure = None,
+                _ => {}
+            }
+        }
+        Ok(Description {
+            workflow_id: execution.workflow_id,
+            run_id: execution.run_id,
+            workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
+            task_queue: info.task_queue,
+            status: status_in(info.status),
+            start_time_ms: millis_in(info.start_time),
+            close_time_ms: info.close_time.map(|t| millis_in(Some(t))),
+            history_length: u64::try_from(info.history_length).unwrap_or_default(),
+            signals_received,
+            unhandled_signals: Vec::new(),
+            task_failure,
+        })
+    }
+
+    async fn history_of(self, target: Execution) -> Result<History, ClientError> {
+        let run_id = match &target.run_id {
+            Some(run_id) => run_id.clone(),
+            None => self
+                .describe_execution(&target)
+                .await?
+                .workflow_execution_info
+                .and_then(|i| i.execution)
+                .map(|e| e.run_id)
+                .unwrap_or_default(),
+        };
+        let exact = Execution {
+            workflow_id: target.workflow_id.clone(),
+            run_id: Some(run_id.clone()),
+        };
+        let mut translator = Translator::default();
+        let events = self
+            .events(&exact)
+            .await?
+            .into_iter()
+            .filter_map(|e| translator.event(e))
+            .collect();
+        Ok(History {
+            workflow_id: target.workflow_id,
+            run_id,
+            events,
+        })
+    }
+}
+
+impl Backend for TemporalBackend {
+    fn start(&self, request: StartRequest) -> Call<String> {
+        Box::pin(self.clone().start_workflow(request))
+    }
+
+    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> Call<()> {
+        Box::pin(self.clone().signal_workflow(target, name, args))
+    }
+
+    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> Call<Payload> {
+        Box::pin(self.clone().query_workflow(target, name, args))
+    }
+
+    fn update(&self, target: Execution, request: UpdateRequest) -> Call<UpdateStatus> {
+        Box::pin(self.clone().update_workflow(target, request))
+    }
+
+    fn update_result(&self, target: Execution, update_id: String) -> Call<Result<Payload, Failure>> {
+        let this = self.clone();
+        Box::pin(async move { this.poll_update(target, String::new(), update_id).await })
+    }
+
+    fn result(&self, target: Execution) -> Call<Payload> {
+        Box::pin(self.clone().workflow_result(target))
+    }
+
+    fn cancel(&self, target: Execution, reason: String) -> Call<()> {
+        let this = self.clone();
+        Box::pin(async move {
+            let sent = this
+                .service()
+                .request_cancel_workflow_execution(Request::new(RequestCancelWorkflowExecutionRequest {
+                    namespace: this.namespace.clone(),
+                    workflow_execution: Some(execution(&target)),
+                    identity: this.identity.clone(),
+                    request_id: unique_id(),
+                    reason,
+                    ..Default::default()
+                }))
+                .await;
+            match sent {
+                Ok(_) => Ok(()),
+                Err(s) => Err(this.refusal(&target, s, "cancellation").await),
+            }
+        })
+    }
+
+    fn terminate(&self, target: Execution, reason: String) -> Call<()> {
+        let this = self.clone();
+        Box::pin(async move {
+            let sent = this
+                .service()
+                .terminate_workflow_execution(Request::new(TerminateWorkflowExecutionRequest {
+                    namespace: this.namespace.clone(),
+                    workflow_execution: Some(execution(&target)),
+                    reason,
+                    identity: this.identity.clone(),
+                    ..Default::default()
+                }))
+                .await;
+            match sent {
+                Ok(_) => Ok(()),
+                Err(s) => Err(this.refusal(&target, s, "termination").await),
+            }
+        })
+    }
+
+    fn describe(&self, target: Execution) -> Call<Description> {
+        Box::pin(self.clone().describe_workflow(target))
+    }
+
+    fn history(&self, target: Execution) -> Call<History> {
+        Box::pin(self.clone().history_of(target))
+    }
+}
+
+fn execution(target: &Execution) -> WorkflowExecution {
+    WorkflowExecution {
+        workflow_id: target.workflow_id.clone(),
+        run_id: target.run_id.clone().unwrap_or_default(),
+    }
+}
+
+fn task_queue(name: String) -> TaskQueue {
+    TaskQueue {
+        name,
+        kind: TaskQueueKind::Normal as i32,
+        normal_name: String::new(),
+    }
+}
+
+fn not_found(target: &Execution) -> ClientError {
+    ClientError::NotFound {
+        workflow_id: target.workflow_id.clone(),
+    }
+}
+
+fn server_error(status: &Status) -> ClientError {
+    match status.code() {
+        Code::Unavailable => ClientError::EngineClosed,
+        _ => ClientError::Server {
+            message: format!("{:?}: {}", status.code(), status.message()),
+        },
+    }
+}
+
+/// The typed limit error for a refusal that names a server limit.
+fn limit_error(workflow_id: &str, status: &Status) -> Option<ClientError> {
+    let message = status.message().to_ascii_lowercase();
+    let (limit, max) = if message.contains("limit for signal") || message.contains("signals limit") {
+        (Limit::ReceivedSignals, SERVER_MAX_SIGNALS)
+    } else if message.contains("size exceeds limit") || message.contains("blob") {
+        (Limit::PayloadSize, SERVER_MAX_PAYLOAD)
+    } else {
+        return None;
+    };
+    Some(ClientError::LimitExceeded {
+        workflow_id: workflow_id.to_owned(),
+        limit,
+        max,
+    })
+}
+
+/// The failure of a query handler, as the server forwards it.
+fn query_failure(status: &Status) -> Failure {
+    Failure::Application(workflow_client::ApplicationError::new(status.message()))
+}
+
+/// The known names in the failure that answers an unknown query or update.
+fn unknown_name(failure: &Failure, prefix: &str) -> Option<Vec<String>> {
+    let message = failure.application_error()?.message();
+    if !message.starts_with(prefix) {
+        return None;
+    }
+    let list = message.rsplit_once('[')?.1.trim_end_matches(']');
+    Some(list.split_whitespace().map(str::to_owned).collect())
+}
+
+fn status_in(status: i32) -> WorkflowStatus {
+    match ProtoStatus::try_from(status) {
+        Ok(ProtoStatus::Completed) => WorkflowStatus::Completed,
+        Ok(ProtoStatus::Failed) | Ok(ProtoStatus::TimedOut) => WorkflowStatus::Failed,
+        Ok(ProtoStatus::Canceled) => WorkflowStatus::Canceled,
+        Ok(ProtoStatus::Terminated) => WorkflowStatus::Terminated,
+        Ok(ProtoStatus::ContinuedAsNew) => WorkflowStatus::ContinuedAsNew,
+        _ => WorkflowStatus::Running,
+    }
+}

@@ -1,0 +1,223 @@
+//! A worker on a Temporal task queue: Core polls the server; workflow
+//! activations run on a thread of their own (run instances are not `Send`),
+//! activities run on the caller's tokio runtime with heartbeats and
+//! cancellation.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use temporalio_common::protos::coresdk::activity_result::ActivityExecutionResult;
+use temporalio_common::protos::coresdk::activity_task::{activity_task, ActivityTask};
+use temporalio_common::protos::coresdk::{ActivityHeartbeat, ActivityTaskCompletion};
+use temporalio_common::worker::WorkerTaskTypes;
+use temporalio_sdk_core::{init_worker, PollError, Worker as CoreWorker, WorkerConfig, WorkerVersioningStrategy};
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+use workflow_client::{ApplicationError, Failure};
+
+use super::activation::Runs;
+use super::convert::{failure_out, payload_in, payload_out};
+use super::Connection;
+use crate::activity::{ActivityContext, ActivityInfo};
+use crate::worker::{run_activity, Offer, WorkerError};
+
+/// A started worker, for [`Worker::shutdown`](crate::Worker::shutdown).
+pub(crate) struct WorkerHandle {
+    task_queue: String,
+    core: Arc<CoreWorker>,
+}
+
+impl WorkerHandle {
+    pub(crate) fn task_queue(&self) -> &str {
+        &self.task_queue
+    }
+
+    /// Stops polling; tasks in hand finish and report.
+    pub(crate) fn shutdown(self) {
+        self.core.initiate_shutdown();
+    }
+}
+
+/// Starts Core's pollers for `task_queue` and the loops that serve them.
+pub(crate) fn start_worker(
+    connection: &Arc<Connection>,
+    task_queue: String,
+    offer: Offer,
+    runtime: &Handle,
+) -> Result<WorkerHandle, WorkerError> {
+    let refused = |message: String| WorkerError::Refused {
+        task_queue: task_queue.clone(),
+        message,
+    };
+    let options = &connection.options;
+    let config = WorkerConfig::builder()
+        .namespace(options.namespace.clone())
+        .task_queue(task_queue.clone())
+        .client_identity_override(options.identity.clone())
+        .max_cached_workflows(options.max_cached_workflows)
+        .task_types(WorkerTaskTypes {
+            enable_workflows: offer.serves_workflows(),
+            enable_local_activities: false,
+            enable_remote_activities: offer.serves_activities(),
+            enable_nexus: false,
+        })
+        .versioning_strategy(WorkerVersioningStrategy::None {
+            build_id: concat!("workflow-rs-", env!("CARGO_PKG_VERSION")).to_owned(),
+        })
+        .build()
+        .map_err(refused)?;
+    let core = {
+        let _entered = runtime.enter();
+        init_worker(&connection.runtime, config, connection.grpc.clone()).map_err(|e| refused(e.to_string()))?
+    };
+    let core = Arc::new(core);
+    connection
+        .workers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(core.clone());
+    let offer = Arc::new(offer);
+    if offer.serves_workflows() {
+        let core = core.clone();
+        let (offer, queue, namespace) = (offer.clone(), task_queue.clone(), options.namespace.clone());
+        let max_pending = options.max_pending_outgoing_signals;
+        let local = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| refused(e.to_string()))?;
+        // Run instances are not `Send`: they live on this thread, whose own
+        // runtime outlives the application's at exit.
+        std::thread::Builder::new()
+            .name(format!("workflow-worker-{task_queue}"))
+            .spawn(move || local.block_on(workflow_loop(core, Runs::new(offer, queue, namespace, max_pending))))
+            .map_err(|e| refused(e.to_string()))?;
+    }
+    if offer.serves_activities() {
+        runtime.spawn(activity_loop(core.clone(), offer, task_queue.clone()));
+    }
+    Ok(WorkerHandle { task_queue, core })
+}
+
+/// Polls workflow activations until shutdown. Workflow code runs here, one
+/// activation at a time; completions go back to Core concurrently.
+async fn workflow_loop(core: Arc<CoreWorker>, mut runs: Runs) {
+    loop {
+        let activation = match core.poll_workflow_activation().await {
+            Ok(activation) => activation,
+            Err(PollError::ShutDown) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "polling workflow tasks failed; the worker stops");
+                core.initiate_shutdown();
+                break;
+            }
+        };
+        let completion = runs.activate(activation);
+        let core = core.clone();
+        tokio::spawn(async move {
+            if let Err(e) = core.complete_workflow_activation(completion).await {
+                tracing::error!(error = %e, "cannot complete a workflow activation");
+            }
+        });
+    }
+    core.shutdown().await;
+}
+
+/// Cancellation senders of the activity attempts in progress, by task token.
+type Running = Arc<Mutex<HashMap<Vec<u8>, watch::Sender<bool>>>>;
+
+/// Polls activity tasks until shutdown; each attempt runs as its own task.
+async fn activity_loop(core: Arc<CoreWorker>, offer: Arc<Offer>, task_queue: String) {
+    let running: Running = Arc::default();
+    loop {
+        let task = match core.poll_activity_task().await {
+            Ok(task) => task,
+            Err(PollError::ShutDown) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "polling activity tasks failed; the worker stops");
+                core.initiate_shutdown();
+                break;
+            }
+        };
+        let ActivityTask { task_token, variant } = task;
+        match variant {
+            Some(activity_task::Variant::Start(start)) => {
+                let (cancel_tx, cancel_rx) = watch::channel(false);
+                running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(task_token.clone(), cancel_tx);
+                let info = ActivityInfo {
+                    activity_type: start.activity_type,
+                    attempt: start.attempt,
+                    workflow_id: start
+                        .workflow_execution
+                        .as_ref()
+                        .map(|e| e.workflow_id.clone())
+                        .unwrap_or_default(),
+                    run_id: start.workflow_execution.map(|e| e.run_id).unwrap_or_default(),
+                    task_queue: task_queue.clone(),
+                };
+                let heartbeat = {
+                    let (core, task_token) = (core.clone(), task_token.clone());
+                    Box::new(move |details: Vec<workflow_client::Payload>| {
+                        core.record_activity_heartbeat(ActivityHeartbeat {
+                            task_token: task_token.clone(),
+                            details: details.into_iter().map(payload_out).collect(),
+                        })
+                    })
+                };
+                let ctx = ActivityContext::with_engine(
+                    info,
+                    start.heartbeat_details.into_iter().map(payload_in).collect(),
+                    cancel_rx,
+                    Some(heartbeat),
+                );
+                let args = start.input.into_iter().map(payload_in).collect();
+                let (core, offer, running) = (core.clone(), offer.clone(), running.clone());
+                tokio::spawn(async move {
+                    let result = match offer.activity(&ctx.info().activity_type) {
+                        Some(execute) => {
+                            let cancelled = ctx.clone();
+                            let outcome = run_activity(execute, ctx, args).await;
+                            execution_result(outcome, cancelled.is_cancelled())
+                        }
+                        None => ActivityExecutionResult::fail(failure_out(Failure::Application(
+                            ApplicationError::new(format!(
+                                "activity `{}` is not registered on this worker",
+                                ctx.info().activity_type
+                            ))
+                            .with_type("NotFoundError"),
+                        ))),
+                    };
+                    running.lock().unwrap_or_else(|e| e.into_inner()).remove(&task_token);
+                    let completion = ActivityTaskCompletion {
+                        task_token,
+                        result: Some(result),
+                    };
+                    if let Err(e) = core.complete_activity_task(completion).await {
+                        tracing::error!(error = %e, "cannot complete an activity task");
+                    }
+                });
+            }
+            Some(activity_task::Variant::Cancel(_)) => {
+                if let Some(cancel) = running.lock().unwrap_or_else(|e| e.into_inner()).get(&task_token) {
+                    let _ = cancel.send(true);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+/// What an attempt reports: an error after cancellation was requested
+/// reports the cancellation.
+fn execution_result(
+    outcome: Result<workflow_client::Payload, ApplicationError>,
+    cancelled: bool,
+) -> ActivityExecutionResult {
+    match outcome {
+        Ok(payload) => ActivityExecutionResult::ok(payload_out(payload)),
+        Err(_) if cancelled => ActivityExecutionResult::cancel(failure_out(Failure::Canceled)),
+        Err(e) => ActivityExecutionResult::fail(failure_out(Failure::Application(e))),
+    }
+}
