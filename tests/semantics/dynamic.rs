@@ -5,11 +5,11 @@ use crate::workflows::*;
 
 matrix! {
     async fn dynamic_workflow_and_activity_receive_the_name_and_raw_args(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("dyn").workflow::<AnyWorkflow>().activity(any_activity).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("dyn")).workflow::<AnyWorkflow>().activity(any_activity).start().unwrap();
         let handle = env
             .client
-            .start_workflow_by_name("NoSuchType", ("Ada",), StartOptions::new("dw").task_queue("dyn"))
+            .start_workflow_by_name("NoSuchType", ("Ada",), StartOptions::new(env.id("dw")).task_queue(env.tq("dyn")))
             .await
             .unwrap();
         let result: String = handle.result().await.unwrap().decode().unwrap();
@@ -19,14 +19,14 @@ matrix! {
 
 matrix! {
     async fn dynamic_query_and_update_are_fallbacks_behind_static_handlers(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("dyn").workflow::<Registry>().start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("dyn")).workflow::<Registry>().start().unwrap();
         let handle = env
             .client
-            .start_workflow(Registry::run, (), StartOptions::new("reg").task_queue("dyn"))
+            .start_workflow(Registry::run, (), StartOptions::new(env.id("reg")).task_queue(env.tq("dyn")))
             .await
             .unwrap();
-        assert_eq!(handle.execute_update(Registry::set, ("a".to_owned(), 1)).await.unwrap(), 1);
+        assert_eq!(handle.execute_update(Registry::set, (env.id("a"), 1)).await.unwrap(), 1);
         let dynamic: String = handle.execute_update_by_name("b", (2,)).await.unwrap();
         assert_eq!(dynamic, "dynamic b=2");
         let rejected = handle.execute_update_by_name::<String>("_hidden", (3,)).await.unwrap_err();

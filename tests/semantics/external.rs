@@ -5,12 +5,12 @@ use crate::workflows::*;
 
 matrix! {
     async fn external_signal_lands_in_the_target_history(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("ext").workflow::<Counter>().workflow::<Sender>().start().unwrap();
-        let target = env.client.start_workflow(Counter::run, (), StartOptions::new("a").task_queue("ext")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("ext")).workflow::<Counter>().workflow::<Sender>().start().unwrap();
+        let target = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("a")).task_queue(env.tq("ext"))).await.unwrap();
         let sender = env
             .client
-            .start_workflow(Sender::run, ("a".to_owned(), 3), StartOptions::new("b").task_queue("ext"))
+            .start_workflow(Sender::run, (env.id("a"), 3), StartOptions::new(env.id("b")).task_queue(env.tq("ext")))
             .await
             .unwrap();
         sender.result().await.unwrap();
@@ -25,15 +25,18 @@ matrix! {
 
 matrix! {
     async fn external_signal_to_a_missing_workflow_fails_with_not_found(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("ext").workflow::<Sender>().start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("ext")).workflow::<Sender>().start().unwrap();
         let sender = env
             .client
-            .start_workflow(Sender::run, ("ghost".to_owned(), 1), StartOptions::new("b2").task_queue("ext"))
+            .start_workflow(Sender::run, (env.id("ghost"), 1), StartOptions::new(env.id("b2")).task_queue(env.tq("ext")))
             .await
             .unwrap();
         let err = sender.result().await.unwrap_err();
-        assert_eq!(err.to_string(), "workflow `b2` did not complete: cannot signal workflow `ghost`: not found");
+        assert_eq!(
+            err.to_string(),
+            format!("workflow `{}` did not complete: cannot signal workflow `{}`: not found", env.id("b2"), env.id("ghost"))
+        );
         let history = sender.fetch_history().await.unwrap();
         let failed = history.events.iter().find_map(|e| match &e.kind {
             EventKind::SignalExternalWorkflowExecutionFailed { cause, .. } => Some(*cause),

@@ -6,17 +6,20 @@ use crate::workflows::*;
 
 matrix! {
     async fn the_10001st_signal_fails_and_the_first_10000_are_intact(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let handle = env.client.start_workflow(Counter::run, (), StartOptions::new("lim").task_queue("lim")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let handle = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("lim")).task_queue(env.tq("lim"))).await.unwrap();
         let sends = (0..10_000u64).map(|n| handle.signal(Counter::add, n));
         assert!(join_all(sends).await.into_iter().all(|r| r.is_ok()));
         let err = handle.signal(Counter::add, 10_000).await.unwrap_err();
         assert_eq!(
             err,
-            ClientError::LimitExceeded { workflow_id: "lim".into(), limit: Limit::ReceivedSignals, max: 10_000 }
+            ClientError::LimitExceeded { workflow_id: env.id("lim"), limit: Limit::ReceivedSignals, max: 10_000 }
         );
-        assert_eq!(err.to_string(), "workflow `lim` reached the received signals per execution limit of 10000");
-        let _worker = env.engine.worker("lim").workflow::<Counter>().start().unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("workflow `{}` reached the received signals per execution limit of 10000", env.id("lim"))
+        );
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<Counter>().start().unwrap();
         let mut seen = handle.query(Counter::seen, ()).await.unwrap();
         assert_eq!(seen.len(), 10_000);
         seen.sort_unstable();
@@ -25,27 +28,31 @@ matrix! {
 }
 
 matrix! {
-    async fn limits_are_configurable(flavor: Flavor) {
+    embedded: async fn limits_are_configurable(flavor: Flavor) {
         let limits = Limits { max_received_signals: 3, max_pending_outgoing_signals: 5, ..Limits::default() };
-        let env = Env::with(flavor, Engine::builder().limits(limits));
-        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().workflow::<Sender>().start().unwrap();
-        let target = env.client.start_workflow(Counter::run, (), StartOptions::new("t").task_queue("lim")).await.unwrap();
+        let env = Env::with(flavor, Engine::builder().limits(limits)).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<Counter>().workflow::<Flooder>().workflow::<Sender>().start().unwrap();
+        let target = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("t")).task_queue(env.tq("lim"))).await.unwrap();
         for n in 0..3 {
             target.signal(Counter::add, n).await.unwrap();
         }
         assert!(matches!(target.signal(Counter::add, 3).await, Err(ClientError::LimitExceeded { max: 3, .. })));
         let sender = env
             .client
-            .start_workflow(Sender::run, ("t".to_owned(), 1), StartOptions::new("s").task_queue("lim"))
+            .start_workflow(Sender::run, (env.id("t"), 1), StartOptions::new(env.id("s")).task_queue(env.tq("lim")))
             .await
             .unwrap();
         assert_eq!(
             sender.result().await.unwrap_err().to_string(),
-            "workflow `s` did not complete: cannot signal workflow `t`: it reached its received-signals limit"
+            format!(
+                "workflow `{}` did not complete: cannot signal workflow `{}`: it reached its received-signals limit",
+                env.id("s"),
+                env.id("t")
+            )
         );
         let flood = env
             .client
-            .start_workflow(Flooder::run, ("t2".to_owned(), 6), StartOptions::new("f").task_queue("lim"))
+            .start_workflow(Flooder::run, (env.id("t2"), 6), StartOptions::new(env.id("f")).task_queue(env.tq("lim")))
             .await
             .unwrap();
         let failure = flood.result().await.unwrap();
@@ -55,12 +62,12 @@ matrix! {
 
 matrix! {
     async fn the_2001st_pending_outgoing_signal_fails(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("lim").workflow::<Counter>().workflow::<Flooder>().start().unwrap();
-        let target = env.client.start_workflow(Counter::run, (), StartOptions::new("sink").task_queue("lim")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<Counter>().workflow::<Flooder>().start().unwrap();
+        let target = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("sink")).task_queue(env.tq("lim"))).await.unwrap();
         let flood = env
             .client
-            .start_workflow(Flooder::run, ("sink".to_owned(), 2_001), StartOptions::new("src").task_queue("lim"))
+            .start_workflow(Flooder::run, (env.id("sink"), 2_001), StartOptions::new(env.id("src")).task_queue(env.tq("lim")))
             .await
             .unwrap();
         assert_eq!(

@@ -3,18 +3,18 @@ use workflow::{ClientError, StartOptions, WorkflowStatus};
 use crate::support::{matrix, Env};
 use crate::workflows::*;
 
-fn counter_opts(id: &str) -> StartOptions<Counter> {
-    StartOptions::new(id).task_queue("signals")
+fn counter_opts(env: &Env, id: &str) -> StartOptions<Counter> {
+    StartOptions::new(env.id(id)).task_queue(env.tq("signals"))
 }
 
 matrix! {
     async fn signals_from_concurrent_clients_are_each_handled_once_in_order(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
-        let handle = env.client.start_workflow(Counter::run, (), counter_opts("counter")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("signals")).workflow::<Counter>().start().unwrap();
+        let handle = env.client.start_workflow(Counter::run, (), counter_opts(&env, "counter")).await.unwrap();
         let mut clients = Vec::new();
         for c in 0..4u64 {
-            let h = env.client.get_workflow_handle_for(Counter::run, "counter");
+            let h = env.client.get_workflow_handle_for(Counter::run, env.id("counter"));
             clients.push(tokio::spawn(async move {
                 for i in 0..250u64 {
                     h.signal(Counter::add, c * 1_000 + i).await.unwrap();
@@ -52,11 +52,11 @@ matrix! {
 
 matrix! {
     async fn signals_during_an_activity_are_buffered_not_dropped(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
-            .start_workflow(GreetingWorkflow::run, (), StartOptions::new("burst").task_queue("greet"))
+            .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id("burst")).task_queue(env.tq("greet")))
             .await
             .unwrap();
         for i in 0..20 {
@@ -71,11 +71,11 @@ matrix! {
 
 matrix! {
     async fn unknown_signal_goes_to_the_dynamic_handler(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
-            .start_workflow(GreetingWorkflow::run, (), StartOptions::new("dyn").task_queue("greet"))
+            .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id("dyn")).task_queue(env.tq("greet")))
             .await
             .unwrap();
         handle.signal_by_name("whatever", ("payload",)).await.unwrap();
@@ -88,9 +88,9 @@ matrix! {
 
 matrix! {
     async fn unknown_signal_without_dynamic_handler_is_kept_and_reported(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
-        let handle = env.client.start_workflow(Counter::run, (), counter_opts("unknown")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("signals")).workflow::<Counter>().start().unwrap();
+        let handle = env.client.start_workflow(Counter::run, (), counter_opts(&env, "unknown")).await.unwrap();
         handle.signal_by_name("no_such_signal", (1,)).await.unwrap();
         handle.signal_by_name("add", ("not a number",)).await.unwrap();
         handle.signal(Counter::add, 7).await.unwrap();
@@ -105,11 +105,11 @@ matrix! {
 
 matrix! {
     async fn custom_name_is_the_wire_name_and_the_method_name_is_not_an_alias(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = env
             .client
-            .start_workflow(GreetingWorkflow::run, (), StartOptions::new("custom").task_queue("greet"))
+            .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id("custom")).task_queue(env.tq("greet")))
             .await
             .unwrap();
         assert_eq!(GreetingWorkflow::custom_signal.name(), "Custom Signal Name");
@@ -126,13 +126,13 @@ matrix! {
 
 matrix! {
     async fn signal_with_start_starts_and_delivers_before_the_first_step(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let opts = StartOptions::new("sws")
-            .task_queue("greet")
+        let env = Env::new(flavor).await;
+        let opts = StartOptions::new(env.id("sws"))
+            .task_queue(env.tq("greet"))
             .start_signal(GreetingWorkflow::submit_greeting, "User Signal with Start".to_owned());
         let handle = env.client.start_workflow(GreetingWorkflow::run, (), opts).await.unwrap();
         // No worker yet: the signal waits in history, then arrives with the start.
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         assert_eq!(handle.result().await.unwrap(), vec!["Hello, User Signal with Start!".to_owned()]);
         let history = handle.fetch_history().await.unwrap();
@@ -143,31 +143,31 @@ matrix! {
 
 matrix! {
     async fn signal_with_start_signals_the_running_workflow(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
-        let first = env.client.start_workflow(Counter::run, (), counter_opts("sws2")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("signals")).workflow::<Counter>().start().unwrap();
+        let first = env.client.start_workflow(Counter::run, (), counter_opts(&env, "sws2")).await.unwrap();
         first.signal(Counter::add, 1).await.unwrap();
-        let again = counter_opts("sws2").start_signal(Counter::add, 2);
+        let again = counter_opts(&env, "sws2").start_signal(Counter::add, 2);
         let second = env.client.start_workflow(Counter::run, (), again).await.unwrap();
         assert_eq!(second.query(Counter::seen, ()).await.unwrap(), vec![1, 2]);
-        let plain = env.client.start_workflow(Counter::run, (), counter_opts("sws2")).await;
+        let plain = env.client.start_workflow(Counter::run, (), counter_opts(&env, "sws2")).await;
         assert!(matches!(plain, Err(ClientError::AlreadyStarted { .. })), "{plain:?}");
     }
 }
 
 matrix! {
     async fn signal_to_a_closed_workflow_fails_clearly(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("signals").workflow::<Counter>().start().unwrap();
-        let handle = env.client.start_workflow(Counter::run, (), counter_opts("closed")).await.unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("signals")).workflow::<Counter>().start().unwrap();
+        let handle = env.client.start_workflow(Counter::run, (), counter_opts(&env, "closed")).await.unwrap();
         handle.signal(Counter::finish, ()).await.unwrap();
         handle.result().await.unwrap();
         let err = handle.signal(Counter::add, 1).await.unwrap_err();
         assert_eq!(
             err,
-            ClientError::Closed { workflow_id: "closed".into(), status: WorkflowStatus::Completed, what: "signals" }
+            ClientError::Closed { workflow_id: env.id("closed"), status: WorkflowStatus::Completed, what: "signals" }
         );
-        let missing = env.client.get_workflow_handle("nobody").signal_by_name("x", ()).await.unwrap_err();
-        assert_eq!(missing, ClientError::NotFound { workflow_id: "nobody".into() });
+        let missing = env.client.get_workflow_handle(env.id("nobody")).signal_by_name("x", ()).await.unwrap_err();
+        assert_eq!(missing, ClientError::NotFound { workflow_id: env.id("nobody") });
     }
 }

@@ -13,21 +13,41 @@ pub enum Flavor {
     Sqlite,
     /// In-memory store with the run cache off: every activation replays history.
     Replay,
+    /// A Temporal server (feature `temporal`, address in `WORKFLOW_TEMPORAL_ADDRESS`).
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    Temporal,
+}
+
+/// The variable that holds the address of the Temporal server the tests use.
+pub const TEMPORAL_ADDRESS: &str = "WORKFLOW_TEMPORAL_ADDRESS";
+
+/// The server's address, or `None` (with the reason printed) when the tests
+/// that need one are skipped.
+pub fn temporal_address() -> Option<String> {
+    let address = std::env::var(TEMPORAL_ADDRESS).ok().filter(|a| !a.is_empty());
+    if address.is_none() {
+        eprintln!("skipped: {TEMPORAL_ADDRESS} is unset, so no Temporal server to test against (.ci/run starts one)");
+    }
+    address
 }
 
 /// An engine, its client, and the directory holding its file.
 pub struct Env {
     pub engine: Engine,
     pub client: Client,
+    /// Makes workflow ids and task queues unique to this test, so tests can
+    /// share one Temporal server and run again against it.
+    suffix: String,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Env {
-    pub fn new(flavor: Flavor) -> Env {
-        Env::with(flavor, Engine::builder().worker_wait(Duration::from_millis(500)))
+    pub async fn new(flavor: Flavor) -> Env {
+        Env::with(flavor, Engine::builder().worker_wait(Duration::from_millis(500))).await
     }
 
-    pub fn with(flavor: Flavor, builder: EngineBuilder) -> Env {
+    /// `builder` configures the embedded engines; the Temporal server has its own settings.
+    pub async fn with(flavor: Flavor, builder: EngineBuilder) -> Env {
         let (engine, dir) = match flavor {
             Flavor::Memory => (builder.in_memory().unwrap(), None),
             Flavor::Replay => (builder.cache_capacity(0).in_memory().unwrap(), None),
@@ -35,18 +55,60 @@ impl Env {
                 let dir = tempfile::tempdir().unwrap();
                 (builder.open(dir.path().join("wf.db")).unwrap(), Some(dir))
             }
+            Flavor::Temporal => (connect().await, None),
         };
         let client = engine.client();
+        let suffix = workflow::crates::client::id::unique_id()[..8].to_owned();
         Env {
             engine,
             client,
+            suffix,
             _dir: dir,
         }
     }
+
+    /// A workflow id unique to this test.
+    pub fn id(&self, base: &str) -> String {
+        format!("{base}-{}", self.suffix)
+    }
+
+    /// A task queue unique to this test.
+    pub fn tq(&self, base: &str) -> String {
+        format!("{base}-{}", self.suffix)
+    }
 }
 
-/// Declares `async fn name(flavor: Flavor)` once and runs it on every flavor.
+#[cfg(feature = "temporal")]
+async fn connect() -> Engine {
+    let address = std::env::var(TEMPORAL_ADDRESS).expect("checked by the matrix");
+    let options = workflow::ConnectOptions {
+        rpc_wait: Duration::from_secs(3),
+        ..workflow::ConnectOptions::new(address)
+    };
+    Engine::connect(options).await.unwrap()
+}
+
+#[cfg(not(feature = "temporal"))]
+async fn connect() -> Engine {
+    unreachable!("the Temporal flavor runs only with the `temporal` feature")
+}
+
+/// Declares `async fn name(flavor: Flavor)` once and runs it on every engine:
+/// the three embedded flavors and, with the `temporal` feature, a Temporal
+/// server. `matrix!(embedded: ...)` runs only the embedded flavors, for
+/// what only they have (configurable limits, the run cache).
 macro_rules! matrix {
+    (embedded: $(#[$meta:meta])* async fn $name:ident($flavor:ident: Flavor) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($flavor: $crate::support::Flavor) $body
+
+            $crate::support::matrix!(@embedded);
+        }
+    };
     ($(#[$meta:meta])* async fn $name:ident($flavor:ident: Flavor) $body:block) => {
         $(#[$meta])*
         mod $name {
@@ -55,20 +117,31 @@ macro_rules! matrix {
 
             async fn body($flavor: $crate::support::Flavor) $body
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                body($crate::support::Flavor::Memory).await
-            }
+            $crate::support::matrix!(@embedded);
 
+            #[cfg(feature = "temporal")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                body($crate::support::Flavor::Sqlite).await
+            async fn temporal() {
+                if $crate::support::temporal_address().is_some() {
+                    body($crate::support::Flavor::Temporal).await
+                }
             }
+        }
+    };
+    (@embedded) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn memory() {
+            body($crate::support::Flavor::Memory).await
+        }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn replay() {
-                body($crate::support::Flavor::Replay).await
-            }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            body($crate::support::Flavor::Sqlite).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn replay() {
+            body($crate::support::Flavor::Replay).await
         }
     };
 }

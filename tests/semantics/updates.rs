@@ -5,15 +5,15 @@ use crate::workflows::*;
 
 async fn started(env: &Env, id: &str) -> workflow::WorkflowHandle<GreetingWorkflow> {
     env.client
-        .start_workflow(GreetingWorkflow::run, (), StartOptions::new(id).task_queue("greet"))
+        .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id(id)).task_queue(env.tq("greet")))
         .await
         .unwrap()
 }
 
 matrix! {
     async fn validator_rejection_returns_the_error_and_records_nothing(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u1").await;
         handle.query(GreetingWorkflow::pending, ()).await.unwrap();
         let before = handle.fetch_history().await.unwrap().events.len();
@@ -34,8 +34,8 @@ matrix! {
 
 matrix! {
     async fn accepted_update_returns_the_handler_result(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u2").await;
         let old = handle.execute_update(GreetingWorkflow::set_language, Language::French).await.unwrap();
         assert_eq!(old, Language::English);
@@ -49,8 +49,8 @@ matrix! {
 
 matrix! {
     async fn async_update_completes_when_its_condition_holds(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u3").await;
         let waiting = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 2, WaitStage::Accepted)
@@ -65,8 +65,8 @@ matrix! {
 
 matrix! {
     async fn start_update_with_accepted_returns_before_completion(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u4").await;
         let accepted = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 1, WaitStage::Accepted)
@@ -82,23 +82,23 @@ matrix! {
 
 matrix! {
     async fn update_on_a_closed_workflow_errors(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u5").await;
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         handle.result().await.unwrap();
         let err = handle.execute_update(GreetingWorkflow::set_language, Language::French).await.unwrap_err();
         assert_eq!(
             err,
-            ClientError::Closed { workflow_id: "u5".into(), status: WorkflowStatus::Completed, what: "updates" }
+            ClientError::Closed { workflow_id: env.id("u5"), status: WorkflowStatus::Completed, what: "updates" }
         );
     }
 }
 
 matrix! {
     async fn update_in_flight_when_the_workflow_closes_reports_how_it_closed(flavor: Flavor) {
-        let env = Env::new(flavor);
-        let _worker = env.engine.worker("greet").workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u6").await;
         let waiting = handle
             .start_update(GreetingWorkflow::wait_for_greetings, 5, WaitStage::Accepted)
@@ -109,7 +109,7 @@ matrix! {
         handle.terminate("stop").await.unwrap();
         assert_eq!(
             pending.await.unwrap().unwrap_err(),
-            ClientError::Closed { workflow_id: "u6".into(), status: WorkflowStatus::Terminated, what: "updates" }
+            ClientError::Closed { workflow_id: env.id("u6"), status: WorkflowStatus::Terminated, what: "updates" }
         );
     }
 }

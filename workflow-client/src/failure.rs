@@ -132,11 +132,12 @@ pub enum Failure {
         kind: TimeoutKind,
     },
     /// An activity failed for good (its retry policy gave up).
-    #[error("activity `{activity_type}` failed after {attempts} attempt(s): {cause}")]
+    #[error("activity `{activity_type}` failed{}: {cause}", attempts_text(*attempts))]
     Activity {
         /// The activity's name.
         activity_type: String,
-        /// Attempts made.
+        /// Attempts made; 0 where the engine does not report it (Temporal
+        /// keeps the count in the attempt's events, not in the failure).
         attempts: u32,
         /// The last attempt's failure.
         cause: Box<Failure>,
@@ -161,6 +162,13 @@ impl Failure {
             Failure::Activity { cause, .. } | Failure::ChildWorkflow { cause, .. } => cause.application_error(),
             _ => None,
         }
+    }
+}
+
+fn attempts_text(attempts: u32) -> String {
+    match attempts {
+        0 => String::new(),
+        n => format!(" after {n} attempt(s)"),
     }
 }
 

@@ -65,6 +65,8 @@ struct Started<W> {
     ctx: WorkflowContext<W>,
     core: Rc<RefCell<Core>>,
     routines: Vec<Routine>,
+    /// Whether the routines have been polled at least once.
+    polled: bool,
 }
 
 /// The executor of a run of workflow `W`.
@@ -91,6 +93,9 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
 
     fn apply(&mut self, mut activation: Activation) -> Result<Vec<Command>, TaskFailure> {
         let mut early = Vec::new();
+        // A cancellation that arrives with the start cancels the run's first
+        // await, not nothing: it is applied once the run has begun.
+        let mut deferred_cancel = false;
         if let Some(run) = &self.run {
             run.core.borrow_mut().observe(&activation);
         }
@@ -118,12 +123,20 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
             let run = self.run.as_mut().ok_or_else(|| TaskFailure {
                 message: "history delivers a job before the run started".to_owned(),
             })?;
+            if matches!(job, Job::Cancel) && !run.polled {
+                deferred_cancel = true;
+                continue;
+            }
             run.apply_job(job, &mut self.unhandled);
         }
         let Some(run) = self.run.as_mut() else {
             return Ok(early);
         };
         if !self.closed {
+            self.closed = run.settle()?;
+        }
+        if deferred_cancel && !self.closed {
+            run.apply_job(Job::Cancel, &mut self.unhandled);
             self.closed = run.settle()?;
         }
         early.append(&mut run.core.borrow_mut().commands);
@@ -144,6 +157,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 kind: RoutineKind::Main,
                 future: main,
             }],
+            polled: false,
         })
     }
 
@@ -230,6 +244,7 @@ impl<W: WorkflowDefinition> Started<W> {
 
     /// Polls routines until none can make progress; returns whether the run closed.
     fn settle(&mut self) -> Result<bool, TaskFailure> {
+        self.polled = true;
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..MAX_ROUNDS {
             let before = self.core.borrow().progress;

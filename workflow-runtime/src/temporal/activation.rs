@@ -153,7 +153,13 @@ impl Runs {
         }
         for query in queries {
             let args = query.arguments.into_iter().map(payload_in).collect();
-            let variant = match run.instance.query(&query.query_type, args) {
+            let answer = if query.query_type == UNHANDLED_SIGNALS_QUERY {
+                Payload::encode(run.instance.unhandled_signals())
+                    .map_err(|e| QueryError::Failed(Failure::Application(e.into())))
+            } else {
+                run.instance.query(&query.query_type, args)
+            };
+            let variant = match answer {
                 Ok(answer) => query_result::Variant::Succeeded(cmd::QuerySuccess {
                     response: Some(payload_out(answer)),
                 }),
@@ -317,6 +323,9 @@ impl Run {
         })
     }
 }
+
+/// The built-in query that lists the signals no handler took, for `describe`.
+pub(super) const UNHANDLED_SIGNALS_QUERY: &str = "__workflow_unhandled_signals";
 
 /// Prefix of the failure that answers a query no handler takes; the client
 /// turns it back into `ClientError::UnknownQuery`. Python's SDK words it the same.

@@ -8,6 +8,11 @@ use temporalio_client::grpc::WorkflowService;
 use temporalio_client::tonic::{Code, Request, Status};
 use temporalio_client::Connection as GrpcConnection;
 use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
+use prost::Message as _;
+use temporalio_common::protos::google::rpc::Status as RpcStatus;
+use temporalio_common::protos::temporal::api::errordetails::v1::{
+    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
+};
 use temporalio_common::protos::temporal::api::enums::v1::{
     HistoryEventFilterType, TaskQueueKind, UpdateWorkflowExecutionLifecycleStage as Stage,
     WorkflowExecutionStatus as ProtoStatus,
@@ -23,7 +28,7 @@ use workflow_client::{
     UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
-use super::activation::{UNKNOWN_QUERY, UNKNOWN_UPDATE};
+use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
 use super::convert::{failure_in, millis_in, payloads_out, result_in};
 use super::history::Translator;
 use super::ConnectOptions;
@@ -31,6 +36,8 @@ use super::ConnectOptions;
 /// The server's default limit of signals per execution
 /// (`history.maximumSignalsPerExecution`).
 const SERVER_MAX_SIGNALS: usize = 10_000;
+/// The failure type the server gives an accepted update whose run closed first.
+const UPDATE_OUTLIVED_RUN: &str = "AcceptedUpdateCompletedWorkflow";
 /// The server's default payload size limit (`limit.blobSize.error`).
 const SERVER_MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
@@ -204,6 +211,17 @@ impl TemporalBackend {
             Some(outcome::Value::Success(payloads)) => Ok(UpdateStatus::Completed(Ok(result_in(Some(payloads))))),
             Some(outcome::Value::Failure(failure)) => {
                 let failure = failure_in(failure);
+                let error_type = failure.application_error().and_then(|e| e.error_type());
+                if error_type == Some(UPDATE_OUTLIVED_RUN) {
+                    return Err(match self.describe_execution(target).await {
+                        Ok(d) => ClientError::Closed {
+                            workflow_id: target.workflow_id.clone(),
+                            status: status_in(d.workflow_execution_info.unwrap_or_default().status),
+                            what: "updates",
+                        },
+                        Err(e) => e,
+                    });
+                }
                 if let Some(known) = unknown_name(&failure, UNKNOWN_UPDATE) {
                     return Err(ClientError::UnknownUpdate {
                         workflow_type: self.workflow_type_of(target).await,
@@ -266,16 +284,8 @@ impl TemporalBackend {
         match started {
             Ok(run_id) => Ok(run_id),
             Err(s) if s.code() == Code::AlreadyExists => {
-                let target = Execution {
-                    workflow_id: workflow_id.clone(),
-                    run_id: None,
-                };
-                let run_id = self
-                    .describe_execution(&target)
-                    .await
-                    .ok()
-                    .and_then(|d| d.workflow_execution_info?.execution)
-                    .map(|e| e.run_id)
+                let run_id = detail::<WorkflowExecutionAlreadyStartedFailure>(&s, "WorkflowExecutionAlreadyStartedFailure")
+                    .map(|d| d.run_id)
                     .unwrap_or_default();
                 Err(ClientError::AlreadyStarted { workflow_id, run_id })
             }
@@ -470,17 +480,29 @@ impl TemporalBackend {
                 _ => {}
             }
         }
+        let status = status_in(info.status);
+        // Only a worker knows which signals no handler took; ask it, briefly.
+        let unhandled_signals = if status.is_running() {
+            self.clone()
+                .query_workflow(exact, UNHANDLED_SIGNALS_QUERY.to_owned(), Vec::new())
+                .await
+                .ok()
+                .and_then(|p| p.decode().ok())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Ok(Description {
             workflow_id: execution.workflow_id,
             run_id: execution.run_id,
             workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
             task_queue: info.task_queue,
-            status: status_in(info.status),
+            status,
             start_time_ms: millis_in(info.start_time),
             close_time_ms: info.close_time.map(|t| millis_in(Some(t))),
             history_length: u64::try_from(info.history_length).unwrap_or_default(),
             signals_received,
-            unhandled_signals: Vec::new(),
+            unhandled_signals,
             task_failure,
         })
     }
@@ -638,9 +660,20 @@ fn limit_error(workflow_id: &str, status: &Status) -> Option<ClientError> {
     })
 }
 
-/// The failure of a query handler, as the server forwards it.
+/// The failure of a query handler, from the status details the server
+/// attaches (its message alone if they are missing).
 fn query_failure(status: &Status) -> Failure {
-    Failure::Application(workflow_client::ApplicationError::new(status.message()))
+    detail::<QueryFailedFailure>(status, "QueryFailedFailure")
+        .and_then(|d| d.failure)
+        .map(failure_in)
+        .unwrap_or_else(|| Failure::Application(workflow_client::ApplicationError::new(status.message())))
+}
+
+/// A typed detail of a refusal (`google.rpc.Status.details`).
+fn detail<T: prost::Message + Default>(status: &Status, type_name: &str) -> Option<T> {
+    let rpc = RpcStatus::decode(status.details()).ok()?;
+    let any = rpc.details.into_iter().find(|d| d.type_url.ends_with(type_name))?;
+    T::decode(any.value.as_slice()).ok()
 }
 
 /// The known names in the failure that answers an unknown query or update.

@@ -35,7 +35,6 @@ pub(crate) use worker::{start_worker, WorkerHandle};
 /// assert_eq!(options.target, "localhost:7233");
 /// ```
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct ConnectOptions {
     /// `host:port` of the server's frontend (or a full `http://` URL).
     pub target: String,
