@@ -5,7 +5,11 @@ use crate::workflows::*;
 
 async fn started(env: &Env, id: &str) -> workflow::WorkflowHandle<GreetingWorkflow> {
     env.client
-        .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id(id)).task_queue(env.tq("greet")))
+        .start_workflow(
+            GreetingWorkflow::run,
+            (),
+            StartOptions::new(env.id(id)).task_queue(env.tq("greet")),
+        )
         .await
         .unwrap()
 }

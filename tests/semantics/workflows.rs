@@ -406,3 +406,21 @@ impl Facts {
         (self.uuid.clone(), self.random, self.workflow_id.clone())
     }
 }
+
+/// Greets through another workflow, by name only: signals `submit_greeting`
+/// for each name, then `exit`. The target may be served by any SDK.
+#[derive(Default)]
+pub struct Relay;
+
+#[workflow::defn]
+impl Relay {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, target: String, names: Vec<String>) -> WorkflowResult<()> {
+        let handle = ctx.external_workflow(target);
+        for name in names {
+            handle.signal_by_name("submit_greeting", (name,)).await?;
+        }
+        handle.signal_by_name("exit", ()).await?;
+        Ok(())
+    }
+}

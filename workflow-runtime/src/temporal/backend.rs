@@ -4,18 +4,18 @@
 
 use std::time::Duration;
 
+use prost::Message as _;
 use temporalio_client::grpc::WorkflowService;
 use temporalio_client::tonic::{Code, Request, Status};
 use temporalio_client::Connection as GrpcConnection;
-use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
-use prost::Message as _;
 use temporalio_common::protos::google::rpc::Status as RpcStatus;
-use temporalio_common::protos::temporal::api::errordetails::v1::{
-    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
-};
+use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_common::protos::temporal::api::enums::v1::{
     HistoryEventFilterType, TaskQueueKind, UpdateWorkflowExecutionLifecycleStage as Stage,
     WorkflowExecutionStatus as ProtoStatus,
+};
+use temporalio_common::protos::temporal::api::errordetails::v1::{
+    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
 };
 use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
@@ -284,9 +284,10 @@ impl TemporalBackend {
         match started {
             Ok(run_id) => Ok(run_id),
             Err(s) if s.code() == Code::AlreadyExists => {
-                let run_id = detail::<WorkflowExecutionAlreadyStartedFailure>(&s, "WorkflowExecutionAlreadyStartedFailure")
-                    .map(|d| d.run_id)
-                    .unwrap_or_default();
+                let run_id =
+                    detail::<WorkflowExecutionAlreadyStartedFailure>(&s, "WorkflowExecutionAlreadyStartedFailure")
+                        .map(|d| d.run_id)
+                        .unwrap_or_default();
                 Err(ClientError::AlreadyStarted { workflow_id, run_id })
             }
             Err(s) => Err(limit_error(&workflow_id, &s).unwrap_or_else(|| server_error(&s))),
