@@ -77,3 +77,23 @@ matrix! {
         assert_eq!(target.query(Counter::seen, ()).await.unwrap().len(), 2_000, "the accepted 2,000 all arrived");
     }
 }
+
+matrix! {
+    async fn an_oversize_payload_fails_with_the_payload_limit(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = env
+            .client
+            .start_workflow(GreetingWorkflow::run, (), StartOptions::new(env.id("big")).task_queue(env.tq("lim")))
+            .await
+            .unwrap();
+        let three_mib = "x".repeat(3 * 1024 * 1024);
+        match handle.signal(GreetingWorkflow::submit_greeting, three_mib).await {
+            Err(ClientError::LimitExceeded { limit: Limit::PayloadSize, max, .. }) => assert_eq!(max, 2 * 1024 * 1024),
+            other => panic!("expected the payload limit, got {other:?}"),
+        }
+        handle.signal(GreetingWorkflow::submit_greeting, "small".to_owned()).await.unwrap();
+        handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), ["Hello, small!"], "nothing else was lost");
+    }
+}
