@@ -57,3 +57,19 @@ matrix! {
         }
     }
 }
+
+matrix! {
+    async fn queries_and_updates_without_a_worker_fail_with_no_worker(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let handle = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("idle")).task_queue(env.tq("nobody"))).await.unwrap();
+        for err in [
+            handle.query(Counter::seen, ()).await.unwrap_err(),
+            handle.execute_update_by_name::<()>("anything", ()).await.unwrap_err(),
+        ] {
+            match err {
+                ClientError::NoWorker { task_queue, .. } => assert_eq!(task_queue, env.tq("nobody")),
+                other => panic!("expected NoWorker, got {other:?}"),
+            }
+        }
+    }
+}

@@ -107,7 +107,8 @@ impl TemporalBackend {
                 }
                 Err(e) => e,
             },
-            Code::DeadlineExceeded => match self.describe_execution(target).await {
+            // A deadline the server or this client (`Cancelled`) enforced.
+            Code::DeadlineExceeded | Code::Cancelled => match self.describe_execution(target).await {
                 Ok(d) => ClientError::NoWorker {
                     task_queue: d
                         .workflow_execution_info
@@ -636,11 +637,8 @@ fn not_found(target: &Execution) -> ClientError {
 }
 
 fn server_error(status: &Status) -> ClientError {
-    match status.code() {
-        Code::Unavailable => ClientError::EngineClosed,
-        _ => ClientError::Server {
-            message: format!("{:?}: {}", status.code(), status.message()),
-        },
+    ClientError::Server {
+        message: format!("{:?}: {}", status.code(), status.message()),
     }
 }
 
