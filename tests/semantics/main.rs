@@ -1,5 +1,9 @@
-//! Behaviour of the DSL on the embedded engine: one test per semantic, each
-//! run on every engine flavor (memory, SQLite file, replay on every activation).
+//! Behaviour of the DSL: one test per semantic, each run on every engine
+//! flavor (memory, SQLite file, replay on every activation, and a Temporal
+//! server with the `temporal` feature).
+
+// Some workflows and helpers serve only the Temporal flavor.
+#![cfg_attr(not(feature = "temporal"), allow(dead_code))]
 
 mod support;
 mod workflows;

@@ -73,3 +73,21 @@ matrix! {
         }
     }
 }
+
+matrix! {
+    async fn a_repeated_query_sees_every_acknowledged_signal(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("q")).workflow::<Counter>().start().unwrap();
+        let handle = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("fresh")).task_queue(env.tq("q"))).await.unwrap();
+        let mut expected = Vec::new();
+        for n in 0..20 {
+            assert_eq!(handle.query(Counter::seen, ()).await.unwrap(), expected);
+            assert_eq!(handle.query(Counter::seen, ()).await.unwrap(), expected, "asked again");
+            handle.signal(Counter::add, n).await.unwrap();
+            expected.push(n);
+        }
+        handle.signal(Counter::finish, ()).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), expected);
+        assert_eq!(handle.query(Counter::seen, ()).await.unwrap(), expected);
+    }
+}

@@ -4,6 +4,7 @@
 
 mod agenda;
 mod core;
+mod memo;
 mod runs;
 mod store;
 
@@ -113,12 +114,14 @@ impl EngineBuilder {
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let store_path = path.clone();
+        let memo = Arc::new(memo::QueryMemo::default());
+        let engine_memo = memo.clone();
         // Run instances are not `Send`: the engine state is built on its own thread.
         let thread = std::thread::Builder::new()
             .name("workflow-engine".to_owned())
             .spawn(move || {
                 let loaded = store::Store::open(store_path.as_deref()).and_then(|store| {
-                    core::EngineCore::load(store, self.limits, self.cache_capacity, self.worker_wait)
+                    core::EngineCore::load(store, self.limits, self.cache_capacity, self.worker_wait, engine_memo)
                 });
                 match loaded {
                     Ok(core) => {
@@ -145,6 +148,7 @@ impl EngineBuilder {
             kind: EngineKind::Embedded(Arc::new(Shared {
                 tx,
                 thread: Mutex::new(Some(thread)),
+                memo,
             })),
         })
     }
@@ -200,11 +204,14 @@ pub(crate) enum EngineKind {
 pub(crate) struct Shared {
     tx: Sender<core::Msg>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Query answers clients may reuse without asking the engine thread.
+    memo: Arc<memo::QueryMemo>,
 }
 
 impl Shared {
     fn close(&self) {
         let _ = self.tx.send(core::Msg::Close);
+        self.memo.clear();
         let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
         if let Some(thread) = thread {
             if thread.thread().id() != std::thread::current().id() {
@@ -341,6 +348,9 @@ impl Backend for EmbeddedBackend {
     }
 
     fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
+        if let Some(answer) = self.shared.memo.get(&target, &name, &args) {
+            return Box::pin(std::future::ready(Ok(answer)));
+        }
         self.call(core::Request::Query(target, name, args), payload)
     }
 

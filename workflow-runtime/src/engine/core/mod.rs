@@ -20,6 +20,7 @@ mod requests;
 mod tasks;
 
 use super::agenda::{Agenda, Wake};
+use super::memo::{Answered, QueryMemo};
 use super::runs::{OpenRun, RunCache};
 use super::store::{ActivityRow, RunRow, Store, StoreResult};
 use super::Limits;
@@ -141,6 +142,9 @@ pub(crate) struct EngineCore {
     queries: Vec<PendingQuery>,
     replies: Vec<(Responder, Answer)>,
     dispatches: Vec<(Arc<Registration>, ActivityTask)>,
+    memo: Arc<QueryMemo>,
+    /// Query answers of this batch, remembered once it commits.
+    answered: Vec<Answered>,
 }
 
 impl EngineCore {
@@ -149,6 +153,7 @@ impl EngineCore {
         limits: Limits,
         cache_capacity: usize,
         worker_wait: Duration,
+        memo: Arc<QueryMemo>,
     ) -> StoreResult<Self> {
         let mut core = EngineCore {
             store,
@@ -169,6 +174,8 @@ impl EngineCore {
             queries: Vec::new(),
             replies: Vec::new(),
             dispatches: Vec::new(),
+            memo,
+            answered: Vec::new(),
         };
         core.reload()?;
         Ok(core)
@@ -176,6 +183,7 @@ impl EngineCore {
 
     /// Rebuilds all in-memory state from the store.
     fn reload(&mut self) -> StoreResult<()> {
+        self.memo.clear();
         self.runs.clear();
         self.current.clear();
         self.cache.clear();
@@ -255,6 +263,9 @@ impl EngineCore {
         });
         match outcome {
             Ok(()) => {
+                for answered in self.answered.drain(..) {
+                    self.memo.put(answered);
+                }
                 for (responder, answer) in self.replies.drain(..) {
                     let _ = responder.send(answer);
                 }
@@ -268,6 +279,7 @@ impl EngineCore {
                 tracing::error!(error = %e, "store transaction failed; reloading engine state");
                 self.store.rollback();
                 self.dispatches.clear();
+                self.answered.clear();
                 let error = ClientError::from(e);
                 for (responder, _) in self.replies.drain(..) {
                     let _ = responder.send(Err(error.clone()));

@@ -21,10 +21,19 @@ impl EngineCore {
             let workflow_id = query.target.workflow_id.clone();
             match self.acquire(&run_id)? {
                 Ok(instance) => {
-                    let answer = instance.query(&query.name, query.args);
+                    let answer = instance.query(&query.name, query.args.clone());
                     self.release(&run_id, instance);
                     let answer = match answer {
-                        Ok(payload) => Ok(Reply::Payload(payload)),
+                        Ok(payload) => {
+                            self.answered.push(Answered {
+                                workflow_id: workflow_id.clone(),
+                                run_id: run_id.clone(),
+                                name: query.name.clone(),
+                                args: query.args,
+                                answer: payload.clone(),
+                            });
+                            Ok(Reply::Payload(payload))
+                        }
                         Err(QueryError::Unknown { known }) => Err(ClientError::UnknownQuery {
                             workflow_type: self.workflow_type(&run_id)?,
                             name: query.name.clone(),

@@ -50,6 +50,7 @@ impl EngineCore {
             .runs
             .get_mut(run_id)
             .expect("events are appended to open runs only");
+        self.memo.forget(&run.row.workflow_id);
         let event = Event {
             id: run.next_event_id,
             time_ms: now,
