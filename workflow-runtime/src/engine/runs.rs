@@ -17,6 +17,9 @@ pub(crate) struct OpenRun {
     pub(crate) next_event_id: u64,
     /// First event not yet fed to the run (events from here on are new input).
     pub(crate) inputs_from: u64,
+    /// The events from `inputs_from` on, kept so a workflow task need not
+    /// read back what was just written.
+    pub(crate) inputs: Vec<Event>,
     pub(crate) signals_received: u64,
     /// Update requests waiting for the next workflow task (not yet durable).
     pub(crate) pending_updates: Vec<UpdateRequest>,
@@ -40,6 +43,7 @@ impl OpenRun {
             row,
             next_event_id: 1,
             inputs_from: 1,
+            inputs: Vec::new(),
             signals_received: 0,
             pending_updates: Vec::new(),
             accepted_updates: HashSet::new(),
@@ -78,7 +82,22 @@ impl OpenRun {
                 _ => {}
             }
         }
+        run.inputs = events.iter().filter(|e| e.id >= run.inputs_from).cloned().collect();
         run
+    }
+
+    /// Records an appended event; from `inputs_from` on, it is input.
+    pub(crate) fn appended(&mut self, event: &Event) {
+        self.next_event_id = event.id + 1;
+        if event.id >= self.inputs_from {
+            self.inputs.push(event.clone());
+        }
+    }
+
+    /// Everything so far has been fed to the run.
+    pub(crate) fn inputs_taken(&mut self) {
+        self.inputs_from = self.next_event_id;
+        self.inputs.clear();
     }
 
     pub(crate) fn parent(&self) -> Option<&ParentInfo> {

@@ -98,6 +98,7 @@ CREATE TABLE IF NOT EXISTS activities (
 
 pub(crate) struct Store {
     conn: Connection,
+    durable: bool,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -163,16 +164,24 @@ impl Store {
             conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
         }
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            durable: path.is_some(),
+        })
+    }
+
+    /// Whether commits reach a file (and pay for a sync).
+    pub(crate) fn is_durable(&self) -> bool {
+        self.durable
     }
 
     pub(crate) fn begin(&self) -> StoreResult<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         Ok(())
     }
 
     pub(crate) fn commit(&self) -> StoreResult<()> {
-        self.conn.execute_batch("COMMIT")?;
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
         Ok(())
     }
 

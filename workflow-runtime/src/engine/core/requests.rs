@@ -56,8 +56,8 @@ impl EngineCore {
             time_ms: now,
             kind,
         };
-        run.next_event_id += 1;
         self.store.append(run_id, &event)?;
+        run.appended(&event);
         Ok(event.id)
     }
 

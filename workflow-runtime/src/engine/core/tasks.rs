@@ -77,7 +77,7 @@ impl EngineCore {
         if run.retry_at.is_some_and(|t| t > now) || !run.has_work() || !self.workers.contains_key(&run.row.task_queue) {
             return Ok(());
         }
-        let inputs = self.store.events(run_id, run.inputs_from)?;
+        let inputs = run.inputs.clone();
         let suggest = Suggest {
             history_events: run.next_event_id - 1,
             signals: run.signals_received,
@@ -242,7 +242,7 @@ impl EngineCore {
             self.append(run_id, kind, now)?;
         }
         let run = self.runs.get_mut(run_id).expect("open");
-        run.inputs_from = run.next_event_id;
+        run.inputs_taken();
         run.task_failure = None;
         run.retry_at = None;
         let closing = close_at.is_some();
