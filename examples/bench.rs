@@ -35,7 +35,9 @@
 //! directory). Output, one line per workload:
 //! `<workload> <engine> <count> <seconds>s <rate>/s` (`R` adds its
 //! milliseconds, `M` prints `M <engine> <count> <MiB>MiB`), then one line per
-//! target met or missed. Progress notes go to stderr.
+//! target met or missed. With sqlite, a `ceiling sqlite` line gives the rate
+//! of bare SQLite commits with the engine's durability settings, measured in
+//! the same run: the physical bound of workload A. Progress notes go to stderr.
 
 use std::error::Error;
 use std::fmt;
@@ -685,8 +687,47 @@ async fn main() -> Result<(), BoxError> {
             results.push(measurement);
         }
     }
+    let ceiling = if options.engines.contains(&EngineKind::Sqlite) {
+        let (count, elapsed) = commit_ceiling(if options.quick { 500 } else { 5_000 })?;
+        let rate = count as f64 / elapsed.as_secs_f64().max(1e-9);
+        println!("ceiling sqlite {count} {:.2}s {rate:.0}/s", elapsed.as_secs_f64());
+        Some(rate)
+    } else {
+        None
+    };
     for line in verdicts(&results) {
         println!("{line}");
     }
+    if let (Some(ceiling), Some(a)) = (
+        ceiling,
+        results
+            .iter()
+            .find(|m| (m.workload, m.engine) == (Workload::A, EngineKind::Sqlite)),
+    ) {
+        if let Some(rate) = a.per_second() {
+            println!("A sqlite vs ceiling {ceiling:.0}/s: x{:.2}", rate / ceiling);
+        }
+    }
     Ok(())
+}
+
+/// The physical ceiling of one sequential durable acknowledgement on this
+/// machine, measured now: SQLite alone, with the engine's settings (WAL,
+/// `synchronous=FULL`), one small insert per commit.
+fn commit_ceiling(count: u64) -> Outcome<(u64, Duration)> {
+    let dir = TempDir::new()?;
+    let conn = rusqlite::Connection::open(dir.path().join("ceiling.db"))?;
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(
+        "CREATE TABLE events (run_id TEXT, id INTEGER, data TEXT, PRIMARY KEY (run_id, id)) WITHOUT ROWID",
+    )?;
+    let started = Instant::now();
+    for id in 0..count {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.execute("INSERT INTO events VALUES ('run', ?1, 'event')", [id as i64])?;
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok((count, started.elapsed()))
 }

@@ -261,7 +261,11 @@ impl EngineCore {
             // Under concurrent load (the last batch had company) on a file,
             // linger for more messages so they share this batch's sync.
             while batch.len() < MAX_BATCH {
-                let next = if linger { spin_recv(&inbox) } else { inbox.try_recv().ok() };
+                let next = if linger {
+                    spin_recv(&inbox)
+                } else {
+                    inbox.try_recv().ok()
+                };
                 match next {
                     Some(msg) => batch.push(msg),
                     None => break,
