@@ -149,6 +149,7 @@ impl EngineBuilder {
                 tx,
                 thread: Mutex::new(Some(thread)),
                 memo,
+                spin: if path.is_none() { Duration::from_micros(50) } else { Duration::ZERO },
             })),
         })
     }
@@ -206,6 +207,9 @@ pub(crate) struct Shared {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Query answers clients may reuse without asking the engine thread.
     memo: Arc<memo::QueryMemo>,
+    /// How long a client polls for a reply before sleeping: only in memory,
+    /// where no sync stands between a call and its reply.
+    spin: Duration,
 }
 
 impl Shared {
@@ -319,17 +323,39 @@ struct EmbeddedBackend {
     shared: Arc<Shared>,
 }
 
+/// Polls for a reply for up to `spin` before the caller's task sleeps: an
+/// in-memory engine answers within microseconds, sooner than a sleeping
+/// thread can be woken.
+fn spin_for_reply<T>(rx: &mut oneshot::Receiver<T>, spin: Duration) -> Option<T> {
+    if spin.is_zero() {
+        return None;
+    }
+    let started = std::time::Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(reply) => return Some(reply),
+            Err(oneshot::error::TryRecvError::Closed) => return None,
+            Err(oneshot::error::TryRecvError::Empty) if started.elapsed() < spin => std::hint::spin_loop(),
+            Err(oneshot::error::TryRecvError::Empty) => return None,
+        }
+    }
+}
+
 impl EmbeddedBackend {
     fn call<T: Send + 'static>(
         &self,
         request: core::Request,
         extract: fn(core::Reply) -> Option<T>,
     ) -> BoxFuture<Result<T, ClientError>> {
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
         let sent = self.shared.tx.send(core::Msg::Call(request, tx));
+        let spin = self.shared.spin;
         Box::pin(async move {
             sent.map_err(|_| ClientError::EngineClosed)?;
-            let reply = rx.await.map_err(|_| ClientError::EngineClosed)??;
+            let reply = match spin_for_reply(&mut rx, spin) {
+                Some(reply) => reply,
+                None => rx.await.map_err(|_| ClientError::EngineClosed)?,
+            }?;
             extract(reply).ok_or_else(|| ClientError::Storage("engine answered with an unexpected reply".to_owned()))
         })
     }
