@@ -149,7 +149,11 @@ impl EngineBuilder {
                 tx,
                 thread: Mutex::new(Some(thread)),
                 memo,
-                spin: if path.is_none() { Duration::from_micros(50) } else { Duration::ZERO },
+                spin: if path.is_none() {
+                    Duration::from_micros(50)
+                } else {
+                    Duration::ZERO
+                },
             })),
         })
     }
