@@ -9,6 +9,7 @@ mod support;
 mod workflows;
 
 mod activities;
+mod determinism;
 mod durability;
 mod dynamic;
 mod external;

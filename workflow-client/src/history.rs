@@ -230,6 +230,23 @@ impl History {
     pub fn events_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
         self.events.iter().filter(move |e| e.kind.name() == name)
     }
+
+    /// The history as JSON, for keeping next to tests and replaying later
+    /// (`Replayer::replay_json`).
+    ///
+    /// ```
+    /// # use workflow_client::History;
+    /// let history = History { workflow_id: "w".into(), run_id: "r".into(), events: Vec::new() };
+    /// assert_eq!(History::from_json(&history.to_json()).unwrap(), history);
+    /// ```
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a history serializes to JSON")
+    }
+
+    /// A history exported with [`to_json`](Self::to_json).
+    pub fn from_json(text: &str) -> Result<History, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
 
 /// What `describe` reports about a run.

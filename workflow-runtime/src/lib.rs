@@ -12,6 +12,7 @@ mod error;
 mod executor;
 mod protocol;
 mod replay;
+mod replayer;
 #[cfg(feature = "temporal")]
 mod temporal;
 mod worker;
@@ -24,6 +25,7 @@ pub use error::{WorkflowError, WorkflowResult};
 pub use executor::{QueryError, RunInstance, TaskFailure};
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 pub use replay::{Nondeterminism, ReplayError};
+pub use replayer::Replayer;
 #[cfg(feature = "temporal")]
 pub use temporal::ConnectOptions;
 pub use worker::{Worker, WorkerBuilder, WorkerError};

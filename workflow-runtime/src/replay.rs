@@ -22,6 +22,7 @@ pub struct Nondeterminism {
 
 /// Why a replay stopped.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReplayError {
     /// The code issues different commands than history recorded.
     #[error(transparent)]
@@ -29,6 +30,15 @@ pub enum ReplayError {
     /// The code failed (panicked) while replaying.
     #[error(transparent)]
     Task(#[from] TaskFailure),
+    /// The history is not one a run could have recorded.
+    #[error("not a workflow history: {0}")]
+    History(String),
+    /// No registered workflow type replays this history.
+    #[error("workflow type `{workflow_type}` is not registered with the replayer")]
+    UnknownWorkflowType {
+        /// The type the history names.
+        workflow_type: String,
+    },
 }
 
 /// Inputs to the "continue as new suggested" flag, a pure function of

@@ -45,6 +45,15 @@ pub(crate) struct Offer {
 }
 
 impl Offer {
+    /// Adds workflow `W` (a `dynamic` one serves every unregistered type name).
+    pub(crate) fn add_workflow<W: WorkflowDefinition>(&mut self) {
+        if W::DYNAMIC {
+            self.dynamic_workflow = Some(new_instance::<W>);
+        } else {
+            self.workflows.insert(W::NAME, new_instance::<W>);
+        }
+    }
+
     /// The factory for a workflow type: its own, else the dynamic workflow.
     pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
         self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
@@ -126,11 +135,7 @@ impl WorkerBuilder {
 
     /// Registers workflow `W` (a `dynamic` one serves every unregistered type name).
     pub fn workflow<W: WorkflowDefinition>(mut self) -> Self {
-        if W::DYNAMIC {
-            self.offer.dynamic_workflow = Some(new_instance::<W>);
-        } else {
-            self.offer.workflows.insert(W::NAME, new_instance::<W>);
-        }
+        self.offer.add_workflow::<W>();
         self
     }
 
