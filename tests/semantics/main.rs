@@ -12,6 +12,7 @@ mod activities;
 mod determinism;
 mod durability;
 mod dynamic;
+mod entity;
 mod external;
 mod lifecycle;
 mod limits;
