@@ -9,6 +9,7 @@ mod support;
 mod workflows;
 
 mod activities;
+mod bad_input;
 mod determinism;
 mod durability;
 mod dynamic;
