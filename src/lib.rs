@@ -58,7 +58,7 @@
 #![warn(missing_docs)]
 
 #[doc(inline)]
-pub use workflow_macros::{activity, defn, init, query, run, signal, update, validator};
+pub use workflow_macros::{activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
 pub use workflow_client::{
     ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History, IntoArgs,

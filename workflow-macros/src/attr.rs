@@ -56,20 +56,34 @@ impl Kind {
         }
     }
 
-    /// Recognises the attribute as written with the facade's name
-    /// (`#[workflow::signal]`), the name `crate = "..."` gives it (any path
-    /// ending in it, as `use` makes it reachable by several), or imported
-    /// (`#[signal]`).
+    /// The marker `attr` is, recognised as `is_ours` says.
     pub fn of(attr: &Attribute, krate: &Path) -> Option<Kind> {
-        let path = attr.path();
-        let mut segments = path.segments.iter().rev().map(|s| &s.ident);
-        let last = segments.next()?;
-        let kind = Kind::ALL.into_iter().find(|k| last == k.name())?;
-        let matches = match segments.next() {
-            None => path.leading_colon.is_none(),
-            Some(facade) => facade == "workflow" || krate.segments.last().is_some_and(|s| s.ident == *facade),
-        };
-        matches.then_some(kind)
+        Kind::ALL.into_iter().find(|k| is_ours(attr, k.name(), krate))
+    }
+}
+
+/// The opt-out of the determinism lint, as in `#[workflow::nondeterministic]`.
+pub const NONDETERMINISTIC: &str = "nondeterministic";
+
+/// Whether `attr` is `#[workflow::nondeterministic]`, recognised like the
+/// handler attributes.
+pub fn is_nondeterministic(attr: &Attribute, krate: &Path) -> bool {
+    is_ours(attr, NONDETERMINISTIC, krate)
+}
+
+/// Whether `attr` is our attribute `name`: written with the facade's name
+/// (`#[workflow::signal]`), the name `crate = "..."` gives it (any path
+/// ending in it, as `use` makes it reachable by several), or imported
+/// (`#[signal]`).
+fn is_ours(attr: &Attribute, name: &str, krate: &Path) -> bool {
+    let path = attr.path();
+    let mut segments = path.segments.iter().rev().map(|s| &s.ident);
+    if segments.next().is_none_or(|last| last != name) {
+        return false;
+    }
+    match segments.next() {
+        None => path.leading_colon.is_none(),
+        Some(facade) => facade == "workflow" || krate.segments.last().is_some_and(|s| s.ident == *facade),
     }
 }
 

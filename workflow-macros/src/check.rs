@@ -8,6 +8,7 @@ use syn::{Type, TypeSlice};
 
 use crate::ast::{self, Activity, Context, Handler, Output, Signature, Workflow};
 use crate::attr::{Kind, Naming};
+use crate::determinism;
 use crate::errors::Errors;
 
 pub fn workflow(w: &Workflow, errors: &mut Errors) {
@@ -32,6 +33,7 @@ pub fn workflow(w: &Workflow, errors: &mut Errors) {
     check_validator_targets_an_update(w, errors);
     check_one_validator_per_update(w, errors);
     check_validator_takes_update_arguments(w, errors);
+    determinism::check(w, errors);
 }
 
 pub fn activity(a: &Activity, errors: &mut Errors) {

@@ -9,6 +9,7 @@
 mod ast;
 mod attr;
 mod check;
+mod determinism;
 mod errors;
 mod expand;
 
@@ -76,6 +77,39 @@ pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn validator(_args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced(Kind::Validator, item.into()).into()
+}
+
+/// Opts a workflow method, or one `let` statement in it, out of the
+/// determinism lint, inside a `#[workflow::defn]` impl.
+///
+/// `#[workflow::defn]` rejects calls whose result differs when a run is
+/// replayed from history: `SystemTime::now()` / `Instant::now()` (use
+/// `ctx.now()`), `std::thread::sleep` / `tokio::time::sleep` (use
+/// `ctx.sleep(duration).await`), `tokio::spawn` / `thread::spawn` (use an
+/// activity or a child workflow), `rand::random` / `thread_rng` (use
+/// `ctx.random()`, `ctx.random_u64()`, `ctx.uuid4()`) and iteration of a
+/// local `HashMap` / `HashSet` (use `BTreeMap` / `BTreeSet`). Mark the
+/// deliberate cases:
+///
+/// ```ignore
+/// #[workflow::nondeterministic] // the whole method
+/// fn log_progress(&self) { eprintln!("{:?}: {}", std::time::SystemTime::now(), self.done); }
+///
+/// #[workflow::run]
+/// async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+///     #[workflow::nondeterministic] // this statement only
+///     let started = std::time::Instant::now();
+///     ..
+/// }
+/// ```
+///
+/// It goes on a method or a `let` statement only: attributes on other
+/// statements and on expressions are unstable in Rust, so bind the value
+/// with `let` to opt one call out. `#[workflow::defn]` removes it; used
+/// anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn nondeterministic(_args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced_opt_out(item.into()).into()
 }
 
 /// Turns an `async fn` into an activity. Options: `name = "..."`,

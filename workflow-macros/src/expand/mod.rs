@@ -46,6 +46,16 @@ pub fn misplaced(kind: Kind, item: TokenStream) -> TokenStream {
     quote!(::core::compile_error!(#message); #item)
 }
 
+/// `#[workflow::nondeterministic]` used outside `#[workflow::defn]`.
+pub fn misplaced_opt_out(item: TokenStream) -> TokenStream {
+    let message = format!(
+        "`#[workflow::{}]` must be used on a method, or a `let` statement in one, inside a \
+         `#[workflow::defn]` impl block: activities and other code are not checked for determinism",
+        crate::attr::NONDETERMINISTIC
+    );
+    quote!(::core::compile_error!(#message); #item)
+}
+
 /// `WORKFLOW_MACROS_DEBUG=1` prints every expansion to stderr.
 pub fn debug(what: &str, tokens: &TokenStream) {
     if std::env::var_os("WORKFLOW_MACROS_DEBUG").is_some_and(|v| v == "1") {

@@ -14,6 +14,7 @@ use super::{
 use crate::ast::{Handler, Workflow};
 use crate::attr::{ItemArgs, Kind};
 use crate::check;
+use crate::determinism;
 use crate::errors::Errors;
 
 pub fn defn(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -75,12 +76,14 @@ fn expand(w: &Workflow, run: &Handler) -> TokenStream {
     }
 }
 
-/// The impl without our attributes.
+/// The impl without our attributes (including the determinism opt-outs
+/// in method bodies).
 fn strip_markers(item: &ItemImpl, krate: &Path) -> ItemImpl {
     let mut item = item.clone();
     for member in &mut item.items {
         if let ImplItem::Fn(method) = member {
             method.attrs.retain(|attr| Kind::of(attr, krate).is_none());
+            determinism::strip(method, krate);
         }
     }
     item
