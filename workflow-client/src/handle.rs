@@ -133,7 +133,23 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
         let args = update.encode(args)?;
-        self.send_update(update.name().to_owned(), args, wait).await
+        self.send_update(crate::id::unique_id(), update.name().to_owned(), args, wait)
+            .await
+    }
+
+    /// [`start_update`](Self::start_update) with the caller's update id. A
+    /// retry with the same id (after a crash, say) is the same update: it is
+    /// applied once, and the retry gets its status or outcome.
+    pub async fn start_update_with_id<A, O: DeserializeOwned>(
+        &self,
+        update: Update<W, A, O>,
+        args: A,
+        update_id: impl Into<String>,
+        wait: WaitStage,
+    ) -> Result<UpdateHandle<O>, ClientError> {
+        let args = update.encode(args)?;
+        self.send_update(update_id.into(), update.name().to_owned(), args, wait)
+            .await
     }
 
     /// [`start_update`](Self::start_update) by name.
@@ -143,16 +159,17 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         args: impl IntoArgs,
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
-        self.send_update(name.to_owned(), args.into_args()?, wait).await
+        self.send_update(crate::id::unique_id(), name.to_owned(), args.into_args()?, wait)
+            .await
     }
 
     async fn send_update<O: DeserializeOwned>(
         &self,
+        update_id: String,
         name: String,
         args: Vec<Payload>,
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
-        let update_id = crate::id::unique_id();
         let request = UpdateRequest {
             update_id: update_id.clone(),
             name: name.clone(),

@@ -1,0 +1,83 @@
+//! The workflow the crash test drives: it records every signal and update it
+//! applies, ticks a timer, and runs one activity per update.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use workflow::{ActivityContext, ActivityOptions, ApplicationError, WorkflowContext, WorkflowResult};
+
+/// The workflow id every process uses.
+pub const WORKFLOW_ID: &str = "crash-target";
+/// The task queue of its worker.
+pub const TASK_QUEUE: &str = "crash";
+/// The period of the workflow's timer loop.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What the workflow applied, as its queries and its result report it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    /// Values of the `add` signals, in the order they were applied.
+    pub signals: Vec<u64>,
+    /// `(key, result)` of every completed `apply` update, in completion order.
+    pub updates: Vec<(String, String)>,
+    /// Timers fired by the run's loop.
+    pub ticks: u64,
+}
+
+/// The result an `apply(key, n)` update must return: built from the
+/// activity's result, `2 * n`.
+pub fn expected_update_result(key: &str, n: u64) -> String {
+    format!("{key}:{}", n * 2)
+}
+
+/// Doubles `n`. Reports each execution on the child's protocol, so the
+/// parent can count re-executions (activities are at-least-once).
+#[workflow::activity]
+pub async fn record(ctx: ActivityContext, key: String, n: u64) -> Result<u64, ApplicationError> {
+    crate::child::emit(&format!("activity {key} {}", ctx.info().attempt));
+    Ok(n * 2)
+}
+
+#[derive(Default)]
+pub struct CrashTarget {
+    applied: Applied,
+    finished: bool,
+}
+
+#[workflow::defn]
+impl CrashTarget {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Applied> {
+        while !ctx.state(|s| s.finished) {
+            ctx.sleep(TICK).await?;
+            ctx.state_mut(|s| s.applied.ticks += 1);
+        }
+        let handlers = ctx.clone();
+        ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
+        Ok(ctx.state(|s| s.applied.clone()))
+    }
+
+    #[workflow::signal]
+    fn add(&mut self, n: u64) {
+        self.applied.signals.push(n);
+    }
+
+    #[workflow::signal]
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+
+    #[workflow::update]
+    async fn apply(ctx: &mut WorkflowContext<Self>, key: String, n: u64) -> WorkflowResult<String> {
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        let doubled = ctx.execute_activity(record, (key.clone(), n), options).await?;
+        let result = format!("{key}:{doubled}");
+        ctx.state_mut(|s| s.applied.updates.push((key, result.clone())));
+        Ok(result)
+    }
+
+    #[workflow::query]
+    fn applied(&self) -> Applied {
+        self.applied.clone()
+    }
+}
