@@ -21,14 +21,14 @@
 //! spawn (so kills also land on the engine's recovery). Then it starts a
 //! new child on the same file and goes on with the next messages.
 //! Unacknowledged signals are not resent; updates not known to be accepted
-//! are resent. The client has no way to choose an update id, so a resend is
-//! a new update: a resent update whose first send was in fact accepted is
-//! applied twice, which the test counts but cannot prevent.
+//! are resent under the same update id (`start_update_with_id`), so an
+//! update whose first send was in fact accepted is not applied again.
 //!
 //! After the last child has answered everything and exited, the parent
 //! opens the engine itself, finishes the workflow and checks (`checks.rs`):
 //! every acknowledged signal applied exactly once, all in send order,
-//! unacknowledged ones at most once; every update id accepted once and
+//! unacknowledged ones at most once; every update applied exactly once
+//! however often it was sent; every update id accepted once and
 //! completed once with its activity's result, every acknowledged update
 //! applied; each activity resolved exactly once; each timer fired at most
 //! once and every fire counted once; the history agrees with the result.
