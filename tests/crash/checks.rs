@@ -22,11 +22,7 @@ pub struct Final {
 /// Opens the engine in this process, queries the workflow, finishes it and
 /// reads its result and history.
 pub fn finish_workflow(db: &Path) -> Result<Final, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = crate::target::runtime();
     runtime.block_on(async {
         let engine = Engine::open(db).map_err(|e| format!("the engine does not reopen: {e}"))?;
         let _worker = engine

@@ -29,11 +29,7 @@ pub fn emit(line: &str) {
 
 /// Serves the protocol until stdin closes, then closes the engine.
 pub fn serve(path: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = crate::target::runtime();
     runtime.block_on(async {
         let engine = match Engine::open(path) {
             Ok(engine) => engine,

@@ -81,3 +81,12 @@ impl CrashTarget {
         self.applied.clone()
     }
 }
+
+/// The tokio runtime the child and the final check run the engine on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}

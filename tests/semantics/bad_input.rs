@@ -8,7 +8,7 @@ use workflow::{
     ActivityOptions, ClientError, Engine, EngineError, RetryPolicy, StartOptions, WorkflowContext, WorkflowResult,
 };
 
-use crate::support::{matrix, Env};
+use crate::support::{matrix, task_failure, Env};
 use crate::workflows::Counter;
 
 /// Calls an activity no worker registers.
@@ -46,16 +46,6 @@ impl Fragile {
         assert_ne!(n, 13, "unlucky number");
         self.seen.push(n);
     }
-}
-
-async fn task_failure(handle: &workflow::WorkflowHandle<impl workflow::WorkflowType>) -> String {
-    for _ in 0..300 {
-        if let Some(failure) = handle.describe().await.unwrap().task_failure {
-            return failure;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no task failure was reported");
 }
 
 matrix! {

@@ -9,6 +9,7 @@ use workflow::{
     WorkflowResult,
 };
 
+use crate::support::task_failure;
 use crate::workflows::slow;
 
 /// The deployed version: a timer, then waits for `go`, then an activity.
@@ -152,15 +153,7 @@ async fn changed_code_stops_the_run_without_corrupting_it_and_fixed_code_continu
     handle.signal(ShippingV1::go, ()).await.unwrap();
     let timer = recorded.events_named("TimerStarted").next().unwrap().id;
     let expected = expected_nondeterminism(timer).to_string();
-    let mut failure = None;
-    for _ in 0..200 {
-        failure = handle.describe().await.unwrap().task_failure;
-        if failure.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(failure.as_deref(), Some(expected.as_str()));
+    assert_eq!(task_failure(&handle).await, expected);
     let after = handle.fetch_history().await.unwrap();
     assert_eq!(
         after.events[..recorded.events.len()],

@@ -74,8 +74,19 @@ impl Env {
 
     /// A task queue unique to this test.
     pub fn tq(&self, base: &str) -> String {
-        format!("{base}-{}", self.suffix)
+        self.id(base)
     }
+}
+
+/// The run's workflow-task failure, once `describe` reports one (3 s at most).
+pub async fn task_failure(handle: &workflow::WorkflowHandle<impl workflow::WorkflowType>) -> String {
+    for _ in 0..300 {
+        if let Some(failure) = handle.describe().await.unwrap().task_failure {
+            return failure;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no task failure was reported");
 }
 
 #[cfg(feature = "temporal")]
