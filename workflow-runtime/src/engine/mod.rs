@@ -8,6 +8,7 @@ mod memo;
 mod runs;
 mod store;
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
@@ -327,20 +328,16 @@ struct EmbeddedBackend {
     shared: Arc<Shared>,
 }
 
-/// Polls for a reply for up to `spin` before the caller's task sleeps: an
-/// in-memory engine answers within microseconds, sooner than a sleeping
-/// thread can be woken.
-fn spin_for_reply<T>(rx: &mut oneshot::Receiver<T>, spin: Duration) -> Option<T> {
-    if spin.is_zero() {
-        return None;
-    }
+/// Tries `attempt` until it gives an answer (`Break`) or `budget` has
+/// passed: a short busy wait that is cheaper than putting a thread to sleep
+/// and waking it when the answer is microseconds away.
+pub(crate) fn spin<T>(budget: Duration, mut attempt: impl FnMut() -> ControlFlow<Option<T>>) -> Option<T> {
     let started = std::time::Instant::now();
     loop {
-        match rx.try_recv() {
-            Ok(reply) => return Some(reply),
-            Err(oneshot::error::TryRecvError::Closed) => return None,
-            Err(oneshot::error::TryRecvError::Empty) if started.elapsed() < spin => std::hint::spin_loop(),
-            Err(oneshot::error::TryRecvError::Empty) => return None,
+        match attempt() {
+            ControlFlow::Break(answer) => return answer,
+            ControlFlow::Continue(()) if started.elapsed() < budget => std::hint::spin_loop(),
+            ControlFlow::Continue(()) => return None,
         }
     }
 }
@@ -353,10 +350,17 @@ impl EmbeddedBackend {
     ) -> BoxFuture<Result<T, ClientError>> {
         let (tx, mut rx) = oneshot::channel();
         let sent = self.shared.tx.send(core::Msg::Call(request, tx));
-        let spin = self.shared.spin;
+        let spin_budget = self.shared.spin;
         Box::pin(async move {
             sent.map_err(|_| ClientError::EngineClosed)?;
-            let reply = match spin_for_reply(&mut rx, spin) {
+            // An in-memory engine answers within microseconds, sooner than a
+            // sleeping task can be woken.
+            let early = spin(spin_budget, || match rx.try_recv() {
+                Ok(reply) => ControlFlow::Break(Some(reply)),
+                Err(oneshot::error::TryRecvError::Empty) => ControlFlow::Continue(()),
+                Err(oneshot::error::TryRecvError::Closed) => ControlFlow::Break(None),
+            });
+            let reply = match early {
                 Some(reply) => reply,
                 None => rx.await.map_err(|_| ClientError::EngineClosed)?,
             }?;

@@ -4,7 +4,8 @@
 //! acknowledgements share one sync (group commit).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::ops::ControlFlow;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +23,7 @@ mod tasks;
 use super::agenda::{Agenda, Wake};
 use super::memo::{Answered, QueryMemo};
 use super::runs::{OpenRun, RunCache};
+use super::spin;
 use super::store::{ActivityRow, RunRow, Store, StoreResult};
 use super::Limits;
 use crate::activity::ActivityInfo;
@@ -120,15 +122,11 @@ const SPIN: Duration = Duration::from_micros(50);
 
 /// The next message if one arrives within [`SPIN`].
 fn spin_recv(inbox: &Receiver<Msg>) -> Option<Msg> {
-    let started = std::time::Instant::now();
-    loop {
-        match inbox.try_recv() {
-            Ok(msg) => return Some(msg),
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
-            Err(std::sync::mpsc::TryRecvError::Empty) if started.elapsed() < SPIN => std::hint::spin_loop(),
-            Err(std::sync::mpsc::TryRecvError::Empty) => return None,
-        }
-    }
+    spin(SPIN, || match inbox.try_recv() {
+        Ok(msg) => ControlFlow::Break(Some(msg)),
+        Err(TryRecvError::Empty) => ControlFlow::Continue(()),
+        Err(TryRecvError::Disconnected) => ControlFlow::Break(None),
+    })
 }
 
 fn now_ms() -> u64 {
