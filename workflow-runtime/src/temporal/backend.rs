@@ -17,14 +17,14 @@ use temporalio_common::protos::temporal::api::enums::v1::{
 use temporalio_common::protos::temporal::api::errordetails::v1::{
     QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
 };
-use temporalio_common::protos::temporal::api::history::v1::HistoryEvent;
+use temporalio_common::protos::temporal::api::history::v1::{history_event::Attributes as A, HistoryEvent};
 use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::update::v1::{self as update, outcome, Outcome};
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
 use workflow_client::{
-    Backend, BoxFuture, ClientError, Description, EventKind, Execution, Failure, History, Limit, Payload, StartRequest,
+    Backend, BoxFuture, ClientError, Description, Execution, Failure, History, Limit, Payload, StartRequest,
     UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
@@ -86,10 +86,7 @@ impl TemporalBackend {
             }))
             .await
             .map(|r| r.into_inner())
-            .map_err(|s| match s.code() {
-                Code::NotFound => not_found(target),
-                _ => server_error(&s),
-            })
+            .map_err(|s| missing_or_server(target, &s))
     }
 
     /// The error for a call the server refused with `status`: a closed run
@@ -135,25 +132,40 @@ impl TemporalBackend {
             .unwrap_or_default()
     }
 
+    /// One page of a run's history; with `close_only`, a long poll for its
+    /// closing event.
+    async fn history_page(
+        &self,
+        target: &Execution,
+        next_page_token: Vec<u8>,
+        close_only: bool,
+    ) -> Result<GetWorkflowExecutionHistoryResponse, ClientError> {
+        let filter = if close_only {
+            HistoryEventFilterType::CloseEvent
+        } else {
+            HistoryEventFilterType::AllEvent
+        };
+        self.service()
+            .get_workflow_execution_history(Request::new(GetWorkflowExecutionHistoryRequest {
+                namespace: self.namespace.clone(),
+                execution: Some(execution(target)),
+                next_page_token,
+                wait_new_event: close_only,
+                history_event_filter_type: filter as i32,
+                skip_archival: true,
+                ..Default::default()
+            }))
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| missing_or_server(target, &s))
+    }
+
     /// All events of one run, page by page.
     async fn events(&self, target: &Execution) -> Result<Vec<HistoryEvent>, ClientError> {
         let mut events = Vec::new();
         let mut next_page_token = Vec::new();
         loop {
-            let page = self
-                .service()
-                .get_workflow_execution_history(Request::new(GetWorkflowExecutionHistoryRequest {
-                    namespace: self.namespace.clone(),
-                    execution: Some(execution(target)),
-                    next_page_token,
-                    ..Default::default()
-                }))
-                .await
-                .map_err(|s| match s.code() {
-                    Code::NotFound => not_found(target),
-                    _ => server_error(&s),
-                })?
-                .into_inner();
+            let page = self.history_page(target, next_page_token, false).await?;
             events.extend(page.history.map(|h| h.events).unwrap_or_default());
             if page.next_page_token.is_empty() {
                 return Ok(events);
@@ -166,23 +178,7 @@ impl TemporalBackend {
     async fn close_event(&self, target: &Execution) -> Result<HistoryEvent, ClientError> {
         let mut next_page_token = Vec::new();
         loop {
-            let page = self
-                .service()
-                .get_workflow_execution_history(Request::new(GetWorkflowExecutionHistoryRequest {
-                    namespace: self.namespace.clone(),
-                    execution: Some(execution(target)),
-                    next_page_token,
-                    wait_new_event: true,
-                    history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
-                    skip_archival: true,
-                    ..Default::default()
-                }))
-                .await
-                .map_err(|s| match s.code() {
-                    Code::NotFound => not_found(target),
-                    _ => server_error(&s),
-                })?
-                .into_inner();
+            let page = self.history_page(target, next_page_token, true).await?;
             if let Some(event) = page.history.and_then(|h| h.events.into_iter().last()) {
                 return Ok(event);
             }
@@ -192,11 +188,15 @@ impl TemporalBackend {
 
     /// Whether the run recorded the acceptance of update `update_id`.
     async fn was_accepted(&self, target: &Execution, update_id: &str) -> Result<bool, ClientError> {
-        let events = self.events(target).await?;
-        let mut translator = Translator::default();
-        Ok(events.into_iter().filter_map(|e| translator.event(e)).any(
-            |e| matches!(&e.kind, EventKind::WorkflowExecutionUpdateAccepted { update_id: id, .. } if id == update_id),
-        ))
+        let accepted = |event: &HistoryEvent| match &event.attributes {
+            Some(A::WorkflowExecutionUpdateAcceptedEventAttributes(a)) => a
+                .accepted_request
+                .as_ref()
+                .and_then(|r| r.meta.as_ref())
+                .is_some_and(|m| m.update_id == update_id),
+            _ => false,
+        };
+        Ok(self.events(target).await?.iter().any(accepted))
     }
 
     /// An update's outcome in client terms: a failure before acceptance is a
@@ -247,34 +247,33 @@ impl TemporalBackend {
 
     async fn start_workflow(self, request: StartRequest) -> Result<String, ClientError> {
         let workflow_id = request.workflow_id.clone();
+        let start = StartWorkflowExecutionRequest {
+            namespace: self.namespace.clone(),
+            workflow_id: request.workflow_id,
+            workflow_type: Some(WorkflowType {
+                name: request.workflow_type,
+            }),
+            task_queue: Some(task_queue(request.task_queue)),
+            input: payloads_out(request.args),
+            identity: self.identity.clone(),
+            request_id: unique_id(),
+            ..Default::default()
+        };
         let mut service = self.service();
         let started = match request.start_signal {
             None => service
-                .start_workflow_execution(Request::new(StartWorkflowExecutionRequest {
-                    namespace: self.namespace.clone(),
-                    workflow_id: request.workflow_id,
-                    workflow_type: Some(WorkflowType {
-                        name: request.workflow_type,
-                    }),
-                    task_queue: Some(task_queue(request.task_queue)),
-                    input: payloads_out(request.args),
-                    identity: self.identity.clone(),
-                    request_id: unique_id(),
-                    ..Default::default()
-                }))
+                .start_workflow_execution(Request::new(start))
                 .await
                 .map(|r| r.into_inner().run_id),
             Some((signal_name, signal_args)) => service
                 .signal_with_start_workflow_execution(Request::new(SignalWithStartWorkflowExecutionRequest {
-                    namespace: self.namespace.clone(),
-                    workflow_id: request.workflow_id,
-                    workflow_type: Some(WorkflowType {
-                        name: request.workflow_type,
-                    }),
-                    task_queue: Some(task_queue(request.task_queue)),
-                    input: payloads_out(request.args),
-                    identity: self.identity.clone(),
-                    request_id: unique_id(),
+                    namespace: start.namespace,
+                    workflow_id: start.workflow_id,
+                    workflow_type: start.workflow_type,
+                    task_queue: start.task_queue,
+                    input: start.input,
+                    identity: start.identity,
+                    request_id: start.request_id,
                     signal_name,
                     signal_input: payloads_out(signal_args),
                     ..Default::default()
@@ -426,7 +425,6 @@ impl TemporalBackend {
     }
 
     async fn workflow_result(self, mut target: Execution) -> Result<Payload, ClientError> {
-        use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes as A;
         loop {
             let event = self.close_event(&target).await?;
             let failed = |failure| {
@@ -472,7 +470,6 @@ impl TemporalBackend {
         let mut signals_received = 0;
         let mut task_failure = None;
         for event in self.events(&exact).await? {
-            use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes as A;
             match event.attributes {
                 Some(A::WorkflowExecutionSignaledEventAttributes(_)) => signals_received += 1,
                 Some(A::WorkflowTaskFailedEventAttributes(a)) => {
@@ -633,6 +630,14 @@ fn task_queue(name: String) -> TaskQueue {
 fn not_found(target: &Execution) -> ClientError {
     ClientError::NotFound {
         workflow_id: target.workflow_id.clone(),
+    }
+}
+
+/// A read refused: the run is missing, or the server failed.
+fn missing_or_server(target: &Execution, status: &Status) -> ClientError {
+    match status.code() {
+        Code::NotFound => not_found(target),
+        _ => server_error(status),
     }
 }
 

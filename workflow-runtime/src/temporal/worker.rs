@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use temporalio_common::protos::coresdk::activity_result::ActivityExecutionResult;
-use temporalio_common::protos::coresdk::activity_task::{activity_task, ActivityTask};
+use temporalio_common::protos::coresdk::activity_task::{activity_task, ActivityTask, Start};
 use temporalio_common::protos::coresdk::{ActivityHeartbeat, ActivityTaskCompletion};
 use temporalio_common::worker::WorkerTaskTypes;
 use temporalio_sdk_core::{init_worker, PollError, Worker as CoreWorker, WorkerConfig, WorkerVersioningStrategy};
@@ -98,19 +98,23 @@ pub(crate) fn start_worker(
     Ok(WorkerHandle { task_queue, core })
 }
 
+/// A polled task, or `None` once the worker shuts down; a failed poll shuts it down.
+fn polled<T>(core: &CoreWorker, polled: Result<T, PollError>, what: &str) -> Option<T> {
+    match polled {
+        Ok(task) => Some(task),
+        Err(PollError::ShutDown) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "polling {what} failed; the worker stops");
+            core.initiate_shutdown();
+            None
+        }
+    }
+}
+
 /// Polls workflow activations until shutdown. Workflow code runs here, one
 /// activation at a time; completions go back to Core concurrently.
 async fn workflow_loop(core: Arc<CoreWorker>, mut runs: Runs) {
-    loop {
-        let activation = match core.poll_workflow_activation().await {
-            Ok(activation) => activation,
-            Err(PollError::ShutDown) => break,
-            Err(e) => {
-                tracing::error!(error = %e, "polling workflow tasks failed; the worker stops");
-                core.initiate_shutdown();
-                break;
-            }
-        };
+    while let Some(activation) = polled(&core, core.poll_workflow_activation().await, "workflow tasks") {
         let completion = runs.activate(activation);
         let core = core.clone();
         tokio::spawn(async move {
@@ -128,76 +132,17 @@ type Running = Arc<Mutex<HashMap<Vec<u8>, watch::Sender<bool>>>>;
 /// Polls activity tasks until shutdown; each attempt runs as its own task.
 async fn activity_loop(core: Arc<CoreWorker>, offer: Arc<Offer>, task_queue: String) {
     let running: Running = Arc::default();
-    loop {
-        let task = match core.poll_activity_task().await {
-            Ok(task) => task,
-            Err(PollError::ShutDown) => break,
-            Err(e) => {
-                tracing::error!(error = %e, "polling activity tasks failed; the worker stops");
-                core.initiate_shutdown();
-                break;
-            }
-        };
+    while let Some(task) = polled(&core, core.poll_activity_task().await, "activity tasks") {
         let ActivityTask { task_token, variant } = task;
         match variant {
             Some(activity_task::Variant::Start(start)) => {
-                let (cancel_tx, cancel_rx) = watch::channel(false);
-                running
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(task_token.clone(), cancel_tx);
-                let info = ActivityInfo {
-                    activity_type: start.activity_type,
-                    attempt: start.attempt,
-                    workflow_id: start
-                        .workflow_execution
-                        .as_ref()
-                        .map(|e| e.workflow_id.clone())
-                        .unwrap_or_default(),
-                    run_id: start.workflow_execution.map(|e| e.run_id).unwrap_or_default(),
-                    task_queue: task_queue.clone(),
+                let attempt = Attempt {
+                    core: core.clone(),
+                    offer: offer.clone(),
+                    running: running.clone(),
+                    task_token,
                 };
-                let heartbeat = {
-                    let (core, task_token) = (core.clone(), task_token.clone());
-                    Box::new(move |details: Vec<workflow_client::Payload>| {
-                        core.record_activity_heartbeat(ActivityHeartbeat {
-                            task_token: task_token.clone(),
-                            details: details.into_iter().map(payload_out).collect(),
-                        })
-                    })
-                };
-                let ctx = ActivityContext::with_engine(
-                    info,
-                    start.heartbeat_details.into_iter().map(payload_in).collect(),
-                    cancel_rx,
-                    Some(heartbeat),
-                );
-                let args = start.input.into_iter().map(payload_in).collect();
-                let (core, offer, running) = (core.clone(), offer.clone(), running.clone());
-                tokio::spawn(async move {
-                    let result = match offer.activity(&ctx.info().activity_type) {
-                        Some(execute) => {
-                            let cancelled = ctx.clone();
-                            let outcome = run_activity(execute, ctx, args).await;
-                            execution_result(outcome, cancelled.is_cancelled())
-                        }
-                        None => ActivityExecutionResult::fail(failure_out(Failure::Application(
-                            ApplicationError::new(format!(
-                                "activity `{}` is not registered on this worker",
-                                ctx.info().activity_type
-                            ))
-                            .with_type("NotFoundError"),
-                        ))),
-                    };
-                    running.lock().unwrap_or_else(|e| e.into_inner()).remove(&task_token);
-                    let completion = ActivityTaskCompletion {
-                        task_token,
-                        result: Some(result),
-                    };
-                    if let Err(e) = core.complete_activity_task(completion).await {
-                        tracing::error!(error = %e, "cannot complete an activity task");
-                    }
-                });
+                tokio::spawn(attempt.run(start, task_queue.clone()));
             }
             Some(activity_task::Variant::Cancel(_)) => {
                 if let Some(cancel) = running.lock().unwrap_or_else(|e| e.into_inner()).get(&task_token) {
@@ -205,6 +150,71 @@ async fn activity_loop(core: Arc<CoreWorker>, offer: Arc<Offer>, task_queue: Str
                 }
             }
             None => {}
+        }
+    }
+}
+
+/// One activity attempt Core handed over.
+struct Attempt {
+    core: Arc<CoreWorker>,
+    offer: Arc<Offer>,
+    running: Running,
+    task_token: Vec<u8>,
+}
+
+impl Attempt {
+    /// Runs the attempt with a context wired to Core's heartbeats and
+    /// cancellation, and reports its outcome.
+    async fn run(self, start: Start, task_queue: String) {
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.task_token.clone(), cancel_tx);
+        let execution = start.workflow_execution.unwrap_or_default();
+        let info = ActivityInfo {
+            activity_type: start.activity_type,
+            attempt: start.attempt,
+            workflow_id: execution.workflow_id,
+            run_id: execution.run_id,
+            task_queue,
+        };
+        let heartbeat = {
+            let (core, task_token) = (self.core.clone(), self.task_token.clone());
+            Box::new(move |details: Vec<workflow_client::Payload>| {
+                core.record_activity_heartbeat(ActivityHeartbeat {
+                    task_token: task_token.clone(),
+                    details: details.into_iter().map(payload_out).collect(),
+                })
+            })
+        };
+        let details = start.heartbeat_details.into_iter().map(payload_in).collect();
+        let ctx = ActivityContext::with_engine(info, details, cancel_rx, Some(heartbeat));
+        let args = start.input.into_iter().map(payload_in).collect();
+        let result = match self.offer.activity(&ctx.info().activity_type) {
+            Some(execute) => {
+                let cancelled = ctx.clone();
+                let outcome = run_activity(execute, ctx, args).await;
+                execution_result(outcome, cancelled.is_cancelled())
+            }
+            None => ActivityExecutionResult::fail(failure_out(Failure::Application(
+                ApplicationError::new(format!(
+                    "activity `{}` is not registered on this worker",
+                    ctx.info().activity_type
+                ))
+                .with_type("NotFoundError"),
+            ))),
+        };
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.task_token);
+        let completion = ActivityTaskCompletion {
+            task_token: self.task_token,
+            result: Some(result),
+        };
+        if let Err(e) = self.core.complete_activity_task(completion).await {
+            tracing::error!(error = %e, "cannot complete an activity task");
         }
     }
 }
