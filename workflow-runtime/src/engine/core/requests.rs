@@ -50,6 +50,8 @@ impl EngineCore {
             .runs
             .get_mut(run_id)
             .expect("events are appended to open runs only");
+        // A new event may start a new run of the id or change what the run
+        // will see; answers kept for the id no longer hold.
         self.memo.forget(&run.row.workflow_id);
         let event = Event {
             id: run.next_event_id,

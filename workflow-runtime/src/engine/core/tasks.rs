@@ -83,6 +83,8 @@ impl EngineCore {
             signals: run.signals_received,
         };
         let (workflow_id, run_id_owned) = (run.row.workflow_id.clone(), run.row.run_id.clone());
+        // The activation changes the state, also when it takes inputs appended
+        // in an earlier batch (a retry after a failed task).
         self.memo.forget(&workflow_id);
         let updates = std::mem::take(&mut self.runs.get_mut(run_id).expect("open").pending_updates);
         let mut instance = match self.acquire(run_id)? {
