@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::ClientError;
 use crate::failure::Failure;
 use crate::history::{Description, History};
@@ -14,7 +16,7 @@ use crate::payload::Payload;
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Which execution a call targets: the latest run of a workflow id, or one run.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Execution {
     /// The workflow id.
     pub workflow_id: String,
@@ -23,7 +25,7 @@ pub struct Execution {
 }
 
 /// A request to start a workflow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StartRequest {
     /// The workflow type's name.
     pub workflow_type: String,
@@ -38,7 +40,7 @@ pub struct StartRequest {
 }
 
 /// A request to run an update.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UpdateRequest {
     /// Unique id of this update (retries with the same id are deduplicated).
     pub update_id: String,
@@ -51,7 +53,7 @@ pub struct UpdateRequest {
 }
 
 /// How far an update has got.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum UpdateStatus {
     /// Accepted and recorded; the handler is still running.
     Accepted,

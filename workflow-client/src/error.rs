@@ -46,6 +46,37 @@ pub enum WorkflowStatus {
     ContinuedAsNew,
 }
 
+impl std::str::FromStr for WorkflowStatus {
+    type Err = String;
+
+    /// Parses a status name, ignoring case, `-` and `_`.
+    ///
+    /// ```
+    /// use workflow_client::WorkflowStatus;
+    /// assert_eq!("continued-as-new".parse(), Ok(WorkflowStatus::ContinuedAsNew));
+    /// assert_eq!("running".parse(), Ok(WorkflowStatus::Running));
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted: String = text.chars().filter(|c| !matches!(c, '-' | '_')).collect();
+        ALL_STATUSES
+            .into_iter()
+            .find(|s| s.to_string().eq_ignore_ascii_case(&wanted))
+            .ok_or_else(|| {
+                let names: Vec<String> = ALL_STATUSES.iter().map(|s| s.to_string()).collect();
+                format!("unknown status `{text}` (one of {})", names.join(", "))
+            })
+    }
+}
+
+const ALL_STATUSES: [WorkflowStatus; 6] = [
+    WorkflowStatus::Running,
+    WorkflowStatus::Completed,
+    WorkflowStatus::Failed,
+    WorkflowStatus::Canceled,
+    WorkflowStatus::Terminated,
+    WorkflowStatus::ContinuedAsNew,
+];
+
 impl WorkflowStatus {
     /// Whether the execution is still open.
     pub fn is_running(self) -> bool {
@@ -60,6 +91,22 @@ impl fmt::Display for WorkflowStatus {
 }
 
 /// Why a client call failed.
+///
+/// Every engine reports the same variants, so code that handles them works
+/// on the embedded engine and on Temporal alike.
+///
+/// ```
+/// # use workflow_client::{Client, ClientError, WorkflowStatus};
+/// # async fn demo(client: Client) -> Result<(), ClientError> {
+/// let handle = client.get_workflow_handle("order-42");
+/// match handle.signal_by_name("cancel_item", ("apples",)).await {
+///     Ok(()) => {}
+///     Err(ClientError::Closed { status: WorkflowStatus::Completed, .. }) => println!("too late: already shipped"),
+///     Err(ClientError::NotFound { workflow_id }) => println!("no order {workflow_id}"),
+///     Err(e) => return Err(e),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -159,6 +206,16 @@ pub enum ClientError {
         task_queue: String,
         /// How long the call waited for one.
         waited: Duration,
+    },
+    /// No process owns the embedded workflow file, so nothing can answer a
+    /// call that needs its workers (a start, query or update).
+    #[error(
+        "no process has the workflow file `{}` open; start the process that runs its workers",
+        path.display()
+    )]
+    NotOwned {
+        /// The file.
+        path: std::path::PathBuf,
     },
     /// The workflow's code could not run (a panic, or history it no longer matches).
     #[error("workflow `{workflow_id}` cannot make progress: {message}")]

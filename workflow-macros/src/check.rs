@@ -489,8 +489,23 @@ fn check_one_validator_per_update(w: &Workflow, errors: &mut Errors) {
     }
 }
 
-/// Rule: a validator takes its update's arguments by reference (a dynamic
-/// update's validator: `name: &str, args: &[RawValue]`).
+/// Whether `&found` is what `&expected` derefs to: `str` for `String`,
+/// `[T]` for `Vec<T>`, as clippy asks validators to write them.
+fn borrows(found: &Type, expected: &Type) -> bool {
+    match ast::ungroup(found) {
+        Type::Path(_) => ast::is_named(found, "str") && ast::is_named(expected, "String"),
+        Type::Slice(slice) => {
+            ast::last_segment(expected)
+                .filter(|s| s.ident == "Vec")
+                .and_then(ast::first_type_argument)
+                .is_some_and(|item| ast::same_type(item, &slice.elem))
+        }
+        _ => false,
+    }
+}
+
+/// Rule: a validator takes its update's arguments by reference, or their
+/// borrowed forms (a dynamic update's validator: `name: &str, args: &[RawValue]`).
 fn check_validator_takes_update_arguments(w: &Workflow, errors: &mut Errors) {
     for update in w.of_kind(Kind::Update) {
         let Some(v) = w.validator_of(update) else { continue };
@@ -521,7 +536,7 @@ fn check_validator_takes_update_arguments(w: &Workflow, errors: &mut Errors) {
         }
         for (expected, found) in expected.into_iter().zip(found) {
             let by_ref = matches!(ast::ungroup(found), Type::Reference(_));
-            if !by_ref || !ast::same_type(ast::unref(found), expected) {
+            if !by_ref || !(ast::same_type(ast::unref(found), expected) || borrows(ast::unref(found), expected)) {
                 errors.spanned(
                     found,
                     format!(

@@ -20,7 +20,7 @@ mod worker;
 pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
 pub use context::{ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, WorkflowContext};
 pub use definition::{Dispatch, LocalFuture, WorkflowDefinition};
-pub use engine::{Engine, EngineBuilder, EngineError, Limits};
+pub use engine::{Engine, EngineBuilder, EngineError, Limits, ListFilter, RunSummary, StoreFile};
 pub use error::{WorkflowError, WorkflowResult};
 pub use executor::{QueryError, RunInstance, TaskFailure};
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};

@@ -3,7 +3,9 @@
 //! [`Backend`] for the typed client.
 
 mod agenda;
+mod attached;
 mod core;
+mod inbox;
 mod memo;
 mod runs;
 mod store;
@@ -23,7 +25,25 @@ use workflow_client::{
 
 use crate::worker::{ActivityDone, Registration, WorkerBuilder};
 
+pub use attached::{ListFilter, RunSummary, StoreFile};
+
 /// Per-execution limits; the defaults are Temporal's.
+///
+/// Past a limit the call fails with a typed error naming it
+/// (`ClientError::LimitExceeded` for clients, [`WorkflowError::LimitExceeded`](crate::WorkflowError::LimitExceeded)
+/// inside a workflow), and nothing already accepted is lost. A Temporal
+/// server enforces its own limits instead.
+///
+/// ```
+/// # use workflow_runtime::{Engine, Limits};
+/// let limits = Limits {
+///     max_received_signals: 50_000,
+///     continue_as_new_history_events: 10_000,
+///     ..Limits::default()
+/// };
+/// let engine = Engine::builder().limits(limits).in_memory()?;
+/// # Ok::<(), workflow_runtime::EngineError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Signals one execution may receive (default 10,000).
@@ -96,6 +116,23 @@ impl EngineBuilder {
 
     /// How long a query or update waits for a worker of the workflow's task
     /// queue before failing with [`ClientError::NoWorker`] (default 10 s).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_client::{ClientError, StartOptions};
+    /// # use workflow_runtime::EngineBuilder;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = EngineBuilder::new().worker_wait(Duration::from_millis(50)).in_memory()?;
+    /// let client = engine.client();
+    /// let options = StartOptions::new("report-1").task_queue("reports");
+    /// let handle = client.start_workflow_by_name("Report", (), options).await?;
+    ///
+    /// // No worker polls `reports`, so nothing can answer.
+    /// let err = handle.query_by_name::<u32>("progress", ()).await.unwrap_err();
+    /// assert!(matches!(err, ClientError::NoWorker { .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn worker_wait(mut self, wait: Duration) -> Self {
         self.worker_wait = wait;
         self
@@ -161,6 +198,13 @@ impl EngineBuilder {
 }
 
 /// The engine could not start.
+///
+/// ```
+/// # use workflow_runtime::{Engine, EngineError};
+/// let err = Engine::open("/no/such/directory/app.db").err().expect("no such directory");
+/// assert!(matches!(err, EngineError::Open { path: Some(_), .. }));
+/// assert!(err.to_string().starts_with("cannot open the workflow store at /no/such/directory/app.db"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {

@@ -3,7 +3,7 @@
 //! One connection, owned by the engine thread. Every batch of requests is one
 //! transaction; WAL with `synchronous=FULL` makes each commit durable.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use workflow_client::{ActivityOptions, ClientError, Event, ParentInfo, Payload, WorkflowStatus};
@@ -41,6 +41,8 @@ pub(crate) struct ActivityRow {
 pub(crate) enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Unusable(String),
     #[error("corrupt row in `{table}`: {message}")]
     Corrupt { table: &'static str, message: String },
 }
@@ -94,11 +96,64 @@ CREATE TABLE IF NOT EXISTS activities (
     scheduled_ms INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replies (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    written_ms INTEGER NOT NULL
+);
 ";
 
 pub(crate) struct Store {
-    conn: Connection,
-    durable: bool,
+    pub(super) conn: Connection,
+    /// Held while this engine owns the file; see [`Owner`].
+    owner: Option<Owner>,
+}
+
+/// The lock that makes one process the owner of a workflow file: the
+/// process that runs its workflow tasks. It is an advisory lock on a file
+/// beside the database, released by the kernel when the process dies, so a
+/// `kill -9` never leaves the file unowned forever.
+pub(crate) struct Owner {
+    _file: std::fs::File,
+}
+
+impl Owner {
+    fn path(db: &Path) -> PathBuf {
+        let mut name = db.as_os_str().to_owned();
+        name.push("-owner");
+        PathBuf::from(name)
+    }
+
+    /// Takes ownership of the file at `db`, or says which file is taken.
+    fn acquire(db: &Path) -> StoreResult<Owner> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(Owner::path(db))
+            .map_err(|e| StoreError::Unusable(e.to_string()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Owner { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unusable(
+                "another process has this workflow file open; only one process runs a file's workflows, \
+                 others reach it through `StoreFile`"
+                    .to_owned(),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Unusable(e.to_string())),
+        }
+    }
+
+    /// Whether some process owns the file at `db` right now.
+    pub(crate) fn is_held(db: &Path) -> bool {
+        let Ok(file) = std::fs::File::open(Owner::path(db)) else {
+            return false;
+        };
+        matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -145,34 +200,48 @@ const RUN_COLUMNS: &str =
     "run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, next_run_id, parent";
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`, or in memory.
+    /// Opens (creating if needed) the store at `path`, or in memory, as its owner.
     pub(crate) fn open(path: Option<&Path>) -> StoreResult<Store> {
+        // Ownership first: a second engine would apply the same runs twice.
+        let owner = path.map(Owner::acquire).transpose()?;
         let conn = match path {
             Some(path) => Connection::open(path)?,
             None => Connection::open_in_memory()?,
         };
-        conn.busy_timeout(std::time::Duration::from_millis(200))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         if path.is_some() {
-            // One engine per file: a second one would apply the same runs twice.
-            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
         }
         conn.execute_batch(SCHEMA)?;
-        if path.is_some() {
-            // Take the write lock now, so a second engine fails at open rather than later.
-            conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")?;
-        }
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store {
-            conn,
-            durable: path.is_some(),
-        })
+        Ok(Store { conn, owner })
+    }
+
+    /// Opens an existing store that another process may own, to read it and
+    /// to leave requests in its inbox.
+    pub(crate) fn attach(path: &Path) -> StoreResult<Store> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let has_runs: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_runs {
+            return Err(StoreError::Unusable(
+                "not a workflow file (it has no `runs` table)".to_owned(),
+            ));
+        }
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn, owner: None })
     }
 
     /// Whether commits reach a file (and pay for a sync).
     pub(crate) fn is_durable(&self) -> bool {
-        self.durable
+        self.owner.is_some()
     }
 
     pub(crate) fn begin(&self) -> StoreResult<()> {
@@ -290,6 +359,23 @@ impl Store {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE status = 'Running'");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], run_row)?;
+        rows.map(|raw| finish_run(raw?)).collect()
+    }
+
+    /// Runs, newest first, of one status and one type when given.
+    pub(crate) fn runs(
+        &self,
+        status: Option<WorkflowStatus>,
+        workflow_type: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow_type = ?2)
+             ORDER BY start_ms DESC, rowid DESC LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![status.map(|s| s.to_string()), workflow_type, limit], run_row)?;
         rows.map(|raw| finish_run(raw?)).collect()
     }
 

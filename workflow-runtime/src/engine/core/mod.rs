@@ -20,7 +20,10 @@ mod queries;
 mod requests;
 mod tasks;
 
+pub(crate) use requests::{described, outcome};
+
 use super::agenda::{Agenda, Wake};
+use super::inbox::{self, Inbox};
 use super::memo::{Answered, QueryMemo};
 use super::runs::{OpenRun, RunCache};
 use super::spin;
@@ -47,6 +50,7 @@ pub(crate) enum Msg {
     Close,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Request {
     Start(StartRequest),
     Signal(Execution, String, Vec<Payload>),
@@ -60,6 +64,7 @@ pub(crate) enum Request {
     History(Execution),
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Reply {
     RunId(String),
     Unit,
@@ -161,6 +166,8 @@ pub(crate) struct EngineCore {
     memo: Arc<QueryMemo>,
     /// Query answers of this batch, remembered once it commits.
     answered: Vec<Answered>,
+    /// Requests from other processes, on a file.
+    inbox: Option<Inbox>,
 }
 
 impl EngineCore {
@@ -171,7 +178,9 @@ impl EngineCore {
         worker_wait: Duration,
         memo: Arc<QueryMemo>,
     ) -> StoreResult<Self> {
+        let inbox = store.is_durable().then(Inbox::new);
         let mut core = EngineCore {
+            inbox,
             store,
             limits,
             worker_wait: worker_wait.as_millis() as u64,
@@ -245,8 +254,8 @@ impl EngineCore {
         loop {
             let first = match spin_recv(&inbox) {
                 Some(msg) => Ok(msg),
-                None => match self.agenda.next() {
-                    Some(at) => inbox.recv_timeout(Duration::from_millis(at.saturating_sub(now_ms()))),
+                None => match self.idle_wait() {
+                    Some(wait) => inbox.recv_timeout(wait),
                     None => inbox.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 },
             };
@@ -271,16 +280,55 @@ impl EngineCore {
             }
             linger = self.store.is_durable() && batch.len() > 1;
             let closing = batch.iter().any(|m| matches!(m, Msg::Close));
-            self.step(batch);
+            let news = self.inbox_news();
+            let due = self.agenda.next().is_some_and(|at| at <= now_ms());
+            if !batch.is_empty() || news || due {
+                self.step(batch, news);
+            }
             if closing {
                 return;
             }
         }
     }
 
-    fn step(&mut self, batch: Vec<Msg>) {
+    /// How long the loop may sleep for want of messages: until the next
+    /// agenda entry, and no longer than the inbox's poll on a file.
+    fn idle_wait(&self) -> Option<Duration> {
+        let agenda = self
+            .agenda
+            .next()
+            .map(|at| Duration::from_millis(at.saturating_sub(now_ms())));
+        match (agenda, &self.inbox) {
+            (Some(wait), Some(_)) => Some(wait.min(inbox::POLL)),
+            (None, Some(_)) => Some(inbox::POLL),
+            (wait, None) => wait,
+        }
+    }
+
+    /// Whether another process left requests in the file's inbox.
+    fn inbox_news(&mut self) -> bool {
+        let Some(inbox) = self.inbox.as_mut() else {
+            return false;
+        };
+        inbox.has_news(&self.store).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the request inbox");
+            false
+        })
+    }
+
+    fn step(&mut self, batch: Vec<Msg>, news: bool) {
+        let mut taken = 0;
         let outcome = self.store.begin().and_then(|()| {
             let now = now_ms();
+            if news {
+                if let Some(inbox) = self.inbox.as_mut() {
+                    let requests = inbox.take(&self.store, now)?;
+                    taken = requests.len();
+                    for (request, responder) in requests {
+                        self.call(request, responder, now)?;
+                    }
+                }
+            }
             for msg in batch {
                 self.handle(msg, now)?;
             }
@@ -306,6 +354,9 @@ impl EngineCore {
             Err(e) => {
                 tracing::error!(error = %e, "store transaction failed; reloading engine state");
                 self.store.rollback();
+                if let Some(inbox) = self.inbox.as_mut() {
+                    inbox.forget_uncommitted(taken);
+                }
                 self.dispatches.clear();
                 self.answered.clear();
                 let error = ClientError::from(e);
@@ -316,6 +367,12 @@ impl EngineCore {
                 if let Err(e) = self.reload() {
                     tracing::error!(error = %e, "cannot reload engine state from the store");
                 }
+            }
+        }
+        if let Some(inbox) = self.inbox.as_mut() {
+            if let Err(e) = inbox.write_replies(&self.store, now_ms()) {
+                self.store.rollback();
+                tracing::error!(error = %e, "cannot write replies to the request inbox");
             }
         }
     }

@@ -270,31 +270,10 @@ impl EngineCore {
                     }
                 }
             }
-            let answer = self.closed_outcome(&row)?;
+            let answer = outcome(&self.store, &row)?;
             self.reply(responder, answer.map(Reply::Payload));
             return Ok(());
         }
-    }
-
-    /// The outcome of a closed run, from its closing event.
-    pub(super) fn closed_outcome(&self, row: &RunRow) -> StoreResult<Result<Payload, ClientError>> {
-        let last = self.store.last_event(&row.run_id)?;
-        let failed = |failure| {
-            Err(ClientError::WorkflowFailed {
-                workflow_id: row.workflow_id.clone(),
-                failure,
-            })
-        };
-        Ok(match last.map(|e| e.kind) {
-            Some(EventKind::WorkflowExecutionCompleted { result }) => Ok(result),
-            Some(EventKind::WorkflowExecutionFailed { failure }) => failed(failure),
-            Some(EventKind::WorkflowExecutionCanceled) => failed(Failure::Canceled),
-            Some(EventKind::WorkflowExecutionTerminated { reason }) => failed(Failure::Terminated { reason }),
-            _ => Err(ClientError::Storage(format!(
-                "run `{}` is closed but its history has no closing event",
-                row.run_id
-            ))),
-        })
     }
 
     pub(super) fn describe(&self, target: &Execution) -> StoreResult<Result<Description, ClientError>> {
@@ -318,21 +297,7 @@ impl EngineCore {
             Target::Closed(row) => row,
             Target::Missing => return Ok(Err(not_found(target))),
         };
-        let events = self.store.events(&row.run_id, 1)?;
-        let summary = OpenRun::from_history(row.clone(), &events);
-        Ok(Ok(Description {
-            workflow_id: row.workflow_id,
-            run_id: row.run_id,
-            workflow_type: row.workflow_type,
-            task_queue: row.task_queue,
-            status: row.status,
-            start_time_ms: row.start_ms,
-            close_time_ms: row.close_ms,
-            history_length: events.len() as u64,
-            signals_received: summary.signals_received,
-            unhandled_signals: Vec::new(),
-            task_failure: None,
-        }))
+        Ok(Ok(described(&self.store, row)?))
     }
 
     pub(super) fn terminate(&mut self, run_id: &str, reason: String, now: u64) -> StoreResult<()> {
@@ -349,4 +314,45 @@ impl EngineCore {
             now,
         )
     }
+}
+
+/// The outcome of a closed run, from its closing event.
+pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload, ClientError>> {
+    let last = store.last_event(&row.run_id)?;
+    let failed = |failure| {
+        Err(ClientError::WorkflowFailed {
+            workflow_id: row.workflow_id.clone(),
+            failure,
+        })
+    };
+    Ok(match last.map(|e| e.kind) {
+        Some(EventKind::WorkflowExecutionCompleted { result }) => Ok(result),
+        Some(EventKind::WorkflowExecutionFailed { failure }) => failed(failure),
+        Some(EventKind::WorkflowExecutionCanceled) => failed(Failure::Canceled),
+        Some(EventKind::WorkflowExecutionTerminated { reason }) => failed(Failure::Terminated { reason }),
+        _ => Err(ClientError::Storage(format!(
+            "run `{}` is closed but its history has no closing event",
+            row.run_id
+        ))),
+    })
+}
+
+/// A run described from its history alone: what a process without the
+/// workflow's code can tell (no unhandled signals, no task failure).
+pub(crate) fn described(store: &Store, row: RunRow) -> StoreResult<Description> {
+    let events = store.events(&row.run_id, 1)?;
+    let summary = OpenRun::from_history(row.clone(), &events);
+    Ok(Description {
+        workflow_id: row.workflow_id,
+        run_id: row.run_id,
+        workflow_type: row.workflow_type,
+        task_queue: row.task_queue,
+        status: row.status,
+        start_time_ms: row.start_ms,
+        close_time_ms: row.close_ms,
+        history_length: events.len() as u64,
+        signals_received: summary.signals_received,
+        unhandled_signals: Vec::new(),
+        task_failure: None,
+    })
 }

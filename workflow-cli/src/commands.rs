@@ -1,0 +1,193 @@
+//! What each subcommand does, against a [`StoreFile`].
+
+use std::path::Path;
+
+use serde_json::Value;
+use workflow::{ListFilter, StoreFile, Untyped, WorkflowHandle};
+
+use crate::format::{event_details, utc, Table};
+use crate::{Command, Target};
+
+type Outcome = Result<(), String>;
+
+/// Runs one subcommand against the file at `db`.
+pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
+    let file = StoreFile::open(db).map_err(|e| e.to_string())?;
+    match command {
+        Command::List {
+            status,
+            workflow_type,
+            limit,
+            json,
+        } => {
+            let mut filter = ListFilter::new().limit(limit);
+            if let Some(status) = status {
+                filter = filter.status(status);
+            }
+            if let Some(name) = workflow_type {
+                filter = filter.workflow_type(name);
+            }
+            let runs = file.list(&filter).map_err(|e| e.to_string())?;
+            if json {
+                return print_json(&runs);
+            }
+            let mut table = Table::new(["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"]);
+            for run in runs {
+                table.row([
+                    run.workflow_id,
+                    run.workflow_type,
+                    run.status.to_string(),
+                    utc(run.start_time_ms),
+                    run.run_id,
+                ]);
+            }
+            emit(&table.to_string())
+        }
+        Command::Describe { target, json } => {
+            let d = handle(&file, &target).describe().await.map_err(|e| e.to_string())?;
+            if json {
+                return print_json(&d);
+            }
+            let mut table = Table::plain();
+            table.row(["workflow id", &d.workflow_id]);
+            table.row(["run id", &d.run_id]);
+            table.row(["type", &d.workflow_type]);
+            table.row(["task queue", &d.task_queue]);
+            table.row(["status", &d.status.to_string()]);
+            table.row(["started", &utc(d.start_time_ms)]);
+            table.row(["closed", &d.close_time_ms.map(utc).unwrap_or_else(|| "-".to_owned())]);
+            table.row(["history events", &d.history_length.to_string()]);
+            table.row(["signals received", &d.signals_received.to_string()]);
+            if !d.unhandled_signals.is_empty() {
+                table.row(["unhandled signals", &d.unhandled_signals.join(", ")]);
+            }
+            if let Some(failure) = &d.task_failure {
+                table.row(["task failure", failure]);
+            }
+            emit(&table.to_string())
+        }
+        Command::Show { target, json } => {
+            let history = handle(&file, &target)
+                .fetch_history()
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                return emit(&history.to_json());
+            }
+            let mut table = Table::new(["ID", "TIME (UTC)", "EVENT", "DETAILS"]);
+            for event in &history.events {
+                table.row([
+                    event.id.to_string(),
+                    utc(event.time_ms),
+                    event.kind.name().to_owned(),
+                    event_details(&event.kind),
+                ]);
+            }
+            emit(&table.to_string())
+        }
+        Command::Signal { target, name, args } => {
+            let args = json_args(&args)?;
+            let owned = file.is_owned();
+            handle(&file, &target)
+                .signal_by_name(&name, args)
+                .await
+                .map_err(|e| e.to_string())?;
+            delivered(&file, owned, &format!("signal `{name}`"), &target)
+        }
+        Command::Query {
+            target,
+            name,
+            args,
+            timeout,
+        } => {
+            let args = json_args(&args)?;
+            let answer: Value = handle(&file.reply_timeout(timeout), &target)
+                .query_by_name(&name, args)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&answer)
+        }
+        Command::Update {
+            target,
+            name,
+            args,
+            timeout,
+        } => {
+            let args = json_args(&args)?;
+            let result: Value = handle(&file.reply_timeout(timeout), &target)
+                .execute_update_by_name(&name, args)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&result)
+        }
+        Command::Cancel { target } => {
+            let owned = file.is_owned();
+            handle(&file, &target).cancel().await.map_err(|e| e.to_string())?;
+            delivered(&file, owned, "cancellation request", &target)
+        }
+        Command::Terminate { target, reason } => {
+            let owned = file.is_owned();
+            handle(&file, &target)
+                .terminate(&reason)
+                .await
+                .map_err(|e| e.to_string())?;
+            delivered(&file, owned, "termination", &target)
+        }
+    }
+}
+
+fn handle(file: &StoreFile, target: &Target) -> WorkflowHandle<Untyped> {
+    let handle = file.client().get_workflow_handle(&target.workflow_id);
+    match &target.run_id {
+        Some(run_id) => handle.with_run_id(run_id),
+        None => handle,
+    }
+}
+
+/// Reports a durable request: applied by the owner, or queued for it.
+fn delivered(file: &StoreFile, owned: bool, what: &str, target: &Target) -> Outcome {
+    let id = &target.workflow_id;
+    match owned {
+        true => emit(&format!("{what} delivered to `{id}`")),
+        false => emit(&format!(
+            "{what} queued for `{id}`: no process has {} open; the one that runs its worker applies it when it \
+             next opens the file",
+            file.path().display()
+        )),
+    }
+}
+
+/// Parses each argument as one JSON value.
+fn json_args(args: &[String]) -> Result<Vec<Value>, String> {
+    args.iter()
+        .enumerate()
+        .map(|(i, text)| {
+            serde_json::from_str(text).map_err(|e| {
+                format!(
+                    "argument {} is not JSON ({e}): `{text}`; quote strings as JSON, e.g. '\"Alice\"'",
+                    i + 1
+                )
+            })
+        })
+        .collect()
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Outcome {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    emit(&text)
+}
+
+/// Prints `text` as a line (unless it ends one already); a closed pipe
+/// (`workflow show .. | head`) is not an error.
+fn emit(text: &str) -> Outcome {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    match out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(newline.as_bytes()))
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the output: {e}")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,148 @@
+//! How the CLI prints: aligned tables, UTC times, and an event's details
+//! with its payloads decoded.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use workflow::{EventKind, Payload};
+
+/// Rows printed with each column as wide as its widest cell.
+pub(crate) struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table whose first row is `headers`.
+    pub(crate) fn new<const N: usize>(headers: [&str; N]) -> Self {
+        let mut table = Table::plain();
+        table.row(headers);
+        table
+    }
+
+    /// A table without headers, e.g. for `key value` lines.
+    pub(crate) fn plain() -> Self {
+        Table { rows: Vec::new() }
+    }
+
+    pub(crate) fn row<const N: usize>(&mut self, cells: [impl Into<String>; N]) {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|cell| cell.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                if c + 1 == row.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+                }
+            }
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// `ms` since the Unix epoch as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
+pub(crate) fn utc(ms: u64) -> String {
+    let (days, ms_of_day) = (ms / 86_400_000, ms % 86_400_000);
+    let (year, month, day) = civil_from_days(days as i64);
+    let (h, m, s, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1000 % 60,
+        ms_of_day % 1000,
+    );
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{milli:03}")
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// An event's fields as compact JSON, payloads shown as the values they hold.
+pub(crate) fn event_details(kind: &EventKind) -> String {
+    let Ok(Value::Object(mut fields)) = serde_json::to_value(kind) else {
+        return String::new();
+    };
+    // The tag repeats the event's name, which has its own column.
+    fields.remove("event");
+    let fields = decode_payloads(Value::Object(fields));
+    match fields {
+        Value::Object(map) if map.is_empty() => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Replaces every payload inside `value` by the JSON it encodes.
+fn decode_payloads(value: Value) -> Value {
+    match value {
+        Value::Object(map) if is_payload(&map) => match serde_json::from_value::<Payload>(Value::Object(map.clone())) {
+            Ok(payload) => payload
+                .decode::<Value>()
+                .unwrap_or_else(|_| Value::String(format!("<{} bytes>", payload.data.len()))),
+            Err(_) => Value::Object(map),
+        },
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, decode_payloads(v))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(decode_payloads).collect()),
+        other => other,
+    }
+}
+
+fn is_payload(map: &Map<String, Value>) -> bool {
+    map.len() == 2 && map.contains_key("metadata") && map.contains_key("data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formats_known_instants() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00.000");
+        assert_eq!(utc(951_782_400_123), "2000-02-29 00:00:00.123");
+        assert_eq!(utc(1_795_437_296_789), "2026-11-23 12:34:56.789");
+    }
+
+    #[test]
+    fn tables_align_columns_and_trim_the_last() {
+        let mut table = Table::new(["ID", "NAME"]);
+        table.row(["10", "x"]);
+        assert_eq!(table.to_string(), "ID  NAME\n10  x\n");
+    }
+
+    #[test]
+    fn event_details_show_payloads_as_values() {
+        let kind = EventKind::WorkflowExecutionSignaled {
+            signal_name: "add".to_owned(),
+            input: vec![Payload::encode(&5).unwrap(), Payload::null()],
+        };
+        assert_eq!(event_details(&kind), r#"{"input":[5,null],"signal_name":"add"}"#);
+        assert_eq!(event_details(&EventKind::WorkflowTaskCompleted), "");
+    }
+}

@@ -1,0 +1,165 @@
+//! `workflow`: inspect and drive the workflows of an embedded SQLite file.
+//!
+//! Reads work on a file no process has open. Signals, cancellations and
+//! terminations are durable requests that the process running the worker
+//! applies now, or when it next opens the file; queries and updates wait
+//! for that process's answer.
+
+mod commands;
+mod format;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use workflow::WorkflowStatus;
+
+/// Inspect and drive the workflows of an embedded workflow file.
+#[derive(Parser)]
+#[command(name = "workflow", version)]
+struct Cli {
+    /// The SQLite file an engine keeps its workflows in.
+    #[arg(long, env = "WORKFLOW_DB", global = true, value_name = "FILE")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// One subcommand.
+#[derive(Subcommand)]
+enum Command {
+    /// List workflow runs, newest first.
+    List {
+        /// Only runs with this status (running, completed, failed, canceled, terminated, continued-as-new).
+        #[arg(long)]
+        status: Option<WorkflowStatus>,
+        /// Only runs of this workflow type.
+        #[arg(long = "type", value_name = "TYPE")]
+        workflow_type: Option<String>,
+        /// At most this many runs.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a workflow's status and counters.
+    Describe {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a workflow's history.
+    Show {
+        #[command(flatten)]
+        target: Target,
+        /// Print the history as JSON, as `Replayer::replay_json` reads it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a signal; each ARG is one JSON argument.
+    Signal {
+        #[command(flatten)]
+        target: Target,
+        /// The signal's name.
+        name: String,
+        /// Arguments, one JSON value each.
+        #[arg(value_name = "ARG")]
+        args: Vec<String>,
+    },
+    /// Run a query and print its answer; each ARG is one JSON argument.
+    Query {
+        #[command(flatten)]
+        target: Target,
+        /// The query's name.
+        name: String,
+        /// Arguments, one JSON value each.
+        #[arg(value_name = "ARG")]
+        args: Vec<String>,
+        /// How long to wait for the process running the worker, e.g. `10s`, `500ms`.
+        #[arg(long, default_value = "15s", value_parser = parse_duration)]
+        timeout: Duration,
+    },
+    /// Run an update and print its result; each ARG is one JSON argument.
+    Update {
+        #[command(flatten)]
+        target: Target,
+        /// The update's name.
+        name: String,
+        /// Arguments, one JSON value each.
+        #[arg(value_name = "ARG")]
+        args: Vec<String>,
+        /// How long to wait for the process running the worker, e.g. `10s`, `500ms`.
+        #[arg(long, default_value = "15s", value_parser = parse_duration)]
+        timeout: Duration,
+    },
+    /// Ask a workflow to cancel; it sees the request at its next await.
+    Cancel {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// End a workflow at once, without running any more of its code.
+    Terminate {
+        #[command(flatten)]
+        target: Target,
+        /// Why, for the history.
+        #[arg(long, default_value = "terminated from the command line")]
+        reason: String,
+    },
+}
+
+/// Which workflow a command is about.
+#[derive(clap::Args)]
+struct Target {
+    /// The workflow id.
+    #[arg(value_name = "ID")]
+    workflow_id: String,
+    /// A run of it other than the latest.
+    #[arg(long = "run", value_name = "RUN_ID")]
+    run_id: Option<String>,
+}
+
+/// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 10s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}` (use ms, s or m)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(db) = cli.db else {
+        eprintln!("error: no workflow file given: pass `--db FILE` or set WORKFLOW_DB");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(&db, cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

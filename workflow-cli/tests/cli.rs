@@ -1,0 +1,270 @@
+//! The `workflow` binary end to end, against the `orders` example process
+//! that owns the file and runs its worker.
+
+#[path = "../examples/orders/order.rs"]
+mod order;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+
+use tempfile::TempDir;
+use workflow::{History, Replayer};
+
+/// The example binary, built by `cargo test` next to this test's directory.
+fn example() -> PathBuf {
+    let deps = std::env::current_exe().expect("the test binary has a path");
+    let profile = deps
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    profile
+        .join("examples")
+        .join(format!("orders{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `orders` process serving a file.
+struct Owner {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Owner {
+    /// Starts the process and waits until it serves.
+    fn start(db: &Path) -> Owner {
+        let mut child = Command::new(example())
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the orders example is built by `cargo test`");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("a line");
+        assert!(line.starts_with("serving"), "unexpected first line: {line:?}");
+        let stdin = child.stdin.take();
+        Owner { child, stdin }
+    }
+
+    /// Closes its standard input, which stops it cleanly.
+    fn stop(mut self) {
+        self.stdin.take();
+        let status = self.child.wait().expect("it stops");
+        assert!(status.success(), "{status}");
+    }
+
+    /// `kill -9`.
+    fn kill(mut self) {
+        self.child.kill().expect("it can be killed");
+        self.child.wait().expect("it dies");
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A scratch directory with the workflow file's path.
+fn scratch() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let db = dir.path().join("orders.db");
+    (dir, db)
+}
+
+fn cli(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+/// Runs the CLI and returns its standard output; it must succeed.
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = cli(db, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "`workflow {}` failed: {stderr}", args.join(" "));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Runs the CLI and returns its error message; it must fail with status 1.
+fn fails(db: &Path, args: &[&str]) -> String {
+    let out = cli(db, args);
+    assert_eq!(out.status.code(), Some(1), "`workflow {}` should fail", args.join(" "));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr).expect("UTF-8 output")
+}
+
+#[test]
+fn signal_query_and_update_reach_the_running_worker() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    let out = ok(&db, &["signal", "order-1", "add_item", r#""apple""#]);
+    assert_eq!(out, "signal `add_item` delivered to `order-1`\n");
+    ok(&db, &["signal", "order-1", "add_item", r#""pear""#]);
+    let items: Vec<String> = serde_json::from_str(&ok(&db, &["query", "order-1", "items"])).unwrap();
+    assert_eq!(items, ["apple", "pear"]);
+    let rejected = fails(&db, &["update", "order-1", "approve", r#""  ""#]);
+    assert_eq!(rejected, "error: update `approve` rejected: say who approves\n");
+    assert_eq!(ok(&db, &["update", "order-1", "approve", r#""Bob""#]), "2\n");
+    let describe = ok(&db, &["describe", "order-1"]);
+    assert!(describe.contains("status            Completed"), "{describe}");
+    assert!(describe.contains("signals received  2"), "{describe}");
+    assert!(
+        describe.contains(&format!("task queue        {}", order::TASK_QUEUE)),
+        "{describe}"
+    );
+    owner.stop();
+}
+
+#[test]
+fn reads_work_on_a_file_no_process_has_open() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    ok(&db, &["signal", "order-1", "add_item", r#""apple""#]);
+    owner.stop();
+
+    let list = ok(&db, &["list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(
+        lines[0].starts_with("WORKFLOW ID  TYPE   STATUS   STARTED (UTC)"),
+        "{list}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("order-1      Order  Running")),
+        "{list}"
+    );
+
+    let show = ok(&db, &["show", "order-1"]);
+    let signaled = show
+        .lines()
+        .find(|l| l.contains("WorkflowExecutionSignaled"))
+        .expect(&show);
+    assert!(
+        signaled.ends_with(r#"{"input":["apple"],"signal_name":"add_item"}"#),
+        "{show}"
+    );
+    // Every row's columns start at the same offsets.
+    let event_column = show.lines().next().unwrap().find("EVENT").unwrap();
+    assert!(show
+        .lines()
+        .skip(1)
+        .all(|l| l[event_column - 2..event_column].trim().is_empty()));
+
+    let json = ok(&db, &["show", "order-1", "--json"]);
+    let history = History::from_json(&json).expect("`show --json` is a history");
+    assert_eq!(history.workflow_id, "order-1");
+    Replayer::new()
+        .workflow::<order::Order>()
+        .replay_json(&json)
+        .expect("the replayer accepts `show --json`");
+
+    let describe: serde_json::Value = serde_json::from_str(&ok(&db, &["describe", "order-1", "--json"])).unwrap();
+    assert_eq!(describe["signals_received"], 1);
+    assert_eq!(describe["status"], "Running");
+}
+
+#[test]
+fn list_filters_by_status_and_type() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    ok(&db, &["terminate", "order-2", "--reason", "duplicate"]);
+    owner.stop();
+    let running = ok(&db, &["list", "--status", "running"]);
+    assert!(running.contains("order-1") && !running.contains("order-2"), "{running}");
+    let terminated = ok(&db, &["list", "--status", "terminated", "--json"]);
+    let runs: Vec<serde_json::Value> = serde_json::from_str(&terminated).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["workflow_id"], "order-2");
+    assert_eq!(
+        ok(&db, &["list", "--type", "Invoice"]).lines().count(),
+        1,
+        "only the header"
+    );
+    let bad = cli(&db, &["list", "--status", "sleeping"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown status `sleeping`"));
+}
+
+#[test]
+fn durable_requests_are_applied_when_the_owner_next_starts() {
+    let (_dir, db) = scratch();
+    Owner::start(&db).kill();
+
+    let queued = ok(&db, &["signal", "order-1", "add_item", r#""apple""#]);
+    assert!(
+        queued.starts_with("signal `add_item` queued for `order-1`: no process has"),
+        "{queued}"
+    );
+    ok(&db, &["cancel", "order-2"]);
+    let no_owner = fails(&db, &["query", "order-1", "items"]);
+    assert!(no_owner.contains("no process has the workflow file"), "{no_owner}");
+    assert!(
+        no_owner.contains("start the process that runs its workers"),
+        "{no_owner}"
+    );
+    assert!(fails(&db, &["update", "order-1", "approve", r#""Bob""#]).contains("no process has the workflow file"));
+
+    let owner = Owner::start(&db);
+    assert_eq!(ok(&db, &["query", "order-1", "items"]), "[\n  \"apple\"\n]\n");
+    let canceled = ok(&db, &["describe", "order-2"]);
+    assert!(canceled.contains("status            Canceled"), "{canceled}");
+    let history = ok(&db, &["show", "order-1"]);
+    assert_eq!(
+        history.matches("WorkflowExecutionSignaled").count(),
+        1,
+        "applied once: {history}"
+    );
+    owner.stop();
+}
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let (dir, db) = scratch();
+    let missing = dir.path().join("nowhere.db");
+    let error = fails(&missing, &["list"]);
+    assert!(
+        error.contains("nowhere.db") && error.contains("no such file"),
+        "{error}"
+    );
+
+    let owner = Owner::start(&db);
+    assert_eq!(
+        fails(&db, &["signal", "order-9", "add_item", r#""x""#]),
+        "error: workflow `order-9` not found\n"
+    );
+    assert_eq!(
+        fails(&db, &["describe", "order-9"]),
+        "error: workflow `order-9` not found\n"
+    );
+    assert_eq!(
+        fails(&db, &["query", "order-1", "total"]),
+        "error: workflow `Order` has no query `total` (known queries: items)\n"
+    );
+    assert_eq!(
+        fails(&db, &["update", "order-1", "ship"]),
+        "error: workflow `Order` has no update `ship` (known updates: approve)\n"
+    );
+    let not_json = fails(&db, &["signal", "order-1", "add_item", "apple"]);
+    assert!(not_json.contains("argument 1 is not JSON"), "{not_json}");
+    ok(&db, &["terminate", "order-2"]);
+    assert_eq!(
+        fails(&db, &["signal", "order-2", "add_item", r#""x""#]),
+        "error: workflow `order-2` is closed (Terminated): it no longer accepts signals\n"
+    );
+    owner.stop();
+
+    let no_db = Command::new(env!("CARGO_BIN_EXE_workflow"))
+        .args(["list"])
+        .env_remove("WORKFLOW_DB")
+        .output()
+        .unwrap();
+    assert_eq!(no_db.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_db.stderr).contains("pass `--db FILE` or set WORKFLOW_DB"));
+}

@@ -1,0 +1,445 @@
+//! A workflow file seen from a process that does not own it: reads go
+//! straight to SQLite, and everything else is a request left in the file's
+//! inbox for the owner (the process that runs its workers).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use workflow_client::{
+    Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload, StartRequest,
+    UpdateRequest, UpdateStatus, WorkflowStatus,
+};
+
+use super::core::{described, outcome, Reply, Request};
+use super::store::{Owner, RunRow, Store, StoreResult};
+use super::EngineError;
+
+/// How often a waiting call looks for its reply or for a run to close.
+const POLL: Duration = Duration::from_millis(10);
+
+/// A workflow file opened by a process that does not run its workers: the
+/// CLI, or an application's other processes.
+///
+/// Reads ([`list`](Self::list), and a client's `describe`, `fetch_history`
+/// and `result`) work whether or not a process owns the file. Signals,
+/// cancellations and terminations are durable requests: the owner applies
+/// them at once, or when it next opens the file. Starts, queries and updates
+/// need the owner's answer and fail with [`ClientError::NoWorker`] when no
+/// process owns the file or it does not answer within the
+/// [`reply_timeout`](Self::reply_timeout).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("shop.db");
+/// # drop(workflow_runtime::Engine::open(&path)?);
+/// use workflow_runtime::{ListFilter, StoreFile};
+///
+/// let file = StoreFile::open(&path)?;
+/// for run in file.list(&ListFilter::new())? {
+///     println!("{} {} {}", run.workflow_id, run.workflow_type, run.status);
+/// }
+/// let handle = file.client().get_workflow_handle("order-1");
+/// assert!(handle.signal_by_name("cancel_order", ()).await.is_err()); // no such workflow
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct StoreFile {
+    inner: Arc<Attached>,
+    reply_timeout: Duration,
+}
+
+struct Attached {
+    path: PathBuf,
+    store: Mutex<Store>,
+}
+
+/// The client side of a [`StoreFile`].
+struct FileBackend {
+    file: Arc<Attached>,
+    reply_timeout: Duration,
+}
+
+/// One run of a workflow file, as [`StoreFile::list`] gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RunSummary {
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run.
+    pub run_id: String,
+    /// The workflow type's name.
+    pub workflow_type: String,
+    /// The task queue it runs on.
+    pub task_queue: String,
+    /// Open, or how it closed.
+    pub status: WorkflowStatus,
+    /// When it started (ms since the Unix epoch).
+    pub start_time_ms: u64,
+    /// When it closed.
+    pub close_time_ms: Option<u64>,
+}
+
+/// Which runs [`StoreFile::list`] gives: all by default, newest first.
+///
+/// ```
+/// use workflow_client::WorkflowStatus;
+/// use workflow_runtime::ListFilter;
+/// let open_orders = ListFilter::new().status(WorkflowStatus::Running).workflow_type("Order");
+/// # let _ = open_orders;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ListFilter {
+    status: Option<WorkflowStatus>,
+    workflow_type: Option<String>,
+    limit: usize,
+}
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        ListFilter {
+            status: None,
+            workflow_type: None,
+            limit: 1_000,
+        }
+    }
+}
+
+impl ListFilter {
+    /// Every run, up to 1,000.
+    pub fn new() -> Self {
+        ListFilter::default()
+    }
+
+    /// Only runs with this status.
+    pub fn status(mut self, status: WorkflowStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only runs of this workflow type.
+    pub fn workflow_type(mut self, name: impl Into<String>) -> Self {
+        self.workflow_type = Some(name.into());
+        self
+    }
+
+    /// At most this many runs (default 1,000).
+    pub fn limit(mut self, runs: usize) -> Self {
+        self.limit = runs;
+        self
+    }
+}
+
+impl From<RunRow> for RunSummary {
+    fn from(row: RunRow) -> Self {
+        RunSummary {
+            workflow_id: row.workflow_id,
+            run_id: row.run_id,
+            workflow_type: row.workflow_type,
+            task_queue: row.task_queue,
+            status: row.status,
+            start_time_ms: row.start_ms,
+            close_time_ms: row.close_ms,
+        }
+    }
+}
+
+impl StoreFile {
+    /// Opens an existing workflow file, whether or not a process owns it.
+    pub fn open(path: impl AsRef<Path>) -> Result<StoreFile, EngineError> {
+        let path = path.as_ref();
+        let failed = |message: String| EngineError::Open {
+            path: Some(path.to_path_buf()),
+            message,
+        };
+        if !path.is_file() {
+            return Err(failed("no such file".to_owned()));
+        }
+        let store = Store::attach(path).map_err(|e| failed(e.to_string()))?;
+        Ok(StoreFile {
+            inner: Arc::new(Attached {
+                path: path.to_path_buf(),
+                store: Mutex::new(store),
+            }),
+            reply_timeout: Duration::from_secs(15),
+        })
+    }
+
+    /// How long starts, queries and updates wait for the owner's answer
+    /// (default 15 s, longer than the owner's own wait for a worker).
+    pub fn reply_timeout(mut self, timeout: Duration) -> Self {
+        self.reply_timeout = timeout;
+        self
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Whether a process owns the file now (has it open with an engine).
+    pub fn is_owned(&self) -> bool {
+        Owner::is_held(&self.inner.path)
+    }
+
+    /// The file's runs that pass `filter`, newest first.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<RunSummary>, ClientError> {
+        let rows = self
+            .inner
+            .with_store(|s| s.runs(filter.status, filter.workflow_type.as_deref(), filter.limit))?;
+        Ok(rows.into_iter().map(RunSummary::from).collect())
+    }
+
+    /// A typed client of the file's workflows.
+    pub fn client(&self) -> Client {
+        Client::new(Arc::new(FileBackend {
+            file: self.inner.clone(),
+            reply_timeout: self.reply_timeout,
+        }))
+    }
+}
+
+impl Attached {
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> Result<T, ClientError> {
+        let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&store)?)
+    }
+
+    /// The run a target names, read from the file.
+    fn row(&self, target: &Execution) -> Result<RunRow, ClientError> {
+        let row = self.with_store(|s| match &target.run_id {
+            Some(run_id) => Ok(s.run(run_id)?.filter(|r| r.workflow_id == target.workflow_id)),
+            None => s.current_run(&target.workflow_id),
+        })?;
+        row.ok_or_else(|| ClientError::NotFound {
+            workflow_id: target.workflow_id.clone(),
+        })
+    }
+
+    fn not_owned(&self) -> ClientError {
+        ClientError::NotOwned {
+            path: self.path.clone(),
+        }
+    }
+
+    /// Leaves `request` for the owner and waits for its answer. With
+    /// `durable`, a request no process has taken yet still counts as
+    /// delivered: the owner applies it when it next opens the file.
+    async fn ask(
+        &self,
+        request: Request,
+        task_queue: String,
+        durable: bool,
+        timeout: Duration,
+    ) -> Result<Reply, ClientError> {
+        if !durable && !Owner::is_held(&self.path) {
+            return Err(self.not_owned());
+        }
+        let id = self.with_store(|s| s.put_request(&request))?;
+        let started = Instant::now();
+        loop {
+            if let Some(answer) = self.with_store(|s| s.take_reply(id))? {
+                return answer;
+            }
+            let gone = !Owner::is_held(&self.path);
+            if gone || started.elapsed() >= timeout {
+                // A request the owner never took can still be called off;
+                // one it took is answered, so look once more.
+                let withdrawn = !durable && self.with_store(|s| s.withdraw_request(id))?;
+                if let Some(answer) = self.with_store(|s| s.take_reply(id))? {
+                    return answer;
+                }
+                if durable {
+                    return Ok(Reply::Unit);
+                }
+                if gone {
+                    return Err(self.not_owned());
+                }
+                if withdrawn {
+                    return Err(ClientError::NoWorker {
+                        task_queue,
+                        waited: started.elapsed(),
+                    });
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A signal, cancellation or termination: refused at once when the file
+    /// shows the target missing or closed, else left for the owner.
+    async fn deliver(
+        &self,
+        target: &Execution,
+        what: &'static str,
+        request: Request,
+        timeout: Duration,
+    ) -> Result<(), ClientError> {
+        let row = self.row(target)?;
+        if row.status != WorkflowStatus::Running {
+            return Err(ClientError::Closed {
+                workflow_id: row.workflow_id,
+                status: row.status,
+                what,
+            });
+        }
+        match self.ask(request, row.task_queue, true, timeout).await? {
+            Reply::Unit => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Asks the owner about the run `target` names.
+    async fn ask_about(&self, target: &Execution, request: Request, timeout: Duration) -> Result<Reply, ClientError> {
+        let task_queue = self.row(target)?.task_queue;
+        self.ask(request, task_queue, false, timeout).await
+    }
+}
+
+fn unexpected() -> ClientError {
+    ClientError::Storage("the owner answered with an unexpected reply".to_owned())
+}
+
+impl FileBackend {
+    fn parts(&self) -> (Arc<Attached>, Duration) {
+        (self.file.clone(), self.reply_timeout)
+    }
+}
+
+impl Backend for FileBackend {
+    fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            let task_queue = request.task_queue.clone();
+            match this.ask(Request::Start(request), task_queue, false, timeout).await? {
+                Reply::RunId(run_id) => Ok(run_id),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
+    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            this.deliver(&target.clone(), "signals", Request::Signal(target, name, args), timeout)
+                .await
+        })
+    }
+
+    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            match this
+                .ask_about(&target.clone(), Request::Query(target, name, args), timeout)
+                .await?
+            {
+                Reply::Payload(payload) => Ok(payload),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
+    fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            match this
+                .ask_about(&target.clone(), Request::Update(target, request), timeout)
+                .await?
+            {
+                Reply::Update(status) => Ok(status),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
+    fn update_result(
+        &self,
+        target: Execution,
+        update_id: String,
+    ) -> BoxFuture<Result<Result<Payload, Failure>, ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            match this
+                .ask_about(&target.clone(), Request::UpdateResult(target, update_id), timeout)
+                .await?
+            {
+                Reply::Update(UpdateStatus::Completed(outcome)) => Ok(outcome),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
+    fn result(&self, target: Execution) -> BoxFuture<Result<Payload, ClientError>> {
+        let this = self.file.clone();
+        Box::pin(async move {
+            let mut target = target;
+            loop {
+                let row = this.row(&target)?;
+                match (row.status, row.next_run_id.clone()) {
+                    (WorkflowStatus::Running, _) => tokio::time::sleep(POLL * 5).await,
+                    (WorkflowStatus::ContinuedAsNew, Some(next)) => target.run_id = Some(next),
+                    _ => return this.with_store(|s| outcome(s, &row))?,
+                }
+            }
+        })
+    }
+
+    fn cancel(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            this.deliver(
+                &target.clone(),
+                "cancellation",
+                Request::Cancel(target, reason),
+                timeout,
+            )
+            .await
+        })
+    }
+
+    fn terminate(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            this.deliver(
+                &target.clone(),
+                "termination",
+                Request::Terminate(target, reason),
+                timeout,
+            )
+            .await
+        })
+    }
+
+    fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
+        let (this, timeout) = self.parts();
+        Box::pin(async move {
+            let row = this.row(&target)?;
+            // Only the owner knows what its workflow code left unhandled.
+            if row.status == WorkflowStatus::Running && Owner::is_held(&this.path) {
+                if let Ok(Reply::Description(d)) = this
+                    .ask_about(&target, Request::Describe(target.clone()), timeout)
+                    .await
+                {
+                    return Ok(*d);
+                }
+            }
+            this.with_store(|s| described(s, row))
+        })
+    }
+
+    fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>> {
+        let this = self.file.clone();
+        Box::pin(async move {
+            let row = this.row(&target)?;
+            let events = this.with_store(|s| s.events(&row.run_id, 1))?;
+            Ok(History {
+                workflow_id: row.workflow_id,
+                run_id: row.run_id,
+                events,
+            })
+        })
+    }
+}
