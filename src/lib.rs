@@ -71,8 +71,8 @@ pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
     EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, Replayer, RunSummary,
-    StoreFile, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo,
-    WorkflowResult,
+    StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
+    WorkflowInfo, WorkflowResult,
 };
 
 /// The crates the DSL is built from, for code that needs their full API.

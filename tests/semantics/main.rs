@@ -17,6 +17,7 @@ mod entity;
 mod external;
 mod lifecycle;
 mod limits;
+mod observability;
 mod queries;
 mod signals;
 mod updates;

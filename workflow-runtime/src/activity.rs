@@ -12,6 +12,11 @@ use workflow_client::{ApplicationError, BoxFuture, EncodeFn, Payload, PayloadErr
 /// Runs an activity on decoded-on-demand arguments.
 pub type ExecuteFn = fn(ActivityContext, Vec<Payload>) -> BoxFuture<Result<Payload, ApplicationError>>;
 
+/// What a worker runs for an activity name: a registered activity's
+/// [`ExecuteFn`], or a closure standing in for one (`mock_activity`).
+pub(crate) type Execute =
+    Arc<dyn Fn(ActivityContext, Vec<Payload>) -> BoxFuture<Result<Payload, ApplicationError>> + Send + Sync>;
+
 /// An activity taking `A` and returning `O`: what `#[workflow::activity]`
 /// turns an `async fn` into, and what `execute_activity` and
 /// `Worker::activity` take.
@@ -50,8 +55,8 @@ impl<A, O> Activity<A, O> {
         (self.encode)(args)
     }
 
-    pub(crate) fn executor(&self) -> ExecuteFn {
-        self.execute
+    pub(crate) fn executor(&self) -> Execute {
+        Arc::new(self.execute)
     }
 }
 

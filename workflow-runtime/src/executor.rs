@@ -6,16 +6,30 @@ use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
+use tracing::Span;
 use workflow_client::{Failure, Payload};
 
 use crate::context::{Core, Resolution, WorkflowContext};
 use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
 use crate::error::{WorkflowError, WorkflowResult};
-use crate::protocol::{Activation, Command, Job, Rejection};
+use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 
 /// Passes over the routines before an activation is declared unable to settle.
 const MAX_ROUNDS: usize = 100_000;
+
+/// A span of one of a run's handlers, carrying the run's ids: `run_span!(info, "signal", signal = name)`.
+macro_rules! run_span {
+    ($info:expr, $name:literal, $($fields:tt)*) => {
+        tracing::info_span!(
+            $name,
+            workflow_id = $info.workflow_id.as_str(),
+            run_id = $info.run_id.as_str(),
+            $($fields)*
+        )
+    };
+}
 
 /// A run as the engine sees it, whatever its workflow type.
 pub trait RunInstance {
@@ -59,6 +73,9 @@ enum RoutineKind {
 struct Routine {
     kind: RoutineKind,
     future: LocalFuture<WorkflowResult<Payload>>,
+    /// The handler's span, entered around each poll: a routine outlives the
+    /// activation that started it, so a guard cannot be held across awaits.
+    span: Span,
 }
 
 struct Started<W> {
@@ -142,6 +159,31 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
         early.append(&mut run.core.borrow_mut().commands);
         Ok(early)
     }
+
+    /// The span of one activation; the first one names the run from its start job.
+    fn task_span(&self, activation: &Activation) -> Span {
+        let (jobs, replaying) = (activation.jobs.len(), activation.replaying);
+        let span = |info: &WorkflowInfo| {
+            run_span!(
+                info,
+                "workflow_task",
+                workflow_type = info.workflow_type.as_str(),
+                jobs,
+                replaying
+            )
+        };
+        if let Some(run) = &self.run {
+            return span(&run.core.borrow().info);
+        }
+        let start = activation.jobs.iter().find_map(|job| match job {
+            Job::Start { info, .. } => Some(info),
+            _ => None,
+        });
+        match start {
+            Some(info) => span(info),
+            None => tracing::info_span!("workflow_task", workflow_type = W::NAME, jobs, replaying),
+        }
+    }
 }
 
 impl<W: WorkflowDefinition> Started<W> {
@@ -153,9 +195,12 @@ impl<W: WorkflowDefinition> Started<W> {
         Ok(Started {
             ctx,
             core,
+            // The run method is polled inside the activation's `workflow_task`
+            // span, which already names the run.
             routines: vec![Routine {
                 kind: RoutineKind::Main,
                 future: main,
+                span: Span::none(),
             }],
             polled: false,
         })
@@ -167,21 +212,26 @@ impl<W: WorkflowDefinition> Started<W> {
         };
         match job {
             Job::Start { .. } => {}
-            Job::Signal { name, args } => match W::signal(&self.ctx, &name, args) {
-                None => {
-                    tracing::warn!(signal = %name, workflow_type = W::NAME, "no handler for signal; it stays in history");
-                    unhandled.push(name);
+            Job::Signal { name, args } => {
+                let span = run_span!(self.core.borrow().info, "signal", signal = name.as_str());
+                let _entered = span.enter();
+                match W::signal(&self.ctx, &name, args) {
+                    None => {
+                        tracing::warn!(signal = %name, workflow_type = W::NAME, "no handler for signal; it stays in history");
+                        unhandled.push(name);
+                    }
+                    Some(Dispatch::Done(Ok(()))) => {}
+                    Some(Dispatch::Done(Err(e))) => {
+                        tracing::warn!(signal = %name, error = %e, "signal arguments did not decode; it stays in history");
+                        unhandled.push(name);
+                    }
+                    Some(Dispatch::Spawn(future)) => self.spawn(
+                        RoutineKind::Signal,
+                        Box::pin(async move { future.await.map(|()| Payload::null()) }),
+                        span.clone(),
+                    ),
                 }
-                Some(Dispatch::Done(Ok(()))) => {}
-                Some(Dispatch::Done(Err(e))) => {
-                    tracing::warn!(signal = %name, error = %e, "signal arguments did not decode; it stays in history");
-                    unhandled.push(name);
-                }
-                Some(Dispatch::Spawn(future)) => self.spawn(
-                    RoutineKind::Signal,
-                    Box::pin(async move { future.await.map(|()| Payload::null()) }),
-                ),
-            },
+            }
             Job::Update {
                 id,
                 name,
@@ -203,9 +253,17 @@ impl<W: WorkflowDefinition> Started<W> {
     }
 
     fn apply_update(&mut self, id: String, name: String, args: Vec<Payload>, validate: bool) {
+        let span = run_span!(
+            self.core.borrow().info,
+            "update",
+            update = name.as_str(),
+            update_id = id.as_str()
+        );
+        let _entered = span.enter();
         let command = |c| self.core.borrow_mut().commands.push(c);
         if validate {
-            let verdict = self.ctx.state(|s| s.validate_update(&name, &args));
+            let validator = run_span!(self.core.borrow().info, "validator", update = name.as_str());
+            let verdict = validator.in_scope(|| self.ctx.state(|s| s.validate_update(&name, &args)));
             let rejection = match verdict {
                 Some(Ok(())) => None,
                 Some(Err(e)) => Some(Rejection::Invalid(e.to_failure())),
@@ -224,7 +282,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 id,
                 outcome: outcome.map_err(|e| e.to_failure()),
             }),
-            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update(id), future),
+            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update(id), future, span.clone()),
             None => command(Command::UpdateCompleted {
                 id,
                 outcome: Err(
@@ -237,9 +295,9 @@ impl<W: WorkflowDefinition> Started<W> {
         }
     }
 
-    fn spawn(&mut self, kind: RoutineKind, future: LocalFuture<WorkflowResult<Payload>>) {
+    fn spawn(&mut self, kind: RoutineKind, future: LocalFuture<WorkflowResult<Payload>>, span: Span) {
         self.core.borrow_mut().handlers_running += 1;
-        self.routines.push(Routine { kind, future });
+        self.routines.push(Routine { kind, future, span });
     }
 
     /// Polls routines until none can make progress; returns whether the run closed.
@@ -250,7 +308,9 @@ impl<W: WorkflowDefinition> Started<W> {
             let before = self.core.borrow().progress;
             let mut i = 0;
             while i < self.routines.len() {
-                let Poll::Ready(outcome) = self.routines[i].future.as_mut().poll(&mut cx) else {
+                let routine = &mut self.routines[i];
+                let polled = routine.span.in_scope(|| routine.future.as_mut().poll(&mut cx));
+                let Poll::Ready(outcome) = polled else {
                     i += 1;
                     continue;
                 };
@@ -308,6 +368,7 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 
 impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
     fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+        let _task = self.task_span(&activation).entered();
         if let Some(message) = &self.poisoned {
             return Err(TaskFailure {
                 message: message.clone(),
@@ -325,6 +386,7 @@ impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
 
     fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
         let run = self.run.as_ref().ok_or(QueryError::NotStarted)?;
+        let _span = run_span!(run.core.borrow().info, "query", query = name).entered();
         let answer = catch_unwind(AssertUnwindSafe(|| run.ctx.state(|s| s.query(name, args))));
         match answer {
             Ok(Some(Ok(payload))) => Ok(payload),
@@ -341,6 +403,44 @@ impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
     fn unhandled_signals(&self) -> &[String] {
         &self.unhandled
     }
+}
+
+/// The run an activation belongs to, as logs name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunLabel<'a> {
+    pub(crate) workflow_id: &'a str,
+    pub(crate) run_id: &'a str,
+    pub(crate) workflow_type: &'a str,
+}
+
+/// Applies an activation and warns when the executor spent longer than
+/// `slow` on it (a worker's
+/// [`log_slow_activations`](crate::WorkerBuilder::log_slow_activations)):
+/// workflow code that blocks holds up every other run of its worker.
+pub(crate) fn activate_timed(
+    instance: &mut dyn RunInstance,
+    activation: Activation,
+    slow: Option<Duration>,
+    run: RunLabel<'_>,
+) -> Result<Vec<Command>, TaskFailure> {
+    let Some(threshold) = slow else {
+        return instance.activate(activation);
+    };
+    let jobs = activation.jobs.len();
+    let started = Instant::now();
+    let outcome = instance.activate(activation);
+    let elapsed = started.elapsed();
+    if elapsed > threshold {
+        tracing::warn!(
+            workflow_id = run.workflow_id,
+            run_id = run.run_id,
+            workflow_type = run.workflow_type,
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            jobs,
+            "slow workflow activation"
+        );
+    }
+    outcome
 }
 
 /// Builds a fresh executor for workflow `W`: what a worker registers.

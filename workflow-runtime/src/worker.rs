@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt as _;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 use workflow_client::{ApplicationError, Payload};
 
-use crate::activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
+use crate::activity::{Activity, ActivityContext, ActivityInfo, Execute};
 use crate::definition::WorkflowDefinition;
 use crate::engine::{Engine, EngineKind, Shared};
 use crate::executor::{new_instance, RunInstance};
@@ -24,7 +26,7 @@ pub(crate) struct ActivityTask {
     pub(crate) seq: u32,
     pub(crate) info: ActivityInfo,
     pub(crate) args: Vec<Payload>,
-    pub(crate) execute: ExecuteFn,
+    pub(crate) execute: Execute,
 }
 
 /// A finished activity attempt, reported to the engine.
@@ -40,11 +42,21 @@ pub(crate) struct ActivityDone {
 pub(crate) struct Offer {
     workflows: HashMap<&'static str, Factory>,
     dynamic_workflow: Option<Factory>,
-    activities: HashMap<&'static str, ExecuteFn>,
-    dynamic_activity: Option<ExecuteFn>,
+    activities: HashMap<String, Execute>,
+    dynamic_activity: Option<Execute>,
+    /// Replacements registered with `mock_activity`; they win over the rest.
+    mocks: HashMap<String, Execute>,
+    /// The worker's `log_slow_activations` threshold; it travels with the
+    /// offer because that is what both engines keep of a worker.
+    slow_activations: Option<Duration>,
 }
 
 impl Offer {
+    /// Activations slower than this are logged (`log_slow_activations`).
+    pub(crate) fn slow_activations(&self) -> Option<Duration> {
+        self.slow_activations
+    }
+
     /// Adds workflow `W` (a `dynamic` one serves every unregistered type name).
     pub(crate) fn add_workflow<W: WorkflowDefinition>(&mut self) {
         if W::DYNAMIC {
@@ -60,8 +72,12 @@ impl Offer {
     }
 
     /// The function of an activity: its own, else the dynamic activity.
-    pub(crate) fn activity(&self, activity_type: &str) -> Option<ExecuteFn> {
-        self.activities.get(activity_type).copied().or(self.dynamic_activity)
+    pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
+        let named = self
+            .mocks
+            .get(activity_type)
+            .or_else(|| self.activities.get(activity_type));
+        named.or(self.dynamic_activity.as_ref()).cloned()
     }
 
     /// Whether any workflow type is registered.
@@ -93,6 +109,18 @@ impl Registration {
 }
 
 /// A worker could not start.
+///
+/// ```
+/// # use workflow_runtime::{Engine, WorkerError};
+/// let engine = Engine::in_memory()?;
+/// // Activities run on the caller's tokio runtime, and there is none here.
+/// let refused = engine.worker("signal-tq").start();
+/// assert!(matches!(refused, Err(WorkerError::NoRuntime)));
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// let worker = runtime.block_on(async { engine.worker("signal-tq").start() })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
@@ -111,10 +139,20 @@ pub enum WorkerError {
 
 /// Builds a worker: register workflows and activities, then [`start`](Self::start).
 ///
-/// ```no_run
-/// # async fn demo(engine: workflow_runtime::Engine) -> Result<(), workflow_runtime::WorkerError> {
-/// let worker = engine.worker("signal-tq") /* .workflow::<MyWorkflow>().activity(my_activity) */ .start()?;
-/// // ...
+/// A worker serves one task queue. Start one per task queue, in any process
+/// that has an engine on the same store (or the same Temporal server).
+///
+/// ```
+/// # use workflow_runtime::Engine;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::in_memory()?;
+/// let worker = engine
+///     .worker("signal-tq")
+///     // .workflow::<GreetingWorkflow>()
+///     // .activity(greet)
+///     .start()?;
+/// assert_eq!(worker.task_queue(), "signal-tq");
 /// worker.shutdown();
 /// # Ok(()) }
 /// ```
@@ -144,8 +182,72 @@ impl WorkerBuilder {
         if activity.is_dynamic() {
             self.offer.dynamic_activity = Some(activity.executor());
         } else {
-            self.offer.activities.insert(activity.name(), activity.executor());
+            self.offer
+                .activities
+                .insert(activity.name().to_owned(), activity.executor());
         }
+        self
+    }
+
+    /// Runs `replacement` whenever a workflow calls the activity `name`, in
+    /// place of any activity registered under that name: how tests stub out
+    /// activities that reach the outside world. The closure takes the call's
+    /// arguments as one tuple (`(String,)` for a single `String`).
+    ///
+    /// ```
+    /// # use workflow_runtime::Engine;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::in_memory()?;
+    /// let worker = engine
+    ///     .worker("orders")
+    ///     // .workflow::<Checkout>()
+    ///     .mock_activity("charge_card", |(customer, cents): (String, u64)| async move {
+    ///         Ok::<_, workflow_client::ApplicationError>(format!("receipt for {customer}: {cents}"))
+    ///     })
+    ///     .start()?;
+    /// # worker.shutdown(); Ok(()) }
+    /// ```
+    pub fn mock_activity<A, O, F, Fut>(mut self, name: &str, replacement: F) -> Self
+    where
+        A: serde::de::DeserializeOwned + Send + 'static,
+        O: serde::Serialize + 'static,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<O, ApplicationError>> + Send + 'static,
+    {
+        let replacement = Arc::new(replacement);
+        let execute: Execute = Arc::new(move |_ctx, args: Vec<Payload>| {
+            let replacement = replacement.clone();
+            Box::pin(async move {
+                let args = args_tuple::<A>(&args)?;
+                let output = replacement(args).await?;
+                Payload::encode(&output).map_err(|e| ApplicationError::new(e.to_string()).non_retryable())
+            })
+        });
+        self.offer.mocks.insert(name.to_owned(), execute);
+        self
+    }
+
+    /// Logs every activation of a run served by this worker that keeps the
+    /// executor busy longer than `threshold`: a `tracing` warning "slow
+    /// workflow activation" with the workflow id, run id, workflow type,
+    /// elapsed milliseconds and number of jobs. Workflow code runs one
+    /// activation at a time, so a slow one delays the other runs waiting
+    /// behind it. Off by default.
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: workflow_runtime::Engine) -> Result<(), workflow_runtime::WorkerError> {
+    /// use std::time::Duration;
+    ///
+    /// let worker = engine
+    ///     .worker("signal-tq")
+    ///     /* .workflow::<MyWorkflow>() */
+    ///     .log_slow_activations(Duration::from_millis(50))
+    ///     .start()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn log_slow_activations(mut self, threshold: Duration) -> Self {
+        self.offer.slow_activations = Some(threshold);
         self
     }
 
@@ -200,21 +302,61 @@ impl WorkerBuilder {
     }
 }
 
+/// Decodes a call's arguments, one payload each, as one tuple.
+fn args_tuple<A: serde::de::DeserializeOwned>(args: &[Payload]) -> Result<A, ApplicationError> {
+    let bad = |e: String| {
+        ApplicationError::new(format!("mocked activity arguments: {e}"))
+            .with_type("PayloadError")
+            .non_retryable()
+    };
+    let values = args
+        .iter()
+        .map(|p| p.decode::<serde_json::Value>().map_err(|e| bad(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    serde_json::from_value(serde_json::Value::Array(values)).map_err(|e| bad(e.to_string()))
+}
+
 /// Runs one activity attempt; a panic becomes a retryable `Panic` error.
 pub(crate) async fn run_activity(
-    execute: ExecuteFn,
+    execute: Execute,
     ctx: ActivityContext,
     args: Vec<Payload>,
 ) -> Result<Payload, ApplicationError> {
     let name = ctx.info().activity_type.clone();
+    let span = {
+        let info = ctx.info();
+        tracing::info_span!(
+            "activity",
+            workflow_id = info.workflow_id.as_str(),
+            run_id = info.run_id.as_str(),
+            activity = name.as_str(),
+            attempt = info.attempt
+        )
+    };
     AssertUnwindSafe(execute(ctx, args))
         .catch_unwind()
+        .instrument(span)
         .await
         .unwrap_or_else(|_| Err(ApplicationError::new(format!("activity `{name}` panicked")).with_type("Panic")))
 }
 
 /// A running worker. Dropping the handle leaves it running; call
 /// [`shutdown`](Worker::shutdown) to stop it.
+///
+/// Runs keep their history while no worker serves them: signals and starts
+/// wait, and the next worker on the task queue carries on.
+///
+/// ```
+/// # use workflow_runtime::Engine;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::in_memory()?;
+/// let old = engine.worker("orders").start()?;
+/// // A new version of the code takes over the task queue.
+/// old.shutdown();
+/// let new = engine.worker("orders").start()?;
+/// # let _ = new; Ok(()) }
+/// ```
 pub struct Worker {
     stop: Stop,
 }

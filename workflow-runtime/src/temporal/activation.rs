@@ -21,7 +21,7 @@ use temporalio_common::protos::temporal::api::failure::v1::Failure as ProtoFailu
 use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInfo, Payload};
 
 use super::convert::{duration_out, failure_in, failure_out, payload_in, payload_out, retry_policy_out, time_in};
-use crate::executor::{QueryError, RunInstance};
+use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 use crate::worker::Offer;
 
@@ -37,6 +37,7 @@ pub(super) struct Runs {
 /// One cached run.
 struct Run {
     instance: Box<dyn RunInstance>,
+    workflow_id: String,
     workflow_type: String,
     /// Open updates: id -> (Core's protocol instance id, update name).
     updates: HashMap<String, (String, String)>,
@@ -137,15 +138,19 @@ impl Runs {
             .ok_or_else(|| format!("run `{run_id}` is not in the worker's cache"))?;
         let mut out = Vec::new();
         if !jobs.is_empty() {
-            let commands = run
-                .instance
-                .activate(Activation {
-                    now: time_in(activation.timestamp),
-                    replaying: activation.is_replaying,
-                    history_length: u64::from(activation.history_length),
-                    continue_as_new_suggested: activation.continue_as_new_suggested,
-                    jobs,
-                })
+            let label = RunLabel {
+                workflow_id: &run.workflow_id,
+                run_id: &run_id,
+                workflow_type: &run.workflow_type,
+            };
+            let activation = Activation {
+                now: time_in(activation.timestamp),
+                replaying: activation.is_replaying,
+                history_length: u64::from(activation.history_length),
+                continue_as_new_suggested: activation.continue_as_new_suggested,
+                jobs,
+            };
+            let commands = activate_timed(&mut *run.instance, activation, self.offer.slow_activations(), label)
                 .map_err(|failure| failure.message)?;
             for command in commands {
                 out.push(run.command(command, &self.namespace, &self.task_queue));
@@ -185,6 +190,7 @@ impl Runs {
             run_id.to_owned(),
             Run {
                 instance: factory(self.max_pending_outgoing_signals),
+                workflow_id: init.workflow_id.clone(),
                 workflow_type: init.workflow_type.clone(),
                 updates: HashMap::new(),
             },

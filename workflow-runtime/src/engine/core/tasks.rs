@@ -2,6 +2,7 @@
 //! and what they do (timers, activities, signals, children, closing).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use workflow_client::{
     ClientError, EventKind, ExternalFailureCause, Failure, ParentInfo, Payload, UpdateRequest, UpdateStatus, WaitStage,
@@ -9,6 +10,7 @@ use workflow_client::{
 };
 
 use super::*;
+use crate::executor::{activate_timed, RunLabel};
 
 impl EngineCore {
     pub(super) fn worker_for(
@@ -56,6 +58,14 @@ impl EngineCore {
                 Err(e) => Err(Unavailable::Failed(e.to_string())),
             },
         )
+    }
+
+    /// The `log_slow_activations` threshold of the worker serving a workflow
+    /// type: the same worker `factory` picks.
+    fn slow_activations(&self, task_queue: &str, workflow_type: &str) -> Option<Duration> {
+        self.worker_for(task_queue, |w| w.offer.workflow(workflow_type).is_some())?
+            .offer
+            .slow_activations()
     }
 
     pub(super) fn release(&mut self, run_id: &str, instance: Box<dyn RunInstance>) {
@@ -112,7 +122,14 @@ impl EngineCore {
             continue_as_new_suggested: suggest.suggested(&self.limits),
             jobs,
         };
-        match instance.activate(activation) {
+        let row = &self.runs[run_id].row;
+        let label = RunLabel {
+            workflow_id: &workflow_id,
+            run_id: &run_id_owned,
+            workflow_type: &row.workflow_type,
+        };
+        let slow = self.slow_activations(&row.task_queue, &row.workflow_type);
+        match activate_timed(&mut *instance, activation, slow, label) {
             Ok(commands) => {
                 let run = self.runs.get_mut(run_id).expect("open");
                 if run.unhandled_signals.len() != instance.unhandled_signals().len() {
