@@ -15,6 +15,7 @@ mod replay;
 mod replayer;
 #[cfg(feature = "temporal")]
 mod temporal;
+mod testing;
 mod worker;
 
 pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
@@ -28,4 +29,5 @@ pub use replay::{Nondeterminism, ReplayError};
 pub use replayer::Replayer;
 #[cfg(feature = "temporal")]
 pub use temporal::ConnectOptions;
+pub use testing::TestEnvironment;
 pub use worker::{Worker, WorkerBuilder, WorkerError};

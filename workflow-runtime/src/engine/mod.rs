@@ -83,6 +83,7 @@ pub struct EngineBuilder {
     limits: Limits,
     cache_capacity: usize,
     worker_wait: Duration,
+    time_skipping: bool,
 }
 
 impl Default for EngineBuilder {
@@ -91,6 +92,7 @@ impl Default for EngineBuilder {
             limits: Limits::default(),
             cache_capacity: 10_000,
             worker_wait: Duration::from_secs(10),
+            time_skipping: false,
         }
     }
 }
@@ -138,6 +140,12 @@ impl EngineBuilder {
         self
     }
 
+    /// A clock that skips ahead instead of waiting (see [`TestEnvironment`](crate::TestEnvironment)).
+    pub(crate) fn time_skipping(mut self) -> Self {
+        self.time_skipping = true;
+        self
+    }
+
     /// Opens (or creates) an engine whose history lives in the SQLite file at `path`.
     pub fn open(self, path: impl AsRef<Path>) -> Result<Engine, EngineError> {
         self.start(Some(path.as_ref().to_path_buf()))
@@ -159,7 +167,15 @@ impl EngineBuilder {
             .name("workflow-engine".to_owned())
             .spawn(move || {
                 let loaded = store::Store::open(store_path.as_deref()).and_then(|store| {
-                    core::EngineCore::load(store, self.limits, self.cache_capacity, self.worker_wait, engine_memo)
+                    let clock = core::Clock::new(self.time_skipping);
+                    core::EngineCore::load(
+                        store,
+                        self.limits,
+                        self.cache_capacity,
+                        self.worker_wait,
+                        engine_memo,
+                        clock,
+                    )
                 });
                 match loaded {
                     Ok(core) => {
@@ -233,9 +249,17 @@ pub enum EngineError {
 /// and worker are dropped, or at [`close`](Engine::close).
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let engine = workflow_runtime::Engine::in_memory()?;
+/// # use workflow_runtime::Engine;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::in_memory()?; // or Engine::open("app.db")?
+/// let worker = engine
+///     .worker("greetings")
+///     // .workflow::<GreetingWorkflow>().activity(greet)
+///     .start()?;
 /// let client = engine.client();
+/// // Start workflows and talk to them through `client`.
+/// worker.shutdown();
 /// # let _ = client; Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -282,6 +306,28 @@ impl Drop for Shared {
 
 impl Engine {
     /// Opens (or creates) an engine on the SQLite file at `path`, with default options.
+    ///
+    /// Every acknowledged call is committed before it returns, so what one
+    /// engine accepted, the next engine on the same file carries on. One
+    /// engine owns a file at a time.
+    ///
+    /// ```
+    /// # use workflow_client::{StartOptions, WorkflowStatus};
+    /// # use workflow_runtime::Engine;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("app.db");
+    /// let engine = Engine::open(&path)?;
+    /// let options = StartOptions::new("report-1").task_queue("reports");
+    /// engine.client().start_workflow_by_name("Report", (), options).await?;
+    /// engine.close();
+    ///
+    /// let engine = Engine::open(&path)?;
+    /// let report = engine.client().get_workflow_handle("report-1").describe().await?;
+    /// assert_eq!(report.status, WorkflowStatus::Running);
+    /// # Ok(()) }
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Engine, EngineError> {
         EngineBuilder::new().open(path)
     }
@@ -312,6 +358,15 @@ impl Engine {
         })
     }
 
+    /// The embedded engine's shared state, unless this is a Temporal engine.
+    pub(crate) fn embedded(&self) -> Option<&Arc<Shared>> {
+        match &self.kind {
+            EngineKind::Embedded(shared) => Some(shared),
+            #[cfg(feature = "temporal")]
+            EngineKind::Temporal(_) => None,
+        }
+    }
+
     pub(crate) fn kind(&self) -> &EngineKind {
         &self.kind
     }
@@ -335,6 +390,19 @@ impl Engine {
     /// [`ClientError::EngineClosed`].
     ///
     /// On Temporal, this shuts down the workers started from this engine.
+    ///
+    /// ```
+    /// # use workflow_client::ClientError;
+    /// # use workflow_runtime::Engine;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let engine = Engine::in_memory()?;
+    /// let client = engine.client();
+    /// engine.close();
+    /// let err = client.get_workflow_handle("report-1").describe().await.unwrap_err();
+    /// assert_eq!(err, ClientError::EngineClosed);
+    /// # Ok(()) }
+    /// ```
     pub fn close(&self) {
         match &self.kind {
             EngineKind::Embedded(shared) => shared.close(),
@@ -351,6 +419,14 @@ impl Shared {
 
     pub(crate) fn unregister(&self, task_queue: String, worker_id: u64) {
         let _ = self.tx.send(core::Msg::Unregister { task_queue, worker_id });
+    }
+
+    /// Moves a time-skipping engine's clock forward by `by`; resolves with
+    /// the new time, or fails if the engine stopped or does not skip time.
+    pub(crate) fn advance(&self, by: Duration) -> oneshot::Receiver<u64> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.tx.send(core::Msg::Advance(by, tx));
+        rx
     }
 
     pub(crate) fn activity_sender(&self) -> ActivitySender {

@@ -143,6 +143,7 @@ impl EngineCore {
             args: row.input.clone(),
             execute,
         };
+        self.running.insert(key);
         self.dispatches.push((worker, task));
     }
 
@@ -151,6 +152,7 @@ impl EngineCore {
         if self.activities.get(&key).is_none_or(|a| a.row.attempt != done.attempt) {
             return Ok(());
         }
+        self.running.remove(&key);
         match done.result {
             Ok(payload) => self.resolve_activity(key, Ok(payload), now),
             Err(error) => {
@@ -171,6 +173,7 @@ impl EngineCore {
         retryable: bool,
         now: u64,
     ) -> StoreResult<()> {
+        self.running.remove(&key);
         let row = &self.activities[&key].row;
         let policy = &row.options.retry_policy;
         let delay = duration_ms(policy.delay(row.attempt));
@@ -227,6 +230,7 @@ impl EngineCore {
 
     /// Drops an activity from the in-flight set and from its run's.
     pub(super) fn forget_activity(&mut self, key: &(String, u32)) -> Option<InFlight> {
+        self.running.remove(key);
         if let Some(run) = self.runs.get_mut(&key.0) {
             run.activities.remove(&key.1);
         }

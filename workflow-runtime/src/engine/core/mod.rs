@@ -45,8 +45,14 @@ pub(crate) type Responder = oneshot::Sender<Result<Reply, ClientError>>;
 pub(crate) enum Msg {
     Call(Request, Responder),
     Register(Arc<Registration>),
-    Unregister { task_queue: String, worker_id: u64 },
+    Unregister {
+        task_queue: String,
+        worker_id: u64,
+    },
     ActivityDone(ActivityDone),
+    /// Moves a time-skipping engine's clock forward, firing what falls due
+    /// on the way; answers with the new time (ms since the epoch).
+    Advance(Duration, oneshot::Sender<u64>),
     Close,
 }
 
@@ -140,6 +146,34 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// The engine's time: the system clock, plus what a time-skipping engine
+/// has skipped.
+pub(crate) struct Clock {
+    skipping: bool,
+    skipped_ms: u64,
+    /// An `Advance` being carried out: its target time and who waits for it.
+    advance: Option<(u64, oneshot::Sender<u64>)>,
+}
+
+impl Clock {
+    pub(crate) fn new(skipping: bool) -> Self {
+        Clock {
+            skipping,
+            skipped_ms: 0,
+            advance: None,
+        }
+    }
+
+    fn now(&self) -> u64 {
+        now_ms() + self.skipped_ms
+    }
+
+    /// Skips ahead to `at`, if it is later.
+    fn jump_to(&mut self, at: u64) {
+        self.skipped_ms += at.saturating_sub(self.now());
+    }
+}
+
 fn time_of(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
@@ -168,6 +202,9 @@ pub(crate) struct EngineCore {
     answered: Vec<Answered>,
     /// Requests from other processes, on a file.
     inbox: Option<Inbox>,
+    clock: Clock,
+    /// Activity attempts handed to a worker and not yet over.
+    running: HashSet<(String, u32)>,
 }
 
 impl EngineCore {
@@ -177,10 +214,13 @@ impl EngineCore {
         cache_capacity: usize,
         worker_wait: Duration,
         memo: Arc<QueryMemo>,
+        clock: Clock,
     ) -> StoreResult<Self> {
         let inbox = store.is_durable().then(Inbox::new);
         let mut core = EngineCore {
             inbox,
+            clock,
+            running: HashSet::new(),
             store,
             limits,
             worker_wait: worker_wait.as_millis() as u64,
@@ -216,6 +256,7 @@ impl EngineCore {
         self.dirty_set.clear();
         self.agenda.clear();
         self.activities.clear();
+        self.running.clear();
         self.backlog.clear();
         for row in self.store.open_runs()? {
             let events = self.store.events(&row.run_id, 1)?;
@@ -235,7 +276,7 @@ impl EngineCore {
             run.timers.insert(seq);
             self.agenda.at(fire_at, Wake::Timer { run_id, seq });
         }
-        let now = now_ms();
+        let now = self.clock.now();
         for row in self.store.activities()? {
             let key = (row.run_id.clone(), row.seq);
             self.arm_schedule_timeout(&row);
@@ -254,9 +295,13 @@ impl EngineCore {
         loop {
             let first = match spin_recv(&inbox) {
                 Some(msg) => Ok(msg),
-                None => match self.idle_wait() {
-                    Some(wait) => inbox.recv_timeout(wait),
-                    None => inbox.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                None => match (self.skip_to(), self.idle_wait()) {
+                    (Some(at), _) => {
+                        self.clock.jump_to(at);
+                        Err(RecvTimeoutError::Timeout)
+                    }
+                    (None, Some(wait)) => inbox.recv_timeout(wait),
+                    (None, None) => inbox.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 },
             };
             let mut batch = Vec::new();
@@ -281,14 +326,42 @@ impl EngineCore {
             linger = self.store.is_durable() && batch.len() > 1;
             let closing = batch.iter().any(|m| matches!(m, Msg::Close));
             let news = self.inbox_news();
-            let due = self.agenda.next().is_some_and(|at| at <= now_ms());
+            let due = self.agenda.next().is_some_and(|at| at <= self.clock.now());
             if !batch.is_empty() || news || due {
                 self.step(batch, news);
             }
+            self.finish_advance();
             if closing {
                 return;
             }
         }
+    }
+
+    /// Where a time-skipping engine's clock may jump: to the next agenda
+    /// entry, while a client awaits a result or an update and nothing but
+    /// time can make progress (no workflow task, activity or query pending).
+    /// Like Temporal's time-skipping test server, time does not skip while
+    /// the test is between calls, so a signal it sends next is never late.
+    fn skip_to(&self) -> Option<u64> {
+        let awaited =
+            self.result_waiters.values().any(|w| !w.is_empty()) || self.update_waiters.values().any(|w| !w.is_empty());
+        let busy = !self.dirty.is_empty() || !self.running.is_empty() || !self.queries.is_empty();
+        let next = self.agenda.next()?;
+        (self.clock.skipping && awaited && !busy && next > self.clock.now()).then_some(next)
+    }
+
+    /// Carries out an `Advance`: fires what falls due up to its target, in
+    /// time order, each at its own time.
+    fn finish_advance(&mut self) {
+        let Some((target, done)) = self.clock.advance.take() else {
+            return;
+        };
+        while let Some(at) = self.agenda.next().filter(|at| *at <= target) {
+            self.clock.jump_to(at);
+            self.step(Vec::new(), false);
+        }
+        self.clock.jump_to(target);
+        let _ = done.send(self.clock.now());
     }
 
     /// How long the loop may sleep for want of messages: until the next
@@ -297,7 +370,7 @@ impl EngineCore {
         let agenda = self
             .agenda
             .next()
-            .map(|at| Duration::from_millis(at.saturating_sub(now_ms())));
+            .map(|at| Duration::from_millis(at.saturating_sub(self.clock.now())));
         match (agenda, &self.inbox) {
             (Some(wait), Some(_)) => Some(wait.min(inbox::POLL)),
             (None, Some(_)) => Some(inbox::POLL),
@@ -319,7 +392,7 @@ impl EngineCore {
     fn step(&mut self, batch: Vec<Msg>, news: bool) {
         let mut taken = 0;
         let outcome = self.store.begin().and_then(|()| {
-            let now = now_ms();
+            let now = self.clock.now();
             if news {
                 if let Some(inbox) = self.inbox.as_mut() {
                     let requests = inbox.take(&self.store, now)?;
@@ -428,6 +501,14 @@ impl EngineCore {
                 }
             }
             Msg::ActivityDone(done) => self.activity_done(done, now)?,
+            Msg::Advance(by, done) => {
+                let target = now.saturating_add(by.as_millis() as u64);
+                match self.clock.skipping {
+                    true => self.clock.advance = Some((target, done)),
+                    // Only a test environment's clock moves on request.
+                    false => drop(done),
+                }
+            }
             Msg::Close => {}
         }
         Ok(())

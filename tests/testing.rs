@@ -1,0 +1,141 @@
+//! The time-skipping test environment: workflows that wait for weeks finish
+//! in milliseconds, time moves by hand with `sleep`, and activities are
+//! mocked by name.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use workflow::{
+    ActivityOptions, ApplicationError, StartOptions, TestEnvironment, WorkflowContext, WorkflowHandle, WorkflowResult,
+    WorkflowStatus,
+};
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const QUEUE: &str = "expenses";
+
+/// Tells the approver; the real one would send mail, so tests mock it.
+#[workflow::activity]
+async fn notify_approver(expense: String) -> Result<String, ApplicationError> {
+    Err(ApplicationError::new(format!("tests must not send mail about {expense}")).non_retryable())
+}
+
+/// An expense: the approver has a week; once approved it is paid a month later.
+#[derive(Default)]
+pub struct Expense {
+    approved: bool,
+}
+
+#[workflow::defn]
+impl Expense {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, expense: String) -> WorkflowResult<String> {
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+        let receipt = ctx.execute_activity(notify_approver, expense, options).await?;
+        let approved = ctx.wait_condition_timeout(7 * DAY, |s| s.approved).await?;
+        if !approved {
+            return Ok(format!("{receipt}; expired"));
+        }
+        let asked = ctx.now();
+        ctx.sleep(30 * DAY).await?;
+        let waited = ctx.now().duration_since(asked).unwrap_or_default();
+        Ok(format!(
+            "{receipt}; paid after {} days",
+            waited.as_secs() / DAY.as_secs()
+        ))
+    }
+
+    #[workflow::signal]
+    fn approve(&mut self) {
+        self.approved = true;
+    }
+
+    #[workflow::query]
+    fn approved(&self) -> bool {
+        self.approved
+    }
+}
+
+/// An environment with a worker whose mail activity is mocked; the mock
+/// records who it was called for.
+async fn environment() -> (TestEnvironment, Arc<Mutex<Vec<String>>>) {
+    let env = TestEnvironment::new().expect("an in-memory engine");
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    // The worker keeps serving after its handle is dropped.
+    env.worker(QUEUE)
+        .workflow::<Expense>()
+        .activity(notify_approver)
+        .mock_activity("notify_approver", move |(expense,): (String,)| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(expense.clone());
+                Ok::<_, ApplicationError>(format!("mailed about {expense}"))
+            }
+        })
+        .start()
+        .expect("a worker");
+    (env, calls)
+}
+
+async fn start(env: &TestEnvironment, id: &str) -> WorkflowHandle<Expense> {
+    env.client()
+        .start_workflow(Expense::run, id.to_owned(), StartOptions::new(id).task_queue(QUEUE))
+        .await
+        .expect("started")
+}
+
+#[tokio::test]
+async fn a_week_long_timeout_fires_in_milliseconds_while_the_test_awaits_the_result() {
+    let (env, _) = environment().await;
+    let before = env.now().await;
+    let wall = Instant::now();
+    let handle = start(&env, "taxi").await;
+    assert_eq!(handle.result().await.unwrap(), "mailed about taxi; expired");
+    assert!(wall.elapsed() < Duration::from_secs(5), "took {:?}", wall.elapsed());
+    let skipped = env.now().await.duration_since(before).unwrap();
+    assert!(skipped >= 7 * DAY && skipped < 8 * DAY, "{skipped:?}");
+}
+
+#[tokio::test]
+async fn a_signal_sent_right_after_start_is_not_overtaken_by_the_timeout() {
+    let (env, _) = environment().await;
+    let handle = start(&env, "hotel").await;
+    handle.signal(Expense::approve, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "mailed about hotel; paid after 30 days");
+}
+
+#[tokio::test]
+async fn sleep_moves_time_by_hand_and_fires_what_falls_due() {
+    let (env, _) = environment().await;
+    let handle = start(&env, "dinner").await;
+    env.sleep(6 * DAY).await;
+    assert_eq!(handle.describe().await.unwrap().status, WorkflowStatus::Running);
+    assert!(!handle.query(Expense::approved, ()).await.unwrap());
+    env.sleep(DAY + Duration::from_secs(1)).await;
+    assert_eq!(handle.describe().await.unwrap().status, WorkflowStatus::Completed);
+    assert_eq!(handle.result().await.unwrap(), "mailed about dinner; expired");
+    let history = handle.fetch_history().await.unwrap();
+    let started = history.events.first().unwrap().time_ms;
+    let closed = history.events.last().unwrap().time_ms;
+    assert!(
+        closed - started >= (7 * DAY).as_millis() as u64,
+        "events carry workflow time"
+    );
+}
+
+#[tokio::test]
+async fn a_mocked_activity_replaces_the_registered_one_by_name() {
+    let (env, calls) = environment().await;
+    let handle = start(&env, "train").await;
+    handle.signal(Expense::approve, ()).await.unwrap();
+    assert!(handle.result().await.unwrap().starts_with("mailed about train"));
+    assert_eq!(*calls.lock().unwrap(), ["train"]);
+}
+
+#[tokio::test]
+async fn the_clock_starts_at_the_system_time() {
+    let env = TestEnvironment::new().unwrap();
+    let now = env.now().await.duration_since(UNIX_EPOCH).unwrap();
+    let system = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    assert!(system.abs_diff(now) < Duration::from_secs(5));
+}
