@@ -494,12 +494,10 @@ fn check_one_validator_per_update(w: &Workflow, errors: &mut Errors) {
 fn borrows(found: &Type, expected: &Type) -> bool {
     match ast::ungroup(found) {
         Type::Path(_) => ast::is_named(found, "str") && ast::is_named(expected, "String"),
-        Type::Slice(slice) => {
-            ast::last_segment(expected)
-                .filter(|s| s.ident == "Vec")
-                .and_then(ast::first_type_argument)
-                .is_some_and(|item| ast::same_type(item, &slice.elem))
-        }
+        Type::Slice(slice) => ast::last_segment(expected)
+            .filter(|s| s.ident == "Vec")
+            .and_then(ast::first_type_argument)
+            .is_some_and(|item| ast::same_type(item, &slice.elem)),
         _ => false,
     }
 }

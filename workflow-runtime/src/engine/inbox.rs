@@ -302,11 +302,7 @@ impl Inbox {
 
     /// Takes the waiting requests (inside the caller's transaction), each
     /// with the responder its answer goes to.
-    pub(crate) fn take(
-        &mut self,
-        store: &Store,
-        now: u64,
-    ) -> StoreResult<Vec<(Request, Responder)>> {
+    pub(crate) fn take(&mut self, store: &Store, now: u64) -> StoreResult<Vec<(Request, Responder)>> {
         self.seen = Some(store.data_version()?);
         let pending = store.pending_requests()?;
         self.more = pending.len() == TAKE;
