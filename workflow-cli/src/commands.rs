@@ -92,7 +92,11 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
                 .signal_by_name(&name, args)
                 .await
                 .map_err(|e| e.to_string())?;
-            delivered(&file, owned, &format!("signal `{name}`"), &target)
+            delivered(&file, owned, &format!("signal `{name}`"), &target)?;
+            if owned {
+                warn_if_unhandled(&file, &target, &name).await;
+            }
+            Ok(())
         }
         Command::Query {
             target,
@@ -154,6 +158,21 @@ fn delivered(file: &StoreFile, owned: bool, what: &str, target: &Target) -> Outc
              next opens the file",
             file.path().display()
         )),
+    }
+}
+
+/// The owner runs a signal's workflow task before it answers, so an
+/// unknown name already shows in `describe`: say so, since a typo would
+/// otherwise pass in silence.
+async fn warn_if_unhandled(file: &StoreFile, target: &Target, name: &str) {
+    if let Ok(d) = handle(file, target).describe().await {
+        if d.unhandled_signals.iter().any(|s| s == name) {
+            eprintln!(
+                "warning: workflow `{}` has no handler for signal `{name}`; it stays in its history, \
+                 listed by `describe` as unhandled",
+                d.workflow_type
+            );
+        }
     }
 }
 

@@ -251,6 +251,13 @@ fn errors_name_what_is_wrong() {
         fails(&db, &["update", "order-1", "ship"]),
         "error: workflow `Order` has no update `ship` (known updates: approve)\n"
     );
+    let typo = cli(&db, &["signal", "order-1", "add_iten", r#""x""#]);
+    assert!(typo.status.success(), "an unknown signal is kept, as Temporal does");
+    assert_eq!(
+        String::from_utf8_lossy(&typo.stderr),
+        "warning: workflow `Order` has no handler for signal `add_iten`; it stays in its history, listed by \
+         `describe` as unhandled\n"
+    );
     let not_json = fails(&db, &["signal", "order-1", "add_item", "apple"]);
     assert!(not_json.contains("argument 1 is not JSON"), "{not_json}");
     ok(&db, &["terminate", "order-2"]);
