@@ -54,7 +54,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! See the README for the full tour.
+//! The [`guide`] walks through signals, signal-with-start, queries, updates,
+//! dynamic handlers, signals between workflows, the entity pattern, limits
+//! and running on Temporal, each with a runnable example.
 #![warn(missing_docs)]
 
 #[doc(inline)]
@@ -74,6 +76,9 @@ pub use workflow_runtime::{
     StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
     WorkflowInfo, WorkflowResult,
 };
+
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 
 /// The crates the DSL is built from, for code that needs their full API.
 pub mod crates {

@@ -10,14 +10,38 @@ use crate::options::StartOptions;
 use crate::payload::{IntoArgs, Payload, PayloadError};
 
 /// Starts workflows and hands out handles to them. Cheap to clone; the same
-/// calls work on every engine.
+/// calls work on every engine. Get one with `engine.client()`.
+///
+/// Typed calls take the marker constants `#[workflow::defn]` generates, so
+/// the workflow type and the argument types are checked at compile time.
+///
+/// ```
+/// # #![allow(non_upper_case_globals)]
+/// # use workflow_client::{Client, ClientError, Payload, Run, Signal, StartOptions, WorkflowType};
+/// # struct GreetingWorkflow;
+/// # impl WorkflowType for GreetingWorkflow { const NAME: &'static str = "GreetingWorkflow"; type Output = Vec<String>; }
+/// # impl GreetingWorkflow {
+/// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
+/// #     const submit_greeting: Signal<Self, String> = Signal::__new("submit_greeting", |a| Ok(vec![Payload::encode(&a)?]));
+/// # }
+/// async fn greet(client: &Client) -> Result<Vec<String>, ClientError> {
+///     let options = StartOptions::new("greeting-1").task_queue("greetings");
+///     let handle = client.start_workflow(GreetingWorkflow::run, (), options).await?;
+///     handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_string()).await?;
+///
+///     // Anywhere else, by workflow id:
+///     let same = client.get_workflow_handle_for(GreetingWorkflow::run, "greeting-1");
+///     same.result().await
+/// }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     backend: Arc<dyn Backend>,
 }
 
 impl Client {
-    /// A client over an engine's backend.
+    /// A client over an engine's backend. Engines call this; applications
+    /// get their client from the engine.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
         Client { backend }
     }
@@ -25,7 +49,27 @@ impl Client {
     /// Starts a workflow and returns a typed handle to it.
     ///
     /// With [`StartOptions::start_signal`] this is signal-with-start: a running
-    /// workflow with the same id is signalled instead of failing.
+    /// workflow with the same id is signalled instead of failing. Without it,
+    /// an open run with the same id fails the call with
+    /// [`ClientError::AlreadyStarted`].
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Client, ClientError, Payload, Run, Signal, StartOptions, WorkflowHandle, WorkflowType};
+    /// # struct GreetingWorkflow;
+    /// # impl WorkflowType for GreetingWorkflow { const NAME: &'static str = "GreetingWorkflow"; type Output = Vec<String>; }
+    /// # impl GreetingWorkflow {
+    /// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
+    /// #     const submit_greeting: Signal<Self, String> = Signal::__new("submit_greeting", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// // Starts the workflow unless it runs, and delivers the greeting either way.
+    /// async fn greet(client: &Client, name: String) -> Result<WorkflowHandle<GreetingWorkflow>, ClientError> {
+    ///     let options = StartOptions::new("greetings")
+    ///         .task_queue("greetings")
+    ///         .start_signal(GreetingWorkflow::submit_greeting, name);
+    ///     client.start_workflow(GreetingWorkflow::run, (), options).await
+    /// }
+    /// ```
     pub async fn start_workflow<W: WorkflowType, A>(
         &self,
         run: Run<W, A>,
@@ -36,7 +80,17 @@ impl Client {
         self.start(W::NAME, args, options).await
     }
 
-    /// Starts a workflow by type name (dynamic workflows, other SDKs).
+    /// Starts a workflow by type name (dynamic workflows, other SDKs). Each
+    /// element of the argument tuple is one argument of the run method.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError, StartOptions};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let options = StartOptions::new("invoice-7").task_queue("billing");
+    /// let handle = client.start_workflow_by_name("SendInvoice", ("ACME", 120), options).await?;
+    /// let receipt: String = handle.result().await?.decode()?;
+    /// # Ok(()) }
+    /// ```
     pub async fn start_workflow_by_name(
         &self,
         workflow_type: &str,
@@ -83,6 +137,15 @@ impl Client {
     }
 
     /// An untyped handle to an existing workflow by id (no call is made).
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("greeting-1");
+    /// handle.signal_by_name("submit_greeting", ("Ada",)).await?;
+    /// let greetings: Vec<String> = handle.query_by_name("greetings", ()).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn get_workflow_handle(&self, workflow_id: impl Into<String>) -> WorkflowHandle<Untyped> {
         WorkflowHandle::new(self.backend.clone(), latest(workflow_id))
     }

@@ -52,6 +52,14 @@ impl ApplicationError {
     }
 
     /// Attaches an encoded detail value.
+    ///
+    /// ```
+    /// # use workflow_client::ApplicationError;
+    /// let e = ApplicationError::new("insufficient funds").with_details(&(120, "EUR"))?;
+    /// let (missing, currency): (u32, String) = e.details()[0].decode()?;
+    /// assert_eq!((missing, currency.as_str()), (120, "EUR"));
+    /// # Ok::<(), workflow_client::PayloadError>(())
+    /// ```
     pub fn with_details(mut self, details: impl serde::Serialize) -> Result<Self, PayloadError> {
         self.details.push(Payload::encode(&details)?);
         Ok(self)
@@ -111,6 +119,20 @@ impl fmt::Display for TimeoutKind {
 }
 
 /// Why something produced no value.
+///
+/// Failures nest: an activity that gave up carries its last attempt's
+/// failure, a failed child workflow carries the child's.
+///
+/// ```
+/// # use workflow_client::{ApplicationError, Failure};
+/// let failure = Failure::Activity {
+///     activity_type: "charge_card".to_owned(),
+///     attempts: 3,
+///     cause: Box::new(ApplicationError::new("card declined").with_type("Declined").into()),
+/// };
+/// assert_eq!(failure.to_string(), "activity `charge_card` failed after 3 attempt(s): card declined");
+/// assert_eq!(failure.application_error().and_then(|e| e.error_type()), Some("Declined"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum Failure {
     /// User code returned an error.

@@ -16,6 +16,34 @@ use crate::payload::{IntoArgs, Payload};
 
 /// A handle to a workflow execution: typed (`WorkflowHandle<MyWorkflow>`)
 /// when obtained from a run marker, [`Untyped`] when obtained by id alone.
+///
+/// A handle names a workflow id and follows it to its latest run (across
+/// continue-as-new) unless bound to one run with
+/// [`with_run_id`](Self::with_run_id). Creating one makes no call; cloning
+/// one is cheap.
+///
+/// ```
+/// # #![allow(non_upper_case_globals)]
+/// # use workflow_client::{ClientError, Payload, Query, Run, Signal, Update, WaitStage, WorkflowHandle, WorkflowType};
+/// # struct GreetingWorkflow;
+/// # impl WorkflowType for GreetingWorkflow { const NAME: &'static str = "GreetingWorkflow"; type Output = Vec<String>; }
+/// # impl GreetingWorkflow {
+/// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
+/// #     const submit_greeting: Signal<Self, String> = Signal::__new("submit_greeting", |a| Ok(vec![Payload::encode(&a)?]));
+/// #     const greetings: Query<Self, (), Vec<String>> = Query::__new("greetings", |()| Ok(Vec::new()));
+/// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]));
+/// #     const wait_for_greetings: Update<Self, usize, Vec<String>> = Update::__new("wait_for_greetings", |a| Ok(vec![Payload::encode(&a)?]));
+/// # }
+/// async fn talk(handle: &WorkflowHandle<GreetingWorkflow>) -> Result<(), ClientError> {
+///     handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_string()).await?;
+///     let greetings: Vec<String> = handle.query(GreetingWorkflow::greetings, ()).await?;
+///     let previous = handle.execute_update(GreetingWorkflow::set_language, "French".to_string()).await?;
+///     // Returns once the update is accepted; `result` waits for its handler.
+///     let pending = handle.start_update(GreetingWorkflow::wait_for_greetings, 2, WaitStage::Accepted).await?;
+///     let two: Vec<String> = pending.result().await?;
+///     Ok(())
+/// }
+/// ```
 pub struct WorkflowHandle<W = Untyped> {
     backend: Arc<dyn Backend>,
     target: Execution,
@@ -58,6 +86,17 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     /// Binds the handle to one run.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let latest = client.get_workflow_handle("account-42");
+    /// let run_id = latest.describe().await?.run_id;
+    /// // Still this run after the workflow continues as new.
+    /// let this_run = latest.with_run_id(run_id);
+    /// let history = this_run.fetch_history().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn with_run_id(mut self, run_id: impl Into<String>) -> Self {
         self.target.run_id = Some(run_id.into());
         self
@@ -76,6 +115,15 @@ impl<W: WorkflowType> WorkflowHandle<W> {
 
     /// Sends a signal by name (dynamic handlers, other SDKs' workflows).
     /// Each element of an argument tuple is one payload.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("inventory");
+    /// handle.signal_by_name("restock", ("apples", 12)).await?; // two arguments
+    /// handle.signal_by_name("close", ()).await?; // none
+    /// # Ok(()) }
+    /// ```
     pub async fn signal_by_name(&self, name: &str, args: impl IntoArgs) -> Result<(), ClientError> {
         self.send_signal(name.to_owned(), args.into_args()?).await
     }
@@ -84,13 +132,28 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         self.backend.signal(self.target.clone(), name, args).await
     }
 
-    /// Runs a query against the workflow's state (open or closed).
+    /// Runs a query against the workflow's state (open or closed). Adds
+    /// nothing to history. A handler's error comes back as
+    /// [`ClientError::QueryFailed`].
     pub async fn query<A, O: DeserializeOwned>(&self, query: Query<W, A, O>, args: A) -> Result<O, ClientError> {
         let args = query.encode(args)?;
         self.query_payload(query.name().to_owned(), args).await
     }
 
     /// Runs a query by name, decoding the answer as `O`.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("greeting-1");
+    /// match handle.query_by_name::<Vec<String>>("greetings", ()).await {
+    ///     Ok(greetings) => println!("{greetings:?}"),
+    ///     // The error lists the names the workflow does answer.
+    ///     Err(e @ ClientError::UnknownQuery { .. }) => eprintln!("{e}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn query_by_name<O: DeserializeOwned>(&self, name: &str, args: impl IntoArgs) -> Result<O, ClientError> {
         self.query_payload(name.to_owned(), args.into_args()?).await
     }
@@ -101,6 +164,28 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     /// Sends an update and waits for its result.
+    ///
+    /// A validator's rejection is [`ClientError::UpdateRejected`] and leaves
+    /// no trace in history; an error from the handler itself is
+    /// [`ClientError::UpdateFailed`].
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{ClientError, Payload, Update, WorkflowHandle, WorkflowType};
+    /// # struct GreetingWorkflow;
+    /// # impl WorkflowType for GreetingWorkflow { const NAME: &'static str = "GreetingWorkflow"; type Output = Vec<String>; }
+    /// # impl GreetingWorkflow {
+    /// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// async fn switch(handle: &WorkflowHandle<GreetingWorkflow>, language: String) -> Result<(), ClientError> {
+    ///     match handle.execute_update(GreetingWorkflow::set_language, language).await {
+    ///         Ok(previous) => println!("switched from {previous}"),
+    ///         Err(ClientError::UpdateRejected { failure, .. }) => println!("not switched: {failure}"),
+    ///         Err(e) => return Err(e),
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn execute_update<A, O: DeserializeOwned>(
         &self,
         update: Update<W, A, O>,
@@ -113,6 +198,14 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     /// Sends an update by name and waits for its result, decoded as `O`.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("greeting-1");
+    /// let previous: String = handle.execute_update_by_name("set_language", ("French",)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn execute_update_by_name<O: DeserializeOwned>(
         &self,
         name: &str,
@@ -140,6 +233,22 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// [`start_update`](Self::start_update) with the caller's update id. A
     /// retry with the same id (after a crash, say) is the same update: it is
     /// applied once, and the retry gets its status or outcome.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{ClientError, Payload, Update, WaitStage, WorkflowHandle, WorkflowType};
+    /// # struct Order;
+    /// # impl WorkflowType for Order { const NAME: &'static str = "Order"; type Output = (); }
+    /// # impl Order {
+    /// #     const pay: Update<Self, u64, String> = Update::__new("pay", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// async fn pay(order: &WorkflowHandle<Order>, amount: u64) -> Result<String, ClientError> {
+    ///     // Derived from the request, so that sending it again cannot pay twice.
+    ///     let update_id = format!("{}-payment-{amount}", order.id());
+    ///     let update = order.start_update_with_id(Order::pay, amount, update_id, WaitStage::Completed).await?;
+    ///     update.result().await
+    /// }
+    /// ```
     pub async fn start_update_with_id<A, O: DeserializeOwned>(
         &self,
         update: Update<W, A, O>,
@@ -153,6 +262,16 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     /// [`start_update`](Self::start_update) by name.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError, WaitStage};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("greeting-1");
+    /// let update = handle.start_update_by_name::<Vec<String>>("wait_for_greetings", (2,), WaitStage::Accepted).await?;
+    /// // The update is durably accepted; its handler may still be waiting.
+    /// let greetings = update.result().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn start_update_by_name<O: DeserializeOwned>(
         &self,
         name: &str,
@@ -192,34 +311,109 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     /// Waits for the workflow to close (following continue-as-new) and
-    /// returns its result.
+    /// returns its result. A run that failed, was canceled or was terminated
+    /// gives [`ClientError::WorkflowFailed`] saying why.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("report-7");
+    /// match handle.result().await {
+    ///     // An untyped handle's result is a raw value, decoded here.
+    ///     Ok(value) => println!("report: {}", value.decode::<String>()?),
+    ///     Err(ClientError::WorkflowFailed { failure, .. }) => println!("no report: {failure}"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn result(&self) -> Result<W::Output, ClientError> {
         let payload = self.backend.result(self.target.clone()).await?;
         Ok(payload.decode()?)
     }
 
     /// Requests cancellation; the workflow sees it at its next await.
+    ///
+    /// The workflow decides what to do with it: one that lets the error
+    /// return from its run method closes as canceled.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError, Failure};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("report-7");
+    /// handle.cancel().await?;
+    /// if let Err(ClientError::WorkflowFailed { failure: Failure::Canceled, .. }) = handle.result().await {
+    ///     println!("canceled");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn cancel(&self) -> Result<(), ClientError> {
         self.backend.cancel(self.target.clone(), String::new()).await
     }
 
-    /// Ends the run at once, recording `reason`.
+    /// Ends the run at once, recording `reason`. Unlike
+    /// [`cancel`](Self::cancel), the workflow gets no chance to clean up.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError, WorkflowStatus};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("report-7");
+    /// handle.terminate("superseded by report-8").await?;
+    /// assert_eq!(handle.describe().await?.status, WorkflowStatus::Terminated);
+    /// # Ok(()) }
+    /// ```
     pub async fn terminate(&self, reason: &str) -> Result<(), ClientError> {
         self.backend.terminate(self.target.clone(), reason.to_owned()).await
     }
 
-    /// Describes the run.
+    /// Describes the run: status, times, history length, signals received
+    /// and those no handler took, and why it is stuck, if it is.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let description = client.get_workflow_handle("greeting-1").describe().await?;
+    /// println!("{} is {}", description.workflow_id, description.status);
+    /// if !description.unhandled_signals.is_empty() {
+    ///     println!("no handler for {:?}", description.unhandled_signals);
+    /// }
+    /// if let Some(failure) = &description.task_failure {
+    ///     println!("stuck: {failure}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn describe(&self) -> Result<Description, ClientError> {
         self.backend.describe(self.target.clone()).await
     }
 
     /// Reads the run's history.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let history = client.get_workflow_handle("greeting-1").fetch_history().await?;
+    /// let signals = history.events_named("WorkflowExecutionSignaled").count();
+    /// // Kept next to the tests, to replay against later versions of the code.
+    /// let json = history.to_json();
+    /// # Ok(()) }
+    /// ```
     pub async fn fetch_history(&self) -> Result<History, ClientError> {
         self.backend.history(self.target.clone()).await
     }
 }
 
-/// A handle to an accepted update.
+/// A handle to an accepted update, from
+/// [`start_update`](WorkflowHandle::start_update): its handler may still be
+/// running, and [`result`](Self::result) waits for it.
+///
+/// ```
+/// # use workflow_client::{Client, ClientError, UpdateHandle, WaitStage};
+/// # async fn demo(client: Client) -> Result<(), ClientError> {
+/// let handle = client.get_workflow_handle("approval-3");
+/// let update: UpdateHandle<bool> = handle.start_update_by_name("approve", ("alice",), WaitStage::Accepted).await?;
+/// println!("update {} accepted", update.id());
+/// let approved = update.result().await?;
+/// # Ok(()) }
+/// ```
 pub struct UpdateHandle<O> {
     backend: Arc<dyn Backend>,
     target: Execution,
@@ -235,7 +429,8 @@ impl<O: DeserializeOwned> UpdateHandle<O> {
         &self.update_id
     }
 
-    /// Waits for the handler to finish and returns its result.
+    /// Waits for the handler to finish and returns its result; the
+    /// handler's error is [`ClientError::UpdateFailed`].
     pub async fn result(self) -> Result<O, ClientError> {
         let outcome = match self.outcome {
             Some(outcome) => outcome,

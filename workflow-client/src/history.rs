@@ -56,125 +56,212 @@ pub enum ExternalFailureCause {
 #[serde(tag = "event")]
 #[allow(missing_docs)]
 pub enum EventKind {
+    /// The run started; always the first event.
     WorkflowExecutionStarted {
+        /// The workflow type's name.
         workflow_type: String,
+        /// The task queue its worker polls.
         task_queue: String,
+        /// Run arguments, one payload each.
         input: Vec<Payload>,
+        /// The parent, for a child workflow.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parent: Option<ParentInfo>,
+        /// The run this one continued, after continue-as-new.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         continued_from_run_id: Option<String>,
+        /// Seed of the run's deterministic randomness.
         randomness_seed: u64,
     },
+    /// A signal arrived.
     WorkflowExecutionSignaled {
+        /// The signal's wire name.
         signal_name: String,
+        /// Its arguments.
         input: Vec<Payload>,
     },
+    /// An update passed its validator and will run.
     WorkflowExecutionUpdateAccepted {
+        /// The update's id.
         update_id: String,
+        /// The update's wire name.
         update_name: String,
+        /// Its arguments.
         input: Vec<Payload>,
     },
+    /// An accepted update's handler finished.
     WorkflowExecutionUpdateCompleted {
+        /// The update's id.
         update_id: String,
+        /// Its result or failure.
         outcome: Result<Payload, Failure>,
     },
+    /// Cancellation of the run was requested.
     WorkflowExecutionCancelRequested {
+        /// Why, if the requester said.
         reason: String,
     },
     /// Ends one workflow task: the events before it were the task's input,
     /// the events after it (up to the next input) its commands.
     WorkflowTaskCompleted,
+    /// The workflow started a durable timer.
     TimerStarted {
+        /// The timer's command.
         seq: u32,
+        /// How long it runs, in milliseconds.
         duration_ms: u64,
     },
+    /// A timer fired.
     TimerFired {
+        /// The timer's command.
         seq: u32,
     },
+    /// The workflow canceled a timer before it fired.
     TimerCanceled {
+        /// The timer's command.
         seq: u32,
     },
+    /// The workflow asked a running activity to stop.
     ActivityTaskCancelRequested {
+        /// The activity's command.
         seq: u32,
     },
+    /// The workflow called an activity.
     ActivityTaskScheduled {
+        /// The activity's command.
         seq: u32,
+        /// The activity's name.
         activity_type: String,
+        /// The task queue it runs on.
         task_queue: String,
+        /// Its arguments.
         input: Vec<Payload>,
+        /// Its timeouts and retry policy.
         options: ActivityOptions,
     },
+    /// An activity returned a value.
     ActivityTaskCompleted {
+        /// The activity's command.
         seq: u32,
+        /// The value.
         result: Payload,
+        /// The attempt that succeeded, from 1.
         attempt: u32,
     },
+    /// An activity failed for good (its retry policy gave up).
     ActivityTaskFailed {
+        /// The activity's command.
         seq: u32,
+        /// The last attempt's failure.
         failure: Failure,
+        /// Attempts made.
         attempt: u32,
     },
+    /// The workflow sent a signal to another workflow.
     SignalExternalWorkflowExecutionInitiated {
+        /// The signal's command.
         seq: u32,
+        /// The target workflow id.
         workflow_id: String,
+        /// The signal's wire name.
         signal_name: String,
+        /// Its arguments.
         input: Vec<Payload>,
     },
+    /// The other workflow received the signal.
     ExternalWorkflowExecutionSignaled {
+        /// The signal's command.
         seq: u32,
     },
+    /// The signal could not be delivered.
     SignalExternalWorkflowExecutionFailed {
+        /// The signal's command.
         seq: u32,
+        /// Why.
         cause: ExternalFailureCause,
     },
+    /// The workflow asked to cancel another workflow.
     RequestCancelExternalWorkflowExecutionInitiated {
+        /// The request's command.
         seq: u32,
+        /// The target workflow id.
         workflow_id: String,
     },
+    /// The other workflow received the cancellation request.
     ExternalWorkflowExecutionCancelRequested {
+        /// The request's command.
         seq: u32,
     },
+    /// The cancellation request could not be delivered.
     RequestCancelExternalWorkflowExecutionFailed {
+        /// The request's command.
         seq: u32,
+        /// Why.
         cause: ExternalFailureCause,
     },
+    /// The workflow started a child workflow.
     StartChildWorkflowExecutionInitiated {
+        /// The child's command.
         seq: u32,
+        /// The child's workflow id.
         workflow_id: String,
+        /// The child's workflow type.
         workflow_type: String,
+        /// The child's task queue.
         task_queue: String,
+        /// The child's run arguments.
         input: Vec<Payload>,
     },
+    /// The child workflow is running.
     ChildWorkflowExecutionStarted {
+        /// The child's command.
         seq: u32,
+        /// The child's run id.
         run_id: String,
     },
+    /// The child could not start: its workflow id is in use.
     StartChildWorkflowExecutionFailed {
+        /// The child's command.
         seq: u32,
         /// The run already using the id.
         existing_run_id: String,
     },
+    /// The child workflow returned a value.
     ChildWorkflowExecutionCompleted {
+        /// The child's command.
         seq: u32,
+        /// The value.
         result: Payload,
     },
+    /// The child workflow closed without a value.
     ChildWorkflowExecutionFailed {
+        /// The child's command.
         seq: u32,
+        /// Why.
         failure: Failure,
     },
+    /// The run returned a value; it is closed.
     WorkflowExecutionCompleted {
+        /// The value.
         result: Payload,
     },
+    /// The run returned an error; it is closed.
     WorkflowExecutionFailed {
+        /// The error.
         failure: Failure,
     },
+    /// The run finished as canceled; it is closed.
     WorkflowExecutionCanceled,
+    /// The run was terminated; it is closed.
     WorkflowExecutionTerminated {
+        /// The reason given to `terminate`.
         reason: String,
     },
+    /// The run continued as a new run of the same workflow id; it is closed.
     WorkflowExecutionContinuedAsNew {
+        /// The new run's id.
         new_run_id: String,
+        /// The new run's arguments.
         input: Vec<Payload>,
     },
 }
@@ -215,6 +302,18 @@ impl EventKind {
 }
 
 /// The history of one run.
+///
+/// ```
+/// # use workflow_client::{Client, ClientError, EventKind};
+/// # async fn demo(client: Client) -> Result<(), ClientError> {
+/// let history = client.get_workflow_handle("greeting-1").fetch_history().await?;
+/// for event in &history.events {
+///     if let EventKind::WorkflowExecutionSignaled { signal_name, input } = &event.kind {
+///         println!("#{} {signal_name} {input:?}", event.id);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// The workflow id.
@@ -249,7 +348,17 @@ impl History {
     }
 }
 
-/// What `describe` reports about a run.
+/// What [`describe`](crate::WorkflowHandle::describe) reports about a run.
+///
+/// ```
+/// # use workflow_client::{Client, ClientError, WorkflowStatus};
+/// # async fn demo(client: Client) -> Result<(), ClientError> {
+/// let d = client.get_workflow_handle("account-42").describe().await?;
+/// if d.status == WorkflowStatus::Running && d.signals_received > 8_000 {
+///     println!("{} is close to its signal limit; is it continuing as new?", d.workflow_id);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Description {
     /// The workflow id.

@@ -6,6 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A process-unique, practically globally unique id in UUID text form.
+///
+/// Not for workflow code, which must be deterministic: use `ctx.uuid4()` there.
+///
+/// ```
+/// # use workflow_client::id::unique_id;
+/// let id = unique_id();
+/// assert_eq!(id.len(), 36);
+/// assert_ne!(id, unique_id());
+/// ```
 pub fn unique_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = RandomState::new().build_hasher();

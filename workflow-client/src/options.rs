@@ -42,12 +42,33 @@ impl<W> StartOptions<W> {
 
     /// Signal-with-start: if the workflow is running, signal it; otherwise
     /// start it and deliver this signal before its first step.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Payload, Signal, StartOptions, WorkflowType};
+    /// # struct Cart;
+    /// # impl WorkflowType for Cart { const NAME: &'static str = "Cart"; type Output = (); }
+    /// # impl Cart {
+    /// #     const add_item: Signal<Self, (String, u32)> = Signal::__new("add_item", |(a, b)| Ok(vec![Payload::encode(&a)?, Payload::encode(&b)?]));
+    /// # }
+    /// // `Cart::add_item` is a `#[workflow::signal] fn add_item(&mut self, item: String, count: u32)`.
+    /// let options = StartOptions::new("cart-17")
+    ///     .task_queue("carts")
+    ///     .start_signal(Cart::add_item, ("apples".to_string(), 3));
+    /// ```
     pub fn start_signal<A>(mut self, signal: Signal<W, A>, args: A) -> Self {
         self.start_signal = Some((signal.name().to_owned(), signal.encode(args)));
         self
     }
 
     /// Signal-with-start by signal name, for dynamic handlers and other SDKs.
+    ///
+    /// ```
+    /// # use workflow_client::StartOptions;
+    /// let options: StartOptions = StartOptions::new("cart-17")
+    ///     .task_queue("carts")
+    ///     .start_signal_by_name("add_item", ("apples", 3));
+    /// ```
     pub fn start_signal_by_name(mut self, name: impl Into<String>, args: impl IntoArgs) -> Self {
         self.start_signal = Some((name.into(), args.into_args()));
         self
@@ -72,6 +93,20 @@ pub enum WaitStage {
 ///
 /// The default is Temporal's: 1 s initial interval, doubling, capped at
 /// 100 s, unlimited attempts.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use workflow_client::RetryPolicy;
+/// let policy = RetryPolicy {
+///     maximum_attempts: 5,
+///     maximum_interval: Duration::from_secs(10),
+///     non_retryable_error_types: vec!["InvalidAccount".to_owned()],
+///     ..RetryPolicy::default()
+/// };
+/// assert_eq!(policy.delay(1), Duration::from_secs(1));
+/// assert_eq!(policy.delay(3), Duration::from_secs(4));
+/// assert_eq!(policy.delay(5), Duration::from_secs(10), "capped");
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     /// Delay before the first retry.

@@ -17,6 +17,22 @@ const JSON_PLAIN: &str = "json/plain";
 const BINARY_NULL: &str = "binary/null";
 
 /// One encoded value: metadata (at least `encoding`) and the encoded bytes.
+///
+/// Handlers and calls encode and decode for you; payloads show up in
+/// history, in [`ApplicationError::details`](crate::ApplicationError::details)
+/// and behind a [`RawValue`].
+///
+/// ```
+/// # use workflow_client::Payload;
+/// let greeting = Payload::encode(&"Hello")?;
+/// assert_eq!(greeting.encoding(), Some("json/plain"));
+/// assert_eq!(greeting.data, br#""Hello""#);
+///
+/// // `()` and `None` are `binary/null`, as in other SDKs.
+/// assert_eq!(Payload::encode(&())?, Payload::null());
+/// assert_eq!(Payload::null().decode::<Option<String>>()?, None);
+/// # Ok::<(), workflow_client::PayloadError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payload {
     /// Metadata entries; `encoding` names the converter that wrote `data`.
@@ -152,6 +168,14 @@ impl From<Payload> for RawValue {
 }
 
 /// A value could not be encoded or decoded.
+///
+/// ```
+/// # use workflow_client::{Payload, PayloadError};
+/// let err = Payload::encode(&"ten")?.decode::<u32>().unwrap_err();
+/// assert!(matches!(err, PayloadError::Decode { type_name: "u32", .. }));
+/// assert!(err.to_string().starts_with("cannot decode payload as `u32`"));
+/// # Ok::<(), PayloadError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
     /// Serialising a value failed.

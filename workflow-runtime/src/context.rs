@@ -99,6 +99,32 @@ type SharedCore = Rc<RefCell<Core>>;
 
 /// The context of one workflow run, handed to the run method and to async
 /// handlers. Cheap to clone; every future it returns owns what it needs.
+///
+/// The workflow's state (the struct `#[workflow::defn]` is on) lives in the
+/// context, shared with the signal and update handlers: read it with
+/// [`state`](Self::state), change it with [`state_mut`](Self::state_mut) and
+/// wait for it with [`wait_condition`](Self::wait_condition). Everything
+/// else that must replay identically (time, randomness, timers, activities,
+/// other workflows) goes through the context too.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+/// #[derive(Default)]
+/// pub struct Invoice {
+///     paid: bool,
+///     reminders: u32,
+/// }
+///
+/// // The body of `Invoice`'s `#[workflow::run]` method; a `pay` signal sets `paid`.
+/// async fn run(ctx: &mut WorkflowContext<Invoice>) -> WorkflowResult<u32> {
+///     let a_week = Duration::from_secs(7 * 24 * 3600);
+///     while !ctx.wait_condition_timeout(a_week, |i| i.paid).await? {
+///         ctx.state_mut(|i| i.reminders += 1);
+///     }
+///     Ok(ctx.state(|i| i.reminders))
+/// }
+/// ```
 pub struct WorkflowContext<W> {
     state: Rc<RefCell<W>>,
     core: SharedCore,
@@ -131,6 +157,18 @@ impl<W: 'static> WorkflowContext<W> {
 
     /// Changes the workflow state; conditions waited on are re-checked afterwards.
     ///
+    /// Returns what `f` returns, so one call can take a value out:
+    ///
+    /// ```
+    /// # use std::collections::VecDeque;
+    /// # use workflow_runtime::WorkflowContext;
+    /// # #[derive(Default)]
+    /// # pub struct Mailbox { unread: VecDeque<String> }
+    /// fn next_message(ctx: &WorkflowContext<Mailbox>) -> Option<String> {
+    ///     ctx.state_mut(|m| m.unread.pop_front())
+    /// }
+    /// ```
+    ///
     /// # Panics
     /// If called from inside `state` or `state_mut` on the same context.
     pub fn state_mut<R>(&self, f: impl FnOnce(&mut W) -> R) -> R {
@@ -142,6 +180,17 @@ impl<W: 'static> WorkflowContext<W> {
     /// so it costs no history events (prefer it to polling with `sleep`).
     ///
     /// Fails with [`WorkflowError::Canceled`] if the workflow is canceled while waiting.
+    ///
+    /// ```
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// # #[derive(Default)]
+    /// # pub struct Batch { items: Vec<u64> }
+    /// async fn next_batch(ctx: &WorkflowContext<Batch>, size: usize) -> WorkflowResult<Vec<u64>> {
+    ///     // The condition outlives this call, so it owns what it uses (`move`).
+    ///     ctx.wait_condition(move |b| b.items.len() >= size).await?;
+    ///     Ok(ctx.state_mut(|b| std::mem::take(&mut b.items)))
+    /// }
+    /// ```
     pub fn wait_condition(
         &self,
         mut condition: impl FnMut(&W) -> bool + 'static,
@@ -197,7 +246,15 @@ impl<W> WorkflowContext<W> {
         self.core.borrow_mut().next_u64()
     }
 
-    /// A deterministic version-4 UUID.
+    /// A deterministic version-4 UUID: the same when the run replays, so it
+    /// can name things the workflow creates.
+    ///
+    /// ```
+    /// # use workflow_runtime::WorkflowContext;
+    /// fn new_order_id<W>(ctx: &WorkflowContext<W>) -> String {
+    ///     format!("order-{}", ctx.uuid4())
+    /// }
+    /// ```
     pub fn uuid4(&self) -> String {
         let mut core = self.core.borrow_mut();
         let (high, low) = (core.next_u64(), core.next_u64());
@@ -205,6 +262,14 @@ impl<W> WorkflowContext<W> {
     }
 
     /// Facts about this run.
+    ///
+    /// ```
+    /// # use workflow_runtime::WorkflowContext;
+    /// fn child_id<W>(ctx: &WorkflowContext<W>, item: u32) -> String {
+    ///     // Unique per parent, and the same on replay.
+    ///     format!("{}-item-{item}", ctx.info().workflow_id)
+    /// }
+    /// ```
     pub fn info(&self) -> WorkflowInfo {
         self.core.borrow().info.clone()
     }
@@ -222,17 +287,39 @@ impl<W> WorkflowContext<W> {
 
     /// Whether no signal or update handler is still running; wait for this
     /// before completing so no handler is cut short.
+    ///
+    /// ```
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn finish<W: 'static>(ctx: &WorkflowContext<W>) -> WorkflowResult<()> {
+    ///     let handlers = ctx.clone();
+    ///     ctx.wait_condition(move |_| handlers.all_handlers_finished()).await
+    /// }
+    /// ```
     pub fn all_handlers_finished(&self) -> bool {
         self.core.borrow().handlers_running == 0
     }
 
     /// Whether the engine suggests continuing as new: the history is long,
-    /// or the run is close to the received-signal limit.
+    /// or the run is close to the received-signal limit. A long-lived
+    /// workflow checks it between items and then returns
+    /// [`continue_as_new`](Self::continue_as_new) with its state.
     pub fn continue_as_new_suggested(&self) -> bool {
         self.core.borrow().continue_as_new_suggested
     }
 
     /// Sleeps on a durable timer; survives restarts.
+    ///
+    /// Fails with [`WorkflowError::Canceled`] if the workflow is canceled
+    /// while sleeping. To wait for a change of state, use
+    /// [`wait_condition`](Self::wait_condition) instead of sleeping in a loop.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn cool_down<W>(ctx: &WorkflowContext<W>) -> WorkflowResult<()> {
+    ///     ctx.sleep(Duration::from_secs(30 * 60)).await
+    /// }
+    /// ```
     pub fn sleep(&self, duration: Duration) -> Sleep {
         let mut core = self.core.borrow_mut();
         let seq = core.issue(|seq| Command::StartTimer { seq, duration });
@@ -245,6 +332,20 @@ impl<W> WorkflowContext<W> {
 
     /// Runs an activity and returns its result. Retries follow the options'
     /// retry policy; the error is [`WorkflowError::Failed`] once it gives up.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use std::time::Duration;
+    /// # use workflow_client::{ActivityOptions, Payload, RetryPolicy};
+    /// # use workflow_runtime::{Activity, WorkflowContext, WorkflowResult};
+    /// # const charge_card: Activity<u64, String> = Activity::__new("charge_card", false, |a| Ok(vec![Payload::encode(&a)?]), |_, _| Box::pin(async { Ok(Payload::null()) }));
+    /// // `charge_card` is an `#[workflow::activity] async fn charge_card(cents: u64) -> Result<String, ApplicationError>`.
+    /// async fn pay<W>(ctx: &WorkflowContext<W>, cents: u64) -> WorkflowResult<String> {
+    ///     let options = ActivityOptions::start_to_close(Duration::from_secs(30))
+    ///         .retry_policy(RetryPolicy { maximum_attempts: 3, ..RetryPolicy::default() });
+    ///     ctx.execute_activity(charge_card, cents, options).await
+    /// }
+    /// ```
     pub fn execute_activity<A, O: DeserializeOwned>(
         &self,
         activity: Activity<A, O>,
@@ -256,6 +357,16 @@ impl<W> WorkflowContext<W> {
     }
 
     /// Runs an activity by name (one registered elsewhere, or a dynamic one).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_client::ActivityOptions;
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn translate<W>(ctx: &WorkflowContext<W>, text: String) -> WorkflowResult<String> {
+    ///     let options = ActivityOptions::start_to_close(Duration::from_secs(10)).task_queue("python-translators");
+    ///     ctx.execute_activity_by_name("translate", (text, "fr"), options).await
+    /// }
+    /// ```
     pub fn execute_activity_by_name<O: DeserializeOwned>(
         &self,
         name: &str,
@@ -294,6 +405,22 @@ impl<W> WorkflowContext<W> {
     }
 
     /// A typed handle to another workflow, for signalling or cancelling it.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Payload, Run, Signal, WorkflowType};
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// # struct Inventory;
+    /// # impl WorkflowType for Inventory { const NAME: &'static str = "Inventory"; type Output = (); }
+    /// # impl Inventory {
+    /// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
+    /// #     const reserve: Signal<Self, (String, u32)> = Signal::__new("reserve", |(a, b)| Ok(vec![Payload::encode(&a)?, Payload::encode(&b)?]));
+    /// # }
+    /// async fn reserve<W>(ctx: &WorkflowContext<W>, item: String, count: u32) -> WorkflowResult<()> {
+    ///     let inventory = ctx.external_workflow_for(Inventory::run, "inventory");
+    ///     inventory.signal(Inventory::reserve, (item, count)).await
+    /// }
+    /// ```
     pub fn external_workflow_for<V: WorkflowType, A>(
         &self,
         _run: Run<V, A>,
@@ -303,11 +430,42 @@ impl<W> WorkflowContext<W> {
     }
 
     /// An untyped handle to another workflow: signals go by name.
+    ///
+    /// ```
+    /// # use workflow_runtime::{WorkflowContext, WorkflowError, WorkflowResult};
+    /// async fn notify<W>(ctx: &WorkflowContext<W>, order_id: &str) -> WorkflowResult<()> {
+    ///     let shipping = ctx.external_workflow(format!("shipping-{order_id}"));
+    ///     match shipping.signal_by_name("order_paid", (order_id,)).await {
+    ///         // Nothing to notify: shipping has not started, or is done.
+    ///         Err(WorkflowError::ExternalNotFound { .. }) => Ok(()),
+    ///         other => other,
+    ///     }
+    /// }
+    /// ```
     pub fn external_workflow(&self, workflow_id: impl Into<String>) -> ExternalWorkflowHandle<Untyped> {
         ExternalWorkflowHandle::new(self.core.clone(), workflow_id.into())
     }
 
     /// Starts a child workflow and returns a handle once it has started.
+    /// An id already in use fails with [`WorkflowError::ChildAlreadyStarted`].
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Payload, Run, Signal, WorkflowType};
+    /// # use workflow_runtime::{ChildWorkflowOptions, WorkflowContext, WorkflowResult};
+    /// # struct Shipment;
+    /// # impl WorkflowType for Shipment { const NAME: &'static str = "Shipment"; type Output = String; }
+    /// # impl Shipment {
+    /// #     const run: Run<Self, String> = Run::__new("run", |a| Ok(vec![Payload::encode(&a)?]));
+    /// #     const expedite: Signal<Self, ()> = Signal::__new("expedite", |()| Ok(Vec::new()));
+    /// # }
+    /// async fn ship<W>(ctx: &WorkflowContext<W>, order_id: String) -> WorkflowResult<String> {
+    ///     let options = ChildWorkflowOptions::new(format!("shipment-{order_id}"));
+    ///     let shipment = ctx.start_child_workflow(Shipment::run, order_id, options).await?;
+    ///     shipment.signal(Shipment::expedite, ()).await?;
+    ///     shipment.result().await
+    /// }
+    /// ```
     pub fn start_child_workflow<V: WorkflowType, A>(
         &self,
         run: Run<V, A>,
@@ -348,6 +506,21 @@ impl<W> WorkflowContext<W> {
     }
 
     /// Starts a child workflow and waits for its result.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Payload, Run, WorkflowType};
+    /// # use workflow_runtime::{ChildWorkflowOptions, WorkflowContext, WorkflowResult};
+    /// # struct Shipment;
+    /// # impl WorkflowType for Shipment { const NAME: &'static str = "Shipment"; type Output = String; }
+    /// # impl Shipment {
+    /// #     const run: Run<Self, String> = Run::__new("run", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// async fn ship<W>(ctx: &WorkflowContext<W>, order_id: String) -> WorkflowResult<String> {
+    ///     let options = ChildWorkflowOptions::new(format!("shipment-{order_id}")).task_queue("shipping");
+    ///     ctx.execute_child_workflow(Shipment::run, order_id, options).await
+    /// }
+    /// ```
     pub fn execute_child_workflow<V: WorkflowType, A>(
         &self,
         run: Run<V, A>,
@@ -362,6 +535,11 @@ impl<W> WorkflowContext<W> {
 impl<W: WorkflowDefinition> WorkflowContext<W> {
     /// Ends this run and starts a new one of the same workflow id with
     /// `input`; return it from the run method: `return ctx.continue_as_new(state);`.
+    ///
+    /// The new run starts with an empty history, so `input` carries whatever
+    /// must survive: the state, and the signals received but not handled
+    /// yet. A `#[workflow::init]` constructor rebuilds the state from it.
+    /// Clients notice nothing: handles follow the workflow id to the new run.
     pub fn continue_as_new<T>(&self, input: W::Input) -> WorkflowResult<T> {
         Err(WorkflowError::ContinueAsNew(W::encode_input(input)?))
     }
@@ -434,7 +612,15 @@ impl Future for Sleep {
     }
 }
 
-/// Options of a child workflow.
+/// Options of a child workflow: its id, and its task queue if not the
+/// parent's.
+///
+/// ```
+/// # use workflow_runtime::ChildWorkflowOptions;
+/// // Derive the id from the parent's data, so a replay starts the same child.
+/// let order_id = "A-1017";
+/// let options = ChildWorkflowOptions::new(format!("shipment-{order_id}")).task_queue("shipping");
+/// ```
 #[derive(Clone, Debug)]
 pub struct ChildWorkflowOptions {
     workflow_id: String,
@@ -457,7 +643,9 @@ impl ChildWorkflowOptions {
     }
 }
 
-/// A started child workflow.
+/// A started child workflow, from
+/// [`WorkflowContext::start_child_workflow`]: signal it, or wait for its
+/// result.
 pub struct ChildWorkflowHandle<V> {
     core: SharedCore,
     seq: u32,
@@ -493,7 +681,10 @@ impl<V: WorkflowType> ChildWorkflowHandle<V> {
     }
 }
 
-/// A handle to another workflow, from inside a workflow.
+/// A handle to another workflow, from inside a workflow: from
+/// [`WorkflowContext::external_workflow_for`] (typed) or
+/// [`WorkflowContext::external_workflow`] (by name). Signals and
+/// cancellation requests sent through it are recorded in both histories.
 pub struct ExternalWorkflowHandle<V> {
     core: SharedCore,
     workflow_id: String,
@@ -564,7 +755,16 @@ impl<V> ExternalWorkflowHandle<V> {
         }
     }
 
-    /// Requests cancellation of the workflow.
+    /// Requests cancellation of the workflow; resolves once the request is
+    /// in its history. It fails with [`WorkflowError::ExternalNotFound`]
+    /// when no open run has the id.
+    ///
+    /// ```
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn stop_shipping<W>(ctx: &WorkflowContext<W>, order_id: &str) -> WorkflowResult<()> {
+    ///     ctx.external_workflow(format!("shipping-{order_id}")).cancel().await
+    /// }
+    /// ```
     pub fn cancel(&self) -> impl Future<Output = WorkflowResult<()>> + 'static {
         let (seq, epoch) = {
             let mut core = self.core.borrow_mut();

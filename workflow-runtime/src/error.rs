@@ -10,6 +10,23 @@ pub type WorkflowResult<T> = Result<T, WorkflowError>;
 /// method it closes the workflow: [`ContinueAsNew`](WorkflowError::ContinueAsNew)
 /// continues it, [`Canceled`](WorkflowError::Canceled) cancels it, anything
 /// else fails it.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use workflow_client::ActivityOptions;
+/// # use workflow_runtime::{WorkflowContext, WorkflowError, WorkflowResult};
+/// async fn try_charge<W>(ctx: &WorkflowContext<W>, cents: u64) -> WorkflowResult<bool> {
+///     let options = ActivityOptions::start_to_close(Duration::from_secs(30));
+///     match ctx.execute_activity_by_name::<String>("charge_card", (cents,), options).await {
+///         Ok(_receipt) => Ok(true),
+///         // A declined card is an answer, not a failure of the workflow.
+///         Err(WorkflowError::Failed(f)) if f.application_error().and_then(|e| e.error_type()) == Some("Declined") => {
+///             Ok(false)
+///         }
+///         Err(e) => Err(e),
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkflowError {
