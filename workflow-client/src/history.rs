@@ -54,7 +54,6 @@ pub enum ExternalFailureCause {
 /// What happened, with its data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event")]
-#[allow(missing_docs)]
 pub enum EventKind {
     /// The run started; always the first event.
     WorkflowExecutionStarted {
