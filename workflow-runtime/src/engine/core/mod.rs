@@ -338,30 +338,48 @@ impl EngineCore {
     }
 
     /// Where a time-skipping engine's clock may jump: to the next agenda
-    /// entry, while a client awaits a result or an update and nothing but
-    /// time can make progress (no workflow task, activity or query pending).
-    /// Like Temporal's time-skipping test server, time does not skip while
-    /// the test is between calls, so a signal it sends next is never late.
+    /// entry, while a client awaits a result or an update and the engine has
+    /// [`settled`](Self::settled). Like Temporal's time-skipping test server,
+    /// time does not skip while the test is between calls, so a signal it
+    /// sends next is never late.
     fn skip_to(&self) -> Option<u64> {
+        if !self.clock.skipping {
+            return None;
+        }
         let awaited =
             self.result_waiters.values().any(|w| !w.is_empty()) || self.update_waiters.values().any(|w| !w.is_empty());
-        let busy = !self.dirty.is_empty() || !self.running.is_empty() || !self.queries.is_empty();
         let next = self.agenda.next()?;
-        (self.clock.skipping && awaited && !busy && next > self.clock.now()).then_some(next)
+        (awaited && self.settled() && next > self.clock.now()).then_some(next)
     }
 
-    /// Carries out an `Advance`: fires what falls due up to its target, in
-    /// time order, each at its own time.
+    /// Whether nothing but time can make progress: no workflow task,
+    /// activity attempt or query is under way.
+    fn settled(&self) -> bool {
+        self.dirty.is_empty() && self.running.is_empty() && self.queries.is_empty()
+    }
+
+    /// Carries out an `Advance` once the work under way has settled at the
+    /// current time: fires what falls due up to its target, in time order,
+    /// each at its own time, letting what each firing starts settle too.
     fn finish_advance(&mut self) {
-        let Some((target, done)) = self.clock.advance.take() else {
-            return;
-        };
-        while let Some(at) = self.agenda.next().filter(|at| *at <= target) {
-            self.clock.jump_to(at);
-            self.step(Vec::new(), false);
+        while let Some(target) = self.clock.advance.as_ref().map(|(target, _)| *target) {
+            if !self.settled() {
+                // The message that settles it (an activity's result) wakes the loop.
+                return;
+            }
+            match self.agenda.next().filter(|at| *at <= target) {
+                Some(at) => {
+                    self.clock.jump_to(at);
+                    self.step(Vec::new(), false);
+                }
+                None => {
+                    self.clock.jump_to(target);
+                    if let Some((_, done)) = self.clock.advance.take() {
+                        let _ = done.send(self.clock.now());
+                    }
+                }
+            }
         }
-        self.clock.jump_to(target);
-        let _ = done.send(self.clock.now());
     }
 
     /// How long the loop may sleep for want of messages: until the next
