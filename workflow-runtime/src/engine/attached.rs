@@ -417,12 +417,11 @@ impl Backend for FileBackend {
         let (this, timeout) = self.parts();
         Box::pin(async move {
             let row = this.row(&target)?;
-            // Only the owner knows what its workflow code left unhandled.
-            if row.status == WorkflowStatus::Running && Owner::is_held(&this.path) {
-                if let Ok(Reply::Description(d)) = this
-                    .ask_about(&target, Request::Describe(target.clone()), timeout)
-                    .await
-                {
+            // Only the owner knows what its workflow code left unhandled;
+            // without one, the file tells the rest.
+            if row.status == WorkflowStatus::Running {
+                let asked = this.ask(Request::Describe(target), row.task_queue.clone(), false, timeout);
+                if let Ok(Reply::Description(d)) = asked.await {
                     return Ok(*d);
                 }
             }

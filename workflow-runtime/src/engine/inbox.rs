@@ -6,7 +6,7 @@
 //! file is applied exactly once when one next opens it. Replies are kept
 //! until their asker reads them, or for [`REPLY_TTL_MS`] when it gave up.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -271,7 +271,10 @@ impl Store {
 
     /// Whether another connection committed since the last call.
     fn data_version(&self) -> StoreResult<i64> {
-        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
     }
 }
 
@@ -281,6 +284,9 @@ pub(crate) struct Inbox {
     seen: Option<i64>,
     /// A full page was taken last time, so more may be waiting.
     more: bool,
+    /// When `data_version` was last read: at most once per [`POLL`], so a
+    /// busy engine does not pay for it in every batch.
+    checked: Option<Instant>,
     waiting: Vec<(i64, oneshot::Receiver<Result<Reply, ClientError>>)>,
 }
 
@@ -289,6 +295,7 @@ impl Inbox {
         Inbox {
             seen: None,
             more: false,
+            checked: None,
             waiting: Vec::new(),
         }
     }
@@ -296,8 +303,14 @@ impl Inbox {
     /// Whether requests may be waiting: another process wrote to the file
     /// since the inbox was last read.
     pub(crate) fn has_news(&mut self, store: &Store) -> StoreResult<bool> {
-        let version = store.data_version()?;
-        Ok(self.more || self.seen != Some(version))
+        if self.more {
+            return Ok(true);
+        }
+        if self.checked.is_some_and(|at| at.elapsed() < POLL) {
+            return Ok(false);
+        }
+        self.checked = Some(Instant::now());
+        Ok(self.seen != Some(store.data_version()?))
     }
 
     /// Takes the waiting requests (inside the caller's transaction), each
