@@ -6,7 +6,7 @@ use serde_json::Value;
 use workflow::{ListFilter, StoreFile, Untyped, WorkflowHandle};
 
 use crate::format::{event_details, utc, Table};
-use crate::{Command, Target};
+use crate::{Call, Command, Message, Target};
 
 type Outcome = Result<(), String>;
 
@@ -85,7 +85,7 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             }
             emit(&table.to_string())
         }
-        Command::Signal { target, name, args } => {
+        Command::Signal(Message { target, name, args }) => {
             let args = json_args(&args)?;
             let owned = file.is_owned();
             handle(&file, &target)
@@ -98,27 +98,14 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             }
             Ok(())
         }
-        Command::Query {
-            target,
-            name,
-            args,
-            timeout,
-        } => {
-            let args = json_args(&args)?;
-            let answer: Value = handle(&file.reply_timeout(timeout), &target)
-                .query_by_name(&name, args)
-                .await
-                .map_err(|e| e.to_string())?;
+        Command::Query(call) => {
+            let (handle, name, args) = prepare(&file, call)?;
+            let answer: Value = handle.query_by_name(&name, args).await.map_err(|e| e.to_string())?;
             print_json(&answer)
         }
-        Command::Update {
-            target,
-            name,
-            args,
-            timeout,
-        } => {
-            let args = json_args(&args)?;
-            let result: Value = handle(&file.reply_timeout(timeout), &target)
+        Command::Update(call) => {
+            let (handle, name, args) = prepare(&file, call)?;
+            let result: Value = handle
                 .execute_update_by_name(&name, args)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -146,6 +133,13 @@ fn handle(file: &StoreFile, target: &Target) -> WorkflowHandle<Untyped> {
         Some(run_id) => handle.with_run_id(run_id),
         None => handle,
     }
+}
+
+/// The handle, name and decoded arguments of a query or update.
+fn prepare(file: &StoreFile, call: Call) -> Result<(WorkflowHandle<Untyped>, String, Vec<Value>), String> {
+    let Message { target, name, args } = call.message;
+    let file = file.clone().reply_timeout(call.timeout);
+    Ok((handle(&file, &target), name, json_args(&args)?))
 }
 
 /// Reports a durable request: applied by the owner, or queued for it.

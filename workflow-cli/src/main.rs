@@ -62,41 +62,11 @@ enum Command {
         json: bool,
     },
     /// Send a signal; each ARG is one JSON argument.
-    Signal {
-        #[command(flatten)]
-        target: Target,
-        /// The signal's name.
-        name: String,
-        /// Arguments, one JSON value each.
-        #[arg(value_name = "ARG")]
-        args: Vec<String>,
-    },
+    Signal(#[command(flatten)] Message),
     /// Run a query and print its answer; each ARG is one JSON argument.
-    Query {
-        #[command(flatten)]
-        target: Target,
-        /// The query's name.
-        name: String,
-        /// Arguments, one JSON value each.
-        #[arg(value_name = "ARG")]
-        args: Vec<String>,
-        /// How long to wait for the process running the worker, e.g. `10s`, `500ms`.
-        #[arg(long, default_value = "15s", value_parser = parse_duration)]
-        timeout: Duration,
-    },
+    Query(#[command(flatten)] Call),
     /// Run an update and print its result; each ARG is one JSON argument.
-    Update {
-        #[command(flatten)]
-        target: Target,
-        /// The update's name.
-        name: String,
-        /// Arguments, one JSON value each.
-        #[arg(value_name = "ARG")]
-        args: Vec<String>,
-        /// How long to wait for the process running the worker, e.g. `10s`, `500ms`.
-        #[arg(long, default_value = "15s", value_parser = parse_duration)]
-        timeout: Duration,
-    },
+    Update(#[command(flatten)] Call),
     /// Ask a workflow to cancel; it sees the request at its next await.
     Cancel {
         #[command(flatten)]
@@ -121,6 +91,28 @@ struct Target {
     /// A run of it other than the latest.
     #[arg(long = "run", value_name = "RUN_ID")]
     run_id: Option<String>,
+}
+
+/// A named message to a workflow: a signal, query or update.
+#[derive(clap::Args)]
+struct Message {
+    #[command(flatten)]
+    target: Target,
+    /// The handler's name.
+    name: String,
+    /// Arguments, one JSON value each.
+    #[arg(value_name = "ARG")]
+    args: Vec<String>,
+}
+
+/// A message whose answer comes from the process running the worker.
+#[derive(clap::Args)]
+struct Call {
+    #[command(flatten)]
+    message: Message,
+    /// How long to wait for the process running the worker, e.g. `10s`, `500ms`.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    timeout: Duration,
 }
 
 /// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
