@@ -31,177 +31,68 @@ pub(crate) type Responder = oneshot::Sender<Result<Reply, ClientError>>;
 /// What the owner answered, as stored in `replies`.
 pub(crate) type Answer = Result<Reply, WireError>;
 
-/// A [`ClientError`] as it crosses the file. Variants whose fields are all
-/// data round-trip; the rest arrive as [`ClientError::Server`] with their message.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) enum WireError {
-    NotFound {
-        workflow_id: String,
-    },
-    AlreadyStarted {
-        workflow_id: String,
-        run_id: String,
-    },
-    Closed {
-        workflow_id: String,
-        status: WorkflowStatus,
-        what: String,
-    },
-    UnknownQuery {
-        workflow_type: String,
-        name: String,
-        known: Vec<String>,
-    },
-    UnknownUpdate {
-        workflow_type: String,
-        name: String,
-        known: Vec<String>,
-    },
-    QueryFailed {
-        name: String,
-        failure: Failure,
-    },
-    UpdateRejected {
-        name: String,
-        failure: Failure,
-    },
-    UpdateFailed {
-        name: String,
-        failure: Failure,
-    },
-    WorkflowFailed {
-        workflow_id: String,
-        failure: Failure,
-    },
-    LimitExceeded {
-        workflow_id: String,
-        limit: Limit,
-        max: usize,
-    },
-    NoWorker {
-        task_queue: String,
-        waited: Duration,
-    },
-    WorkflowTask {
-        workflow_id: String,
-        message: String,
-    },
-    Other {
-        message: String,
-    },
+/// Declares [`WireError`]: a variant per [`ClientError`] variant listed,
+/// with the same fields, converted both ways field by field; `Closed` (whose
+/// `what` is a `&'static str`) by hand, and the rest as `Other`.
+macro_rules! wire_errors {
+    ($($variant:ident { $($field:ident: $ty:ty),* }),* $(,)?) => {
+        /// A [`ClientError`] as it crosses the file. Variants whose fields are
+        /// all data round-trip; the rest arrive as [`ClientError::Server`]
+        /// with their message.
+        #[derive(Debug, Serialize, Deserialize)]
+        pub(crate) enum WireError {
+            $($variant { $($field: $ty),* },)*
+            Closed { workflow_id: String, status: WorkflowStatus, what: String },
+            Other { message: String },
+        }
+
+        impl From<ClientError> for WireError {
+            fn from(e: ClientError) -> Self {
+                match e {
+                    $(ClientError::$variant { $($field),* } => WireError::$variant { $($field),* },)*
+                    ClientError::Closed { workflow_id, status, what } => {
+                        WireError::Closed { workflow_id, status, what: what.to_owned() }
+                    }
+                    other => WireError::Other { message: other.to_string() },
+                }
+            }
+        }
+
+        impl From<WireError> for ClientError {
+            fn from(e: WireError) -> Self {
+                match e {
+                    $(WireError::$variant { $($field),* } => ClientError::$variant { $($field),* },)*
+                    WireError::Closed { workflow_id, status, what } => ClientError::Closed {
+                        workflow_id,
+                        status,
+                        // `what` is one of the engine's fixed words.
+                        what: match what.as_str() {
+                            "signals" => "signals",
+                            "updates" => "updates",
+                            "cancellation" => "cancellation",
+                            "termination" => "termination",
+                            _ => "requests",
+                        },
+                    },
+                    WireError::Other { message } => ClientError::Server { message },
+                }
+            }
+        }
+    };
 }
 
-impl From<ClientError> for WireError {
-    fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::NotFound { workflow_id } => WireError::NotFound { workflow_id },
-            ClientError::AlreadyStarted { workflow_id, run_id } => WireError::AlreadyStarted { workflow_id, run_id },
-            ClientError::Closed {
-                workflow_id,
-                status,
-                what,
-            } => WireError::Closed {
-                workflow_id,
-                status,
-                what: what.to_owned(),
-            },
-            ClientError::UnknownQuery {
-                workflow_type,
-                name,
-                known,
-            } => WireError::UnknownQuery {
-                workflow_type,
-                name,
-                known,
-            },
-            ClientError::UnknownUpdate {
-                workflow_type,
-                name,
-                known,
-            } => WireError::UnknownUpdate {
-                workflow_type,
-                name,
-                known,
-            },
-            ClientError::QueryFailed { name, failure } => WireError::QueryFailed { name, failure },
-            ClientError::UpdateRejected { name, failure } => WireError::UpdateRejected { name, failure },
-            ClientError::UpdateFailed { name, failure } => WireError::UpdateFailed { name, failure },
-            ClientError::WorkflowFailed { workflow_id, failure } => WireError::WorkflowFailed { workflow_id, failure },
-            ClientError::LimitExceeded {
-                workflow_id,
-                limit,
-                max,
-            } => WireError::LimitExceeded {
-                workflow_id,
-                limit,
-                max,
-            },
-            ClientError::NoWorker { task_queue, waited } => WireError::NoWorker { task_queue, waited },
-            ClientError::WorkflowTask { workflow_id, message } => WireError::WorkflowTask { workflow_id, message },
-            other => WireError::Other {
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
-impl From<WireError> for ClientError {
-    fn from(e: WireError) -> Self {
-        match e {
-            WireError::NotFound { workflow_id } => ClientError::NotFound { workflow_id },
-            WireError::AlreadyStarted { workflow_id, run_id } => ClientError::AlreadyStarted { workflow_id, run_id },
-            WireError::Closed {
-                workflow_id,
-                status,
-                what,
-            } => ClientError::Closed {
-                workflow_id,
-                status,
-                // `what` is one of the engine's fixed words.
-                what: match what.as_str() {
-                    "signals" => "signals",
-                    "updates" => "updates",
-                    "cancellation" => "cancellation",
-                    "termination" => "termination",
-                    _ => "requests",
-                },
-            },
-            WireError::UnknownQuery {
-                workflow_type,
-                name,
-                known,
-            } => ClientError::UnknownQuery {
-                workflow_type,
-                name,
-                known,
-            },
-            WireError::UnknownUpdate {
-                workflow_type,
-                name,
-                known,
-            } => ClientError::UnknownUpdate {
-                workflow_type,
-                name,
-                known,
-            },
-            WireError::QueryFailed { name, failure } => ClientError::QueryFailed { name, failure },
-            WireError::UpdateRejected { name, failure } => ClientError::UpdateRejected { name, failure },
-            WireError::UpdateFailed { name, failure } => ClientError::UpdateFailed { name, failure },
-            WireError::WorkflowFailed { workflow_id, failure } => ClientError::WorkflowFailed { workflow_id, failure },
-            WireError::LimitExceeded {
-                workflow_id,
-                limit,
-                max,
-            } => ClientError::LimitExceeded {
-                workflow_id,
-                limit,
-                max,
-            },
-            WireError::NoWorker { task_queue, waited } => ClientError::NoWorker { task_queue, waited },
-            WireError::WorkflowTask { workflow_id, message } => ClientError::WorkflowTask { workflow_id, message },
-            WireError::Other { message } => ClientError::Server { message },
-        }
-    }
+wire_errors! {
+    NotFound { workflow_id: String },
+    AlreadyStarted { workflow_id: String, run_id: String },
+    UnknownQuery { workflow_type: String, name: String, known: Vec<String> },
+    UnknownUpdate { workflow_type: String, name: String, known: Vec<String> },
+    QueryFailed { name: String, failure: Failure },
+    UpdateRejected { name: String, failure: Failure },
+    UpdateFailed { name: String, failure: Failure },
+    WorkflowFailed { workflow_id: String, failure: Failure },
+    LimitExceeded { workflow_id: String, limit: Limit, max: usize },
+    NoWorker { task_queue: String, waited: Duration },
+    WorkflowTask { workflow_id: String, message: String },
 }
 
 fn encode<T: Serialize>(value: &T) -> String {
@@ -372,5 +263,47 @@ impl Inbox {
             .prepare_cached("DELETE FROM replies WHERE written_ms < ?1")?
             .execute(params![now.saturating_sub(REPLY_TTL_MS) as i64])?;
         store.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(e: ClientError) -> ClientError {
+        let text = serde_json::to_string(&WireError::from(e)).unwrap();
+        ClientError::from(serde_json::from_str::<WireError>(&text).unwrap())
+    }
+
+    #[test]
+    fn data_errors_cross_the_file_unchanged() {
+        let errors = [
+            ClientError::NotFound {
+                workflow_id: "a".to_owned(),
+            },
+            ClientError::Closed {
+                workflow_id: "a".to_owned(),
+                status: WorkflowStatus::Terminated,
+                what: "signals",
+            },
+            ClientError::UnknownQuery {
+                workflow_type: "T".to_owned(),
+                name: "q".to_owned(),
+                known: vec!["p".to_owned()],
+            },
+            ClientError::NoWorker {
+                task_queue: "tq".to_owned(),
+                waited: Duration::from_millis(1500),
+            },
+        ];
+        for e in errors {
+            assert_eq!(round_trip(e.clone()), e);
+        }
+    }
+
+    #[test]
+    fn other_errors_arrive_with_their_message() {
+        let e = ClientError::Storage("disk full".to_owned());
+        assert_eq!(round_trip(e.clone()), ClientError::Server { message: e.to_string() });
     }
 }
