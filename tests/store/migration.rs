@@ -1,0 +1,222 @@
+//! A file written by the first release (schema version 0, before the store
+//! had a version) opens with today's code, and every run in it carries on
+//! with nothing lost.
+//!
+//! `tests/fixtures/store-v0.db` was written by `write_v0_fixture` at the
+//! last commit with an unversioned store; the histories it held then are
+//! in `store-v0.histories.json`, as `History::to_json` exported them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use workflow::{ClientError, Engine, EventKind, History, StartOptions, WaitStage, WorkflowHandle, WorkflowStatus};
+
+use crate::ledger::{stamp, Ledger, Plan, ACTIVITY_QUEUE, TASK_QUEUE};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A copy of a fixture file in a temporary directory, so tests never change
+/// the committed file.
+fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::copy(fixtures().join(name), &path).unwrap();
+    (dir, path)
+}
+
+async fn wait_for(handle: &WorkflowHandle<Ledger>, what: &str, done: impl Fn(&History) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let history = handle.fetch_history().await.unwrap();
+        if done(&history) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn has(name: &'static str) -> impl Fn(&History) -> bool {
+    move |h| h.events_named(name).next().is_some()
+}
+
+/// Writes the version 0 fixture. Run on purpose only:
+/// `WORKFLOW_WRITE_FIXTURE=1 cargo test --test store write_v0_fixture -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes tests/fixtures; run by hand when a fixture is due"]
+async fn write_v0_fixture() {
+    if std::env::var("WORKFLOW_WRITE_FIXTURE").is_err() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store-v0.db");
+    let engine = Engine::open(&path).unwrap();
+    let worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
+    let client = engine.client();
+    let start = |id: &str, plan: Plan| {
+        let client = client.clone();
+        let options = StartOptions::new(id).task_queue(TASK_QUEUE);
+        async move { client.start_workflow(Ledger::run, plan, options).await.unwrap() }
+    };
+
+    let open = start("ledger-open", Plan::default()).await;
+    for entry in ["s1", "s2", "s3"] {
+        open.signal(Ledger::add, entry.to_owned()).await.unwrap();
+    }
+    assert_eq!(open.query(Ledger::entries, ()).await.unwrap(), ["s1", "s2", "s3"]);
+
+    let completed = start("ledger-completed", Plan::default()).await;
+    completed.signal(Ledger::add, "c1".to_owned()).await.unwrap();
+    completed.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(completed.result().await.unwrap(), ["c1"]);
+
+    let plan = Plan {
+        continue_after: 2,
+        ..Plan::default()
+    };
+    let first = start("ledger-continued", plan).await;
+    let first_run = first.describe().await.unwrap().run_id;
+    let continued = client
+        .get_workflow_handle_for(Ledger::run, "ledger-continued")
+        .with_run_id(first_run);
+    first.signal(Ledger::add, "n1".to_owned()).await.unwrap();
+    first.signal(Ledger::add, "n2".to_owned()).await.unwrap();
+    wait_for(&continued, "continue-as-new", has("WorkflowExecutionContinuedAsNew")).await;
+    let next = client.get_workflow_handle_for(Ledger::run, "ledger-continued");
+    next.signal(Ledger::add, "n3".to_owned()).await.unwrap();
+    assert_eq!(next.query(Ledger::entries, ()).await.unwrap(), ["n1", "n2", "n3"]);
+
+    let plan = Plan {
+        sleep_ms: 2_000,
+        ..Plan::default()
+    };
+    let timer = start("ledger-timer", plan).await;
+    wait_for(&timer, "the timer", has("TimerStarted")).await;
+
+    let plan = Plan {
+        activity: true,
+        ..Plan::default()
+    };
+    let activity = start("ledger-activity", plan).await;
+    wait_for(&activity, "the activity", has("ActivityTaskScheduled")).await;
+
+    let update = start("ledger-update", Plan::default()).await;
+    update.signal(Ledger::add, "before".to_owned()).await.unwrap();
+    update
+        .start_update_with_id(Ledger::hold, "u1".to_owned(), "hold-1", WaitStage::Accepted)
+        .await
+        .unwrap();
+
+    // Input no workflow task has taken yet: a signal while no worker runs.
+    worker.shutdown();
+    open.signal(Ledger::add, "s4".to_owned()).await.unwrap();
+
+    let mut histories = Vec::new();
+    for id in [
+        "ledger-open",
+        "ledger-completed",
+        "ledger-timer",
+        "ledger-activity",
+        "ledger-update",
+    ] {
+        histories.push(client.get_workflow_handle(id).fetch_history().await.unwrap());
+    }
+    histories.push(continued.fetch_history().await.unwrap());
+    histories.push(next.fetch_history().await.unwrap());
+    engine.close();
+    assert!(
+        !dir.path().join("store-v0.db-wal").exists(),
+        "closing checkpoints the WAL"
+    );
+
+    std::fs::create_dir_all(fixtures()).unwrap();
+    std::fs::copy(&path, fixtures().join("store-v0.db")).unwrap();
+    let exports: Vec<serde_json::Value> = histories
+        .iter()
+        .map(|h| serde_json::from_str(&h.to_json()).unwrap())
+        .collect();
+    let text = serde_json::to_string_pretty(&exports).unwrap();
+    std::fs::write(fixtures().join("store-v0.histories.json"), text + "\n").unwrap();
+}
+
+/// The histories the version 0 file held when it was written.
+fn v0_histories() -> Vec<History> {
+    let text = std::fs::read_to_string(fixtures().join("store-v0.histories.json")).unwrap();
+    let exports: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    exports
+        .iter()
+        .map(|e| History::from_json(&e.to_string()).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v0_file_opens_and_every_run_carries_on() {
+    let (_dir, path) = copy_fixture("store-v0.db");
+    let engine = Engine::open(&path).unwrap();
+    let client = engine.client();
+
+    // Every history reads back as it was written (a due timer may have
+    // fired since), before any worker runs.
+    for before in v0_histories() {
+        let handle = client
+            .get_workflow_handle(&before.workflow_id)
+            .with_run_id(&before.run_id);
+        let now = handle.fetch_history().await.unwrap();
+        assert_eq!(
+            now.events[..before.events.len()],
+            before.events,
+            "{}",
+            before.workflow_id
+        );
+    }
+
+    let _worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
+    let _activities = engine.worker(ACTIVITY_QUEUE).activity(stamp).start().unwrap();
+    let handle = |id: &str| client.get_workflow_handle_for(Ledger::run, id);
+
+    // The signal left while no worker ran is delivered.
+    let open = handle("ledger-open");
+    open.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(open.result().await.unwrap(), ["s1", "s2", "s3", "s4"]);
+
+    let completed = handle("ledger-completed");
+    assert_eq!(completed.result().await.unwrap(), ["c1"]);
+    let err = completed.signal(Ledger::add, "late".to_owned()).await.unwrap_err();
+    assert!(matches!(err, ClientError::Closed { .. }), "{err}");
+
+    let continued = handle("ledger-continued");
+    continued.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(continued.result().await.unwrap(), ["n1", "n2", "n3"]);
+
+    // The timer was due long ago and fires at open.
+    let timer = handle("ledger-timer");
+    timer.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(timer.result().await.unwrap(), ["slept"]);
+
+    // The activity scheduled then runs now that a worker polls its queue.
+    let activity = handle("ledger-activity");
+    activity.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(activity.result().await.unwrap(), ["stamped:a"]);
+
+    // The accepted update is still running; its caller can wait for it again.
+    let update = handle("ledger-update");
+    let pending = update.start_update_with_id(Ledger::hold, "ignored".to_owned(), "hold-1", WaitStage::Completed);
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        update.signal(Ledger::release, ()).await.unwrap();
+    };
+    let (held, ()) = tokio::join!(pending, release);
+    assert_eq!(held.unwrap().result().await.unwrap(), 2);
+    update.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(update.result().await.unwrap(), ["before", "u1"]);
+
+    let d = update.describe().await.unwrap();
+    assert_eq!(d.status, WorkflowStatus::Completed);
+    let history = update.fetch_history().await.unwrap();
+    assert!(history.events.iter().any(
+        |e| matches!(&e.kind, EventKind::WorkflowExecutionUpdateCompleted { update_id, .. } if update_id == "hold-1")
+    ));
+    engine.close();
+}
