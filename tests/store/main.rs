@@ -1,5 +1,13 @@
-//! The store as a contract over time: files written by earlier releases
-//! open and carry on.
+//! The store over time: files of earlier releases open and carry on, newer
+//! ones are refused, runs load lazily, closed runs expire, a corrupt run is
+//! contained, and the file can be backed up and survives a full disk.
 
+mod backup;
+mod capture;
+mod containment;
+mod disk_full;
+mod lazy;
 mod ledger;
 mod migration;
+mod newer;
+mod retention;

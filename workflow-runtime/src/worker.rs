@@ -14,7 +14,7 @@ use workflow_client::{ApplicationError, Payload};
 
 use crate::activity::{Activity, ActivityContext, ActivityInfo, Execute};
 use crate::definition::WorkflowDefinition;
-use crate::engine::{Engine, EngineKind, Shared};
+use crate::engine::{ActivityKey, Engine, EngineKind, Shared};
 use crate::executor::{new_instance, RunInstance};
 
 /// Builds a fresh run instance of one workflow type.
@@ -22,8 +22,7 @@ pub(crate) type Factory = fn(usize) -> Box<dyn RunInstance>;
 
 /// One attempt of an activity, sent to a worker.
 pub(crate) struct ActivityTask {
-    pub(crate) run_id: String,
-    pub(crate) seq: u32,
+    pub(crate) activity: ActivityKey,
     pub(crate) info: ActivityInfo,
     pub(crate) args: Vec<Payload>,
     pub(crate) execute: Execute,
@@ -31,8 +30,7 @@ pub(crate) struct ActivityTask {
 
 /// A finished activity attempt, reported to the engine.
 pub(crate) struct ActivityDone {
-    pub(crate) run_id: String,
-    pub(crate) seq: u32,
+    pub(crate) activity: ActivityKey,
     pub(crate) attempt: u32,
     pub(crate) result: Result<Payload, ApplicationError>,
 }
@@ -280,8 +278,7 @@ impl WorkerBuilder {
                     let attempt = task.info.attempt;
                     let result = run_activity(task.execute, ActivityContext::new(task.info), task.args).await;
                     results.send(ActivityDone {
-                        run_id: task.run_id,
-                        seq: task.seq,
+                        activity: task.activity,
                         attempt,
                         result,
                     });

@@ -6,19 +6,31 @@
 
 use std::collections::BTreeSet;
 
+use super::store::{ActivityKey, RunKey};
+
 /// Something due at a time.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Wake {
-    Timer { run_id: String, seq: u32 },
-    AttemptTimeout { run_id: String, seq: u32, attempt: u32 },
-    ScheduleTimeout { run_id: String, seq: u32 },
-    ActivityRetry { run_id: String, seq: u32, attempt: u32 },
-    TaskRetry { run_id: String },
+    /// A run's timer fires.
+    Timer { run: RunKey, seq: u32 },
+    /// An activity attempt ran out of its start-to-close time.
+    AttemptTimeout { activity: ActivityKey, attempt: u32 },
+    /// An activity ran out of its schedule-to-close time.
+    ScheduleTimeout { activity: ActivityKey },
+    /// An activity's next attempt is due.
+    ActivityRetry { activity: ActivityKey, attempt: u32 },
+    /// A run's failed workflow task is tried again.
+    TaskRetry { run: RunKey },
+    /// Queries and updates waiting for a worker may have waited too long.
     WaitExpired,
+    /// Closed runs past their retention are deleted.
+    Retention,
 }
 
+/// The engine's entries by due time.
 #[derive(Default)]
 pub(crate) struct Agenda {
+    /// Entries ordered by due time (ms since the epoch).
     due: BTreeSet<(u64, Wake)>,
 }
 
@@ -38,6 +50,11 @@ impl Agenda {
             Some((t, _)) if *t <= now_ms => self.due.pop_first().map(|(_, w)| w),
             _ => None,
         }
+    }
+
+    /// How many timers it holds.
+    pub(crate) fn timers(&self) -> usize {
+        self.due.iter().filter(|(_, w)| matches!(w, Wake::Timer { .. })).count()
     }
 
     pub(crate) fn clear(&mut self) {

@@ -12,7 +12,7 @@ use workflow_client::{
     UpdateRequest, UpdateStatus, WorkflowStatus,
 };
 
-use super::core::{described, outcome, Reply, Request};
+use super::core::{described, outcome, Reply, Request, PRUNE_BATCH};
 use super::store::{Owner, RunRow, Store, StoreResult};
 use super::EngineError;
 
@@ -81,6 +81,9 @@ pub struct RunSummary {
     pub start_time_ms: u64,
     /// When it closed.
     pub close_time_ms: Option<u64>,
+    /// Why its last workflow task failed, while it is stuck (a panic,
+    /// nondeterminism, or a history that cannot be decoded).
+    pub task_failure: Option<String>,
 }
 
 /// Which runs [`StoreFile::list`] gives: all by default, newest first.
@@ -143,6 +146,7 @@ impl From<RunRow> for RunSummary {
             status: row.status,
             start_time_ms: row.start_ms,
             close_time_ms: row.close_ms,
+            task_failure: row.progress.task_failure,
         }
     }
 }
@@ -191,6 +195,63 @@ impl StoreFile {
             .inner
             .with_store(|s| s.runs(filter.status, filter.workflow_type.as_deref(), filter.limit))?;
         Ok(rows.into_iter().map(RunSummary::from).collect())
+    }
+
+    /// Deletes the runs that closed more than `older_than` ago, with their
+    /// histories, a batch per transaction (what an engine's
+    /// [`retention`](crate::EngineBuilder::retention) does while it runs);
+    /// returns how many were deleted. Safe while another process owns the
+    /// file.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("shop.db");
+    /// # drop(workflow_runtime::Engine::open(&path)?);
+    /// use std::time::Duration;
+    /// let file = workflow_runtime::StoreFile::open(&path)?;
+    /// let deleted = file.prune(Duration::from_secs(30 * 24 * 3600))?;
+    /// assert_eq!(deleted, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn prune(&self, older_than: Duration) -> Result<usize, ClientError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let cutoff = now.saturating_sub(older_than.as_millis() as u64);
+        let mut deleted = 0;
+        loop {
+            let batch = self.inner.with_store(|s| {
+                s.begin()?;
+                let pruned = s.prune(cutoff, PRUNE_BATCH);
+                match pruned {
+                    Ok(pruned) => s.commit().map(|()| pruned.len()),
+                    Err(e) => {
+                        s.rollback();
+                        Err(e)
+                    }
+                }
+            })?;
+            deleted += batch;
+            if batch < PRUNE_BATCH {
+                return Ok(deleted);
+            }
+        }
+    }
+
+    /// Copies the file to `out` with SQLite's online backup: a consistent
+    /// snapshot, taken while the owner keeps running. The copy is a
+    /// workflow file of its own that an engine can open and continue.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("shop.db");
+    /// # drop(workflow_runtime::Engine::open(&path)?);
+    /// let file = workflow_runtime::StoreFile::open(&path)?;
+    /// file.backup(dir.path().join("shop-backup.db"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn backup(&self, out: impl AsRef<Path>) -> Result<(), ClientError> {
+        self.inner.with_store(|s| s.backup(out.as_ref()))
     }
 
     /// A typed client of the file's workflows.
@@ -414,26 +475,16 @@ impl Backend for FileBackend {
     }
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
-        let (this, timeout) = self.parts();
-        Box::pin(async move {
-            let row = this.row(&target)?;
-            // Only the owner knows what its workflow code left unhandled;
-            // without one, the file tells the rest.
-            if row.status == WorkflowStatus::Running {
-                let asked = this.ask(Request::Describe(target), row.task_queue.clone(), false, timeout);
-                if let Ok(Reply::Description(d)) = asked.await {
-                    return Ok(*d);
-                }
-            }
-            this.with_store(|s| described(s, row))
-        })
+        // The row holds everything, counters included, as of the owner's last commit.
+        let described = self.file.row(&target).map(described);
+        Box::pin(std::future::ready(described))
     }
 
     fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>> {
         let this = self.file.clone();
         Box::pin(async move {
             let row = this.row(&target)?;
-            let events = this.with_store(|s| s.events(&row.run_id, 1))?;
+            let events = this.with_store(|s| s.events(row.key, 1))?;
             Ok(History {
                 workflow_id: row.workflow_id,
                 run_id: row.run_id,

@@ -26,6 +26,7 @@ use workflow_client::{
 use crate::worker::{ActivityDone, Registration, WorkerBuilder};
 
 pub use attached::{ListFilter, RunSummary, StoreFile};
+pub(crate) use store::ActivityKey;
 
 /// Per-execution limits; the defaults are Temporal's.
 ///
@@ -83,8 +84,13 @@ pub struct EngineBuilder {
     limits: Limits,
     cache_capacity: usize,
     worker_wait: Duration,
+    retention: Option<Duration>,
+    max_store_bytes: Option<u64>,
     time_skipping: bool,
 }
+
+/// How long closed runs are kept by default: 7 days, as a Temporal namespace.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 impl Default for EngineBuilder {
     fn default() -> Self {
@@ -92,6 +98,8 @@ impl Default for EngineBuilder {
             limits: Limits::default(),
             cache_capacity: 10_000,
             worker_wait: Duration::from_secs(10),
+            retention: Some(DEFAULT_RETENTION),
+            max_store_bytes: None,
             time_skipping: false,
         }
     }
@@ -140,6 +148,41 @@ impl EngineBuilder {
         self
     }
 
+    /// How long closed runs (and their histories) are kept after they close
+    /// (default [`DEFAULT_RETENTION`], 7 days, as a Temporal namespace);
+    /// `None` keeps them forever. Older runs are deleted a small batch at a
+    /// time while the engine runs; a deleted run is
+    /// [`NotFound`](ClientError::NotFound).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_runtime::EngineBuilder;
+    /// let keep_a_day = EngineBuilder::new().retention(Some(Duration::from_secs(24 * 3600)));
+    /// let keep_all = EngineBuilder::new().retention(None);
+    /// # let _ = (keep_a_day, keep_all);
+    /// ```
+    pub fn retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Caps the size of the store's file (default: none, only the disk
+    /// limits it). A call whose commit would grow the file past the cap
+    /// fails with [`ClientError::Storage`] ("database or disk is full"), as
+    /// on a full disk; nothing acknowledged before is lost, and calls
+    /// succeed again once space is freed (closed runs pruned). A file
+    /// already larger keeps its size as its cap.
+    ///
+    /// ```
+    /// # use workflow_runtime::EngineBuilder;
+    /// let capped = EngineBuilder::new().max_store_bytes(512 * 1024 * 1024);
+    /// # let _ = capped;
+    /// ```
+    pub fn max_store_bytes(mut self, bytes: u64) -> Self {
+        self.max_store_bytes = Some(bytes);
+        self
+    }
+
     /// A clock that skips ahead instead of waiting (see [`TestEnvironment`](crate::TestEnvironment)).
     pub(crate) fn time_skipping(mut self) -> Self {
         self.time_skipping = true;
@@ -166,19 +209,22 @@ impl EngineBuilder {
         let thread = std::thread::Builder::new()
             .name("workflow-engine".to_owned())
             .spawn(move || {
-                let loaded = store::Store::open(store_path.as_deref()).and_then(|store| {
+                let loaded = store::Store::open(store_path.as_deref(), self.max_store_bytes).and_then(|store| {
                     let clock = core::Clock::new(self.time_skipping);
-                    core::EngineCore::load(
-                        store,
-                        self.limits,
-                        self.cache_capacity,
-                        self.worker_wait,
-                        engine_memo,
-                        clock,
-                    )
+                    let config = core::Config {
+                        limits: self.limits,
+                        cache_capacity: self.cache_capacity,
+                        worker_wait: self.worker_wait,
+                        // A skipping clock would race through retention sweeps.
+                        retention: self.retention.filter(|_| !self.time_skipping),
+                    };
+                    core::EngineCore::load(store, config, engine_memo, clock)
                 });
                 match loaded {
                     Ok(core) => {
+                        let (runs, timers, activities) = core.loaded();
+                        let path = store_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                        tracing::info!(path, runs, timers, activities, "opened the workflow store");
                         let _ = ready_tx.send(Ok(()));
                         core.run(rx);
                     }

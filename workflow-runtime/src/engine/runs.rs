@@ -4,31 +4,26 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use workflow_client::{Event, EventKind, Failure, ParentInfo, Payload, UpdateRequest};
 
+use super::store::{Progress, RunKey, RunRow};
 use crate::executor::RunInstance;
-use crate::replay::is_command_event;
 
-use super::store::RunRow;
-
-/// What the engine keeps in memory about an open run; all of it can be
-/// rebuilt from the store.
+/// What the engine keeps in memory about an open run it has loaded; all of
+/// it can be rebuilt from the store.
 pub(crate) struct OpenRun {
+    /// Its row, counters included; written back at the end of each batch
+    /// that changed them.
     pub(crate) row: RunRow,
-    /// Id the next event will get.
-    pub(crate) next_event_id: u64,
-    /// First event not yet fed to the run (events from here on are new input).
-    pub(crate) inputs_from: u64,
-    /// The events from `inputs_from` on, kept so a workflow task need not
-    /// read back what was just written.
+    /// Whether `row.progress` changed since it was last written.
+    pub(crate) changed: bool,
+    /// The events from `row.progress.inputs_from` on, kept so a workflow
+    /// task need not read back what was just written.
     pub(crate) inputs: Vec<Event>,
-    pub(crate) signals_received: u64,
     /// Update requests waiting for the next workflow task (not yet durable).
     pub(crate) pending_updates: Vec<UpdateRequest>,
     /// Accepted updates whose handler is still running.
     pub(crate) accepted_updates: HashSet<String>,
     /// Outcomes of completed updates, for late `update_result` calls.
     pub(crate) completed_updates: HashMap<String, Result<Payload, Failure>>,
-    pub(crate) unhandled_signals: Vec<String>,
-    pub(crate) task_failure: Option<String>,
     /// Timers started and not yet fired or canceled.
     pub(crate) timers: HashSet<u32>,
     /// Activities scheduled and not yet resolved.
@@ -38,40 +33,38 @@ pub(crate) struct OpenRun {
 }
 
 impl OpenRun {
+    /// A run just created, with no events yet.
     pub(crate) fn new(row: RunRow) -> Self {
         OpenRun {
             row,
-            next_event_id: 1,
-            inputs_from: 1,
+            changed: false,
             inputs: Vec::new(),
-            signals_received: 0,
             pending_updates: Vec::new(),
             accepted_updates: HashSet::new(),
             completed_updates: HashMap::new(),
-            unhandled_signals: Vec::new(),
-            task_failure: None,
             timers: HashSet::new(),
             activities: HashSet::new(),
             retry_at: None,
         }
     }
 
-    /// Rebuilds the counters of a run from its history.
+    /// A run loaded from its row and its history: the inputs no task has
+    /// taken yet and the state of its updates.
     pub(crate) fn from_history(row: RunRow, events: &[Event]) -> Self {
         let mut run = OpenRun::new(row);
-        let mut after_task = false;
+        let implied = Progress::from_history(events);
+        let progress = &mut run.row.progress;
+        if (progress.history_length, progress.inputs_from, progress.signals_received)
+            != (implied.history_length, implied.inputs_from, implied.signals_received)
+        {
+            // The history is the record; the counters only summarize it.
+            progress.history_length = implied.history_length;
+            progress.inputs_from = implied.inputs_from;
+            progress.signals_received = implied.signals_received;
+            run.changed = true;
+        }
         for event in events {
-            run.next_event_id = event.id + 1;
             match &event.kind {
-                EventKind::WorkflowTaskCompleted => after_task = true,
-                kind if after_task && is_command_event(kind) => {}
-                _ => after_task = false,
-            }
-            if after_task {
-                run.inputs_from = event.id + 1;
-            }
-            match &event.kind {
-                EventKind::WorkflowExecutionSignaled { .. } => run.signals_received += 1,
                 EventKind::WorkflowExecutionUpdateAccepted { update_id, .. } => {
                     run.accepted_updates.insert(update_id.clone());
                 }
@@ -82,22 +75,38 @@ impl OpenRun {
                 _ => {}
             }
         }
-        run.inputs = events.iter().filter(|e| e.id >= run.inputs_from).cloned().collect();
+        let from = run.row.progress.inputs_from;
+        run.inputs = events.iter().filter(|e| e.id >= from).cloned().collect();
         run
+    }
+
+    /// The id the next event gets.
+    pub(crate) fn next_event_id(&self) -> u64 {
+        self.row.progress.history_length + 1
     }
 
     /// Records an appended event; from `inputs_from` on, it is input.
     pub(crate) fn appended(&mut self, event: &Event) {
-        self.next_event_id = event.id + 1;
-        if event.id >= self.inputs_from {
+        self.row.progress.history_length = event.id;
+        if event.id >= self.row.progress.inputs_from {
             self.inputs.push(event.clone());
         }
+        self.changed = true;
     }
 
     /// Everything so far has been fed to the run.
     pub(crate) fn inputs_taken(&mut self) {
-        self.inputs_from = self.next_event_id;
+        self.row.progress.inputs_from = self.next_event_id();
         self.inputs.clear();
+        self.changed = true;
+    }
+
+    /// Records why the last workflow task failed, or that one succeeded.
+    pub(crate) fn set_task_failure(&mut self, failure: Option<String>) {
+        if self.row.progress.task_failure != failure {
+            self.row.progress.task_failure = failure;
+            self.changed = true;
+        }
     }
 
     pub(crate) fn parent(&self) -> Option<&ParentInfo> {
@@ -110,7 +119,7 @@ impl OpenRun {
     }
 
     pub(crate) fn has_work(&self) -> bool {
-        self.inputs_from < self.next_event_id || !self.pending_updates.is_empty()
+        self.row.progress.has_inputs() || !self.pending_updates.is_empty()
     }
 }
 
@@ -118,8 +127,8 @@ impl OpenRun {
 pub(crate) struct RunCache {
     capacity: usize,
     tick: u64,
-    entries: HashMap<String, (u64, Box<dyn RunInstance>)>,
-    order: BTreeMap<u64, String>,
+    entries: HashMap<RunKey, (u64, Box<dyn RunInstance>)>,
+    order: BTreeMap<u64, RunKey>,
 }
 
 impl RunCache {
@@ -133,20 +142,20 @@ impl RunCache {
     }
 
     /// Takes a run's instance out of the cache.
-    pub(crate) fn take(&mut self, run_id: &str) -> Option<Box<dyn RunInstance>> {
-        let (tick, instance) = self.entries.remove(run_id)?;
+    pub(crate) fn take(&mut self, run: RunKey) -> Option<Box<dyn RunInstance>> {
+        let (tick, instance) = self.entries.remove(&run)?;
         self.order.remove(&tick);
         Some(instance)
     }
 
     /// Puts an instance back, evicting the least recently used beyond capacity.
-    pub(crate) fn put(&mut self, run_id: &str, instance: Box<dyn RunInstance>) {
+    pub(crate) fn put(&mut self, run: RunKey, instance: Box<dyn RunInstance>) {
         if self.capacity == 0 {
             return;
         }
         self.tick += 1;
-        self.order.insert(self.tick, run_id.to_owned());
-        if let Some((old, _)) = self.entries.insert(run_id.to_owned(), (self.tick, instance)) {
+        self.order.insert(self.tick, run);
+        if let Some((old, _)) = self.entries.insert(run, (self.tick, instance)) {
             self.order.remove(&old);
         }
         while self.entries.len() > self.capacity {

@@ -11,56 +11,62 @@ impl EngineCore {
     pub(super) fn wake_due(&mut self, now: u64) -> StoreResult<()> {
         while let Some(wake) = self.agenda.pop_due(now) {
             match wake {
-                Wake::Timer { run_id, seq } => {
-                    if self.runs.get_mut(&run_id).is_some_and(|run| run.timers.remove(&seq)) {
-                        self.store.delete_timer(&run_id, seq)?;
-                        self.append(&run_id, EventKind::TimerFired { seq }, now)?;
-                        self.mark_dirty(&run_id);
+                Wake::Timer { run, seq } => {
+                    if self.touch(run)?.is_some_and(|open| open.timers.remove(&seq)) {
+                        self.store.delete_timer(run, seq)?;
+                        self.append(run, EventKind::TimerFired { seq }, now)?;
+                        self.mark_dirty(run);
                     }
                 }
-                Wake::AttemptTimeout { run_id, seq, attempt } => {
-                    let key = (run_id, seq);
-                    if self.activities.get(&key).is_some_and(|a| a.row.attempt == attempt) {
+                Wake::AttemptTimeout { activity, attempt } => {
+                    if self.is_attempt(activity, attempt) {
                         let failure = Failure::Timeout {
                             kind: TimeoutKind::StartToClose,
                         };
-                        self.attempt_failed(key, failure, true, now)?;
+                        self.attempt_failed(activity, failure, true, now)?;
                     }
                 }
-                Wake::ScheduleTimeout { run_id, seq } => {
-                    let key = (run_id, seq);
-                    if self.activities.contains_key(&key) {
+                Wake::ScheduleTimeout { activity } => {
+                    if self.activities.scheduled.contains_key(&activity) {
                         let failure = Failure::Timeout {
                             kind: TimeoutKind::ScheduleToClose,
                         };
-                        self.resolve_activity(key, Err(failure), now)?;
+                        self.resolve_activity(activity, Err(failure), now)?;
                     }
                 }
-                Wake::ActivityRetry { run_id, seq, attempt } => {
-                    let key = (run_id, seq);
-                    if self.activities.get(&key).is_some_and(|a| a.row.attempt == attempt) {
-                        self.dispatch(key, now);
+                Wake::ActivityRetry { activity, attempt } => {
+                    if self.is_attempt(activity, attempt) {
+                        self.dispatch(activity, now);
                     }
                 }
-                Wake::TaskRetry { run_id } => {
-                    if let Some(run) = self.runs.get_mut(&run_id) {
-                        run.retry_at = None;
-                        self.mark_dirty(&run_id);
+                Wake::TaskRetry { run } => {
+                    if let Some(open) = self.runs.open.get_mut(&run) {
+                        open.retry_at = None;
+                        self.mark_dirty(run);
                     }
                 }
                 Wake::WaitExpired => self.expire_updates(now),
+                Wake::Retention => self.prune_expired(now)?,
             }
         }
         Ok(())
     }
 
+    /// Whether `attempt` is the current attempt of a scheduled activity.
+    fn is_attempt(&self, activity: ActivityKey, attempt: u32) -> bool {
+        self.activities
+            .scheduled
+            .get(&activity)
+            .is_some_and(|a| a.attempt == attempt)
+    }
+
     pub(super) fn expire_updates(&mut self, now: u64) {
-        let (expired, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.update_deadlines)
+        let (expired, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters.update_deadlines)
             .into_iter()
             .partition(|(at, _, _)| *at <= now);
-        self.update_deadlines = keep;
-        for (_, run_id, update_id) in expired {
-            let Some(run) = self.runs.get_mut(&run_id) else {
+        self.waiters.update_deadlines = keep;
+        for (_, run, update_id) in expired {
+            let Some(run) = self.runs.open.get_mut(&run) else {
                 continue;
             };
             let before = run.pending_updates.len();
@@ -78,45 +84,38 @@ impl EngineCore {
     pub(super) fn arm_schedule_timeout(&mut self, row: &ActivityRow) {
         if let Some(timeout) = row.options.schedule_to_close_timeout {
             let at = row.scheduled_ms.saturating_add(duration_ms(timeout));
-            self.agenda.at(
-                at,
-                Wake::ScheduleTimeout {
-                    run_id: row.run_id.clone(),
-                    seq: row.seq,
-                },
-            );
+            self.agenda.at(at, Wake::ScheduleTimeout { activity: row.key });
         }
     }
 
     /// Sends an activity's current attempt to a worker, or parks it until one registers.
-    pub(super) fn dispatch(&mut self, key: (String, u32), now: u64) {
-        let Some(flight) = self.activities.get(&key) else {
+    pub(super) fn dispatch(&mut self, key: ActivityKey, now: u64) {
+        let Some(row) = self.activities.scheduled.get(&key) else {
             return;
         };
-        let row = &flight.row;
         if !self.workers.contains_key(&row.task_queue) {
-            self.backlog.entry(row.task_queue.clone()).or_default().push_back(key);
+            self.activities
+                .backlog
+                .entry(row.task_queue.clone())
+                .or_default()
+                .push_back(key);
             return;
         }
         let attempt = row.attempt;
         if let Some(timeout) = row.options.start_to_close_timeout {
-            let wake = Wake::AttemptTimeout {
-                run_id: key.0.clone(),
-                seq: key.1,
-                attempt,
-            };
+            let wake = Wake::AttemptTimeout { activity: key, attempt };
             self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
         }
         let worker = self.worker_for(&row.task_queue, |w| w.offer.activity(&row.activity_type).is_some());
-        let Some(worker) = worker else {
+        let execute = worker.as_ref().and_then(|w| w.offer.activity(&row.activity_type));
+        let (Some(worker), Some(execute)) = (worker, execute) else {
             let message = format!(
                 "activity `{}` is not registered on any worker of task queue `{}`",
                 row.activity_type, row.task_queue
             );
             let error = workflow_client::ApplicationError::new(message).with_type("NotFoundError");
             let done = ActivityDone {
-                run_id: key.0,
-                seq: key.1,
+                activity: key,
                 attempt,
                 result: Err(error),
             };
@@ -126,13 +125,8 @@ impl EngineCore {
             }
             return;
         };
-        let execute = worker
-            .offer
-            .activity(&row.activity_type)
-            .expect("picked for this activity");
         let task = ActivityTask {
-            run_id: key.0.clone(),
-            seq: key.1,
+            activity: key,
             info: ActivityInfo {
                 activity_type: row.activity_type.clone(),
                 attempt,
@@ -143,20 +137,24 @@ impl EngineCore {
             args: row.input.clone(),
             execute,
         };
-        self.running.insert(key);
-        self.dispatches.push((worker, task));
+        self.activities.running.insert(key);
+        self.outbox.dispatches.push((worker, task));
     }
 
     pub(super) fn activity_done(&mut self, done: ActivityDone, now: u64) -> StoreResult<()> {
-        let key = (done.run_id, done.seq);
-        if self.activities.get(&key).is_none_or(|a| a.row.attempt != done.attempt) {
+        let key = done.activity;
+        let Some(row) = self
+            .activities
+            .scheduled
+            .get(&key)
+            .filter(|a| a.attempt == done.attempt)
+        else {
             return Ok(());
-        }
-        self.running.remove(&key);
+        };
         match done.result {
             Ok(payload) => self.resolve_activity(key, Ok(payload), now),
             Err(error) => {
-                let policy = &self.activities[&key].row.options.retry_policy;
+                let policy = &row.options.retry_policy;
                 let retryable = !error.is_non_retryable()
                     && !error
                         .error_type()
@@ -168,13 +166,15 @@ impl EngineCore {
 
     pub(super) fn attempt_failed(
         &mut self,
-        key: (String, u32),
+        key: ActivityKey,
         failure: Failure,
         retryable: bool,
         now: u64,
     ) -> StoreResult<()> {
-        self.running.remove(&key);
-        let row = &self.activities[&key].row;
+        self.activities.running.remove(&key);
+        let Some(row) = self.activities.scheduled.get_mut(&key) else {
+            return Ok(());
+        };
         let policy = &row.options.retry_policy;
         let delay = duration_ms(policy.delay(row.attempt));
         let attempts_left = policy.maximum_attempts == 0 || row.attempt < policy.maximum_attempts;
@@ -185,55 +185,51 @@ impl EngineCore {
         if !(retryable && attempts_left && before_deadline) {
             return self.resolve_activity(key, Err(failure), now);
         }
-        let attempt = row.attempt + 1;
-        self.store.set_activity_attempt(&key.0, key.1, attempt)?;
-        self.activities.get_mut(&key).expect("in flight").row.attempt = attempt;
-        let wake = Wake::ActivityRetry {
-            run_id: key.0,
-            seq: key.1,
-            attempt,
-        };
-        self.agenda.at(now + delay, wake);
+        row.attempt += 1;
+        let attempt = row.attempt;
+        self.store.set_activity_attempt(key, attempt)?;
+        self.agenda
+            .at(now + delay, Wake::ActivityRetry { activity: key, attempt });
         Ok(())
     }
 
     pub(super) fn resolve_activity(
         &mut self,
-        key: (String, u32),
+        key: ActivityKey,
         result: Result<Payload, Failure>,
         now: u64,
     ) -> StoreResult<()> {
-        let Some(flight) = self.forget_activity(&key) else {
+        let Some(row) = self.forget_activity(key) else {
             return Ok(());
         };
-        self.store.delete_activity(&key.0, key.1)?;
-        if !self.runs.contains_key(&key.0) {
+        self.store.delete_activity(key)?;
+        if self.touch(key.run)?.is_none() {
             return Ok(());
         }
-        let (seq, attempt) = (key.1, flight.row.attempt);
+        let (seq, attempt) = (key.seq, row.attempt);
         let kind = match result {
             Ok(result) => EventKind::ActivityTaskCompleted { seq, result, attempt },
             Err(cause) => EventKind::ActivityTaskFailed {
                 seq,
                 failure: Failure::Activity {
-                    activity_type: flight.row.activity_type,
+                    activity_type: row.activity_type,
                     attempts: attempt,
                     cause: Box::new(cause),
                 },
                 attempt,
             },
         };
-        self.append(&key.0, kind, now)?;
-        self.mark_dirty(&key.0);
+        self.append(key.run, kind, now)?;
+        self.mark_dirty(key.run);
         Ok(())
     }
 
-    /// Drops an activity from the in-flight set and from its run's.
-    pub(super) fn forget_activity(&mut self, key: &(String, u32)) -> Option<InFlight> {
-        self.running.remove(key);
-        if let Some(run) = self.runs.get_mut(&key.0) {
-            run.activities.remove(&key.1);
+    /// Drops an activity from the scheduled set and from its run's.
+    pub(super) fn forget_activity(&mut self, key: ActivityKey) -> Option<ActivityRow> {
+        self.activities.running.remove(&key);
+        if let Some(run) = self.runs.open.get_mut(&key.run) {
+            run.activities.remove(&key.seq);
         }
-        self.activities.remove(key)
+        self.activities.scheduled.remove(&key)
     }
 }

@@ -12,22 +12,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use workflow_client::{
     ClientError, Description, EventKind, Execution, History, ParentInfo, Payload, StartRequest, UpdateRequest,
-    UpdateStatus, WaitStage,
+    UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 mod due;
 mod queries;
 mod requests;
+mod retention;
 mod tasks;
 
 pub(crate) use requests::{described, outcome};
+pub(crate) use retention::PRUNE_BATCH;
 
 use super::agenda::{Agenda, Wake};
 use super::inbox::{self, Inbox};
 use super::memo::{Answered, QueryMemo};
 use super::runs::{OpenRun, RunCache};
 use super::spin;
-use super::store::{ActivityRow, RunRow, Store, StoreResult};
+use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult};
 use super::Limits;
 use crate::activity::ActivityInfo;
 use crate::executor::{QueryError, RunInstance};
@@ -82,23 +84,43 @@ pub(crate) enum Reply {
 
 type Answer = Result<Reply, ClientError>;
 
+/// A caller waiting for an update to reach a stage.
 struct UpdateWaiter {
-    run_id: String,
+    /// The run the update was sent to.
+    run: RunKey,
+    /// The stage it waits for.
     stage: WaitStage,
     responder: Responder,
 }
 
+/// A query waiting for its run's worker.
 struct PendingQuery {
     target: Execution,
     name: String,
     args: Vec<Payload>,
     responder: Responder,
+    /// When it gives up waiting for a worker.
     deadline: u64,
 }
 
-/// An activity scheduled and not yet resolved.
-struct InFlight {
-    row: ActivityRow,
+/// What a request comes to: an answer now, or a wait its caller joins.
+pub(super) enum Handled {
+    Answer(Answer),
+    /// The run's result.
+    Result(RunKey),
+    /// An update reaching a stage.
+    Update {
+        update_id: String,
+        run: RunKey,
+        stage: WaitStage,
+    },
+    /// An answer computed after the batch's workflow tasks.
+    Query {
+        target: Execution,
+        name: String,
+        args: Vec<Payload>,
+        deadline: u64,
+    },
 }
 
 /// What `create_run` records.
@@ -115,8 +137,9 @@ struct NewRun {
 
 /// Whom a target execution resolves to.
 enum Target {
-    Open(String),
-    Closed(RunRow),
+    /// An open run, now loaded.
+    Open(RunKey),
+    Closed(Box<RunRow>),
     Missing,
 }
 
@@ -178,113 +201,241 @@ fn time_of(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
 
-pub(crate) struct EngineCore {
-    store: Store,
-    limits: Limits,
-    worker_wait: u64,
-    runs: HashMap<String, OpenRun>,
-    current: HashMap<String, String>,
-    cache: RunCache,
-    dirty: VecDeque<String>,
-    dirty_set: HashSet<String>,
-    workers: HashMap<String, Vec<Arc<Registration>>>,
-    agenda: Agenda,
-    activities: HashMap<(String, u32), InFlight>,
-    backlog: HashMap<String, VecDeque<(String, u32)>>,
-    result_waiters: HashMap<String, Vec<Responder>>,
-    update_waiters: HashMap<String, Vec<UpdateWaiter>>,
-    update_deadlines: Vec<(u64, String, String)>,
+/// The open runs the engine has loaded: those with work at open, and those
+/// touched since. An idle run stays on disk until a request, timer or
+/// activity needs it.
+#[derive(Default)]
+struct Runs {
+    /// Loaded open runs by key.
+    open: HashMap<RunKey, OpenRun>,
+    /// The loaded open run of each workflow id.
+    current: HashMap<String, RunKey>,
+    /// Runs whose counters changed in this batch, to write before it commits.
+    changed: Vec<RunKey>,
+}
+
+/// Runs with a workflow task to run, each once, in the order they got work.
+#[derive(Default)]
+struct Dirty {
+    order: VecDeque<RunKey>,
+    set: HashSet<RunKey>,
+}
+
+/// Activities scheduled and not yet resolved.
+#[derive(Default)]
+struct Activities {
+    /// Every scheduled activity of an open run, with its current attempt.
+    scheduled: HashMap<ActivityKey, ActivityRow>,
+    /// Activities waiting for a worker of their task queue, by queue.
+    backlog: HashMap<String, VecDeque<ActivityKey>>,
+    /// Attempts handed to a worker and not yet over.
+    running: HashSet<ActivityKey>,
+}
+
+/// Callers waiting for something other than their batch's commit.
+#[derive(Default)]
+struct Waiters {
+    /// Callers of `result`, by the run they wait on.
+    results: HashMap<RunKey, Vec<Responder>>,
+    /// Callers of `update` and `update_result`, by update id.
+    updates: HashMap<String, Vec<UpdateWaiter>>,
+    /// When each update not yet taken by a worker stops waiting for one.
+    update_deadlines: Vec<(u64, RunKey, String)>,
+    /// Queries to answer after this batch's workflow tasks.
     queries: Vec<PendingQuery>,
+}
+
+/// What leaves the engine thread once the batch commits.
+#[derive(Default)]
+struct Outbox {
+    /// Answers to callers.
     replies: Vec<(Responder, Answer)>,
+    /// Activity attempts for workers.
     dispatches: Vec<(Arc<Registration>, ActivityTask)>,
-    memo: Arc<QueryMemo>,
-    /// Query answers of this batch, remembered once it commits.
+    /// Query answers to remember.
     answered: Vec<Answered>,
+}
+
+/// The engine thread's state.
+pub(crate) struct EngineCore {
+    /// The file (or memory) everything durable lives in.
+    store: Store,
+    /// Per-execution limits.
+    limits: Limits,
+    /// How long queries and updates wait for a worker, in ms.
+    worker_wait: u64,
+    /// How long closed runs are kept, in ms; `None` keeps them.
+    retention: Option<u64>,
+    runs: Runs,
+    /// Live run instances, so a workflow task need not replay.
+    cache: RunCache,
+    dirty: Dirty,
+    /// Registered workers by task queue.
+    workers: HashMap<String, Vec<Arc<Registration>>>,
+    /// What is due when.
+    agenda: Agenda,
+    activities: Activities,
+    waiters: Waiters,
+    outbox: Outbox,
+    /// Messages a failed batch left unhandled, for the next batch.
+    deferred: Vec<Msg>,
+    /// Query answers clients reuse without asking the engine thread.
+    memo: Arc<QueryMemo>,
     /// Requests from other processes, on a file.
     inbox: Option<Inbox>,
     clock: Clock,
-    /// Activity attempts handed to a worker and not yet over.
-    running: HashSet<(String, u32)>,
+}
+
+/// Options an engine thread starts with.
+pub(crate) struct Config {
+    pub(crate) limits: Limits,
+    pub(crate) cache_capacity: usize,
+    pub(crate) worker_wait: Duration,
+    pub(crate) retention: Option<Duration>,
 }
 
 impl EngineCore {
-    pub(crate) fn load(
-        store: Store,
-        limits: Limits,
-        cache_capacity: usize,
-        worker_wait: Duration,
-        memo: Arc<QueryMemo>,
-        clock: Clock,
-    ) -> StoreResult<Self> {
+    pub(crate) fn load(store: Store, config: Config, memo: Arc<QueryMemo>, clock: Clock) -> StoreResult<Self> {
         let inbox = store.is_durable().then(Inbox::new);
         let mut core = EngineCore {
-            inbox,
-            clock,
-            running: HashSet::new(),
             store,
-            limits,
-            worker_wait: worker_wait.as_millis() as u64,
-            runs: HashMap::new(),
-            current: HashMap::new(),
-            cache: RunCache::new(cache_capacity),
-            dirty: VecDeque::new(),
-            dirty_set: HashSet::new(),
+            limits: config.limits,
+            worker_wait: config.worker_wait.as_millis() as u64,
+            retention: config.retention.map(|r| r.as_millis() as u64),
+            runs: Runs::default(),
+            cache: RunCache::new(config.cache_capacity),
+            dirty: Dirty::default(),
             workers: HashMap::new(),
             agenda: Agenda::default(),
-            activities: HashMap::new(),
-            backlog: HashMap::new(),
-            result_waiters: HashMap::new(),
-            update_waiters: HashMap::new(),
-            update_deadlines: Vec::new(),
-            queries: Vec::new(),
-            replies: Vec::new(),
-            dispatches: Vec::new(),
+            activities: Activities::default(),
+            waiters: Waiters::default(),
+            outbox: Outbox::default(),
+            deferred: Vec::new(),
             memo,
-            answered: Vec::new(),
+            inbox,
+            clock,
         };
         core.reload()?;
         Ok(core)
     }
 
-    /// Rebuilds all in-memory state from the store.
+    /// Rebuilds the in-memory state from the store: loads the runs with
+    /// work, and puts timers and activities on the agenda. Idle runs stay
+    /// on disk.
     fn reload(&mut self) -> StoreResult<()> {
         self.memo.clear();
-        self.runs.clear();
-        self.current.clear();
+        self.runs = Runs::default();
         self.cache.clear();
-        self.dirty.clear();
-        self.dirty_set.clear();
+        self.dirty = Dirty::default();
         self.agenda.clear();
-        self.activities.clear();
-        self.running.clear();
-        self.backlog.clear();
-        for row in self.store.open_runs()? {
-            let events = self.store.events(&row.run_id, 1)?;
-            let run = OpenRun::from_history(row, &events);
-            let run_id = run.row.run_id.clone();
-            self.current.insert(run.row.workflow_id.clone(), run_id.clone());
-            let has_work = run.has_work();
-            self.runs.insert(run_id.clone(), run);
-            if has_work {
-                self.mark_dirty(&run_id);
-            }
+        self.activities = Activities::default();
+        for row in self.store.runs_with_inputs()? {
+            let run = row.key;
+            self.load_row(row)?;
+            self.mark_dirty(run);
         }
-        for (run_id, seq, fire_at) in self.store.timers()? {
-            let Some(run) = self.runs.get_mut(&run_id) else {
-                continue;
-            };
-            run.timers.insert(seq);
-            self.agenda.at(fire_at, Wake::Timer { run_id, seq });
+        for (run, seq, fire_at) in self.store.timers()? {
+            self.agenda.at(fire_at, Wake::Timer { run, seq });
         }
         let now = self.clock.now();
         for row in self.store.activities()? {
-            let key = (row.run_id.clone(), row.seq);
+            let key = row.key;
             self.arm_schedule_timeout(&row);
-            if let Some(run) = self.runs.get_mut(&row.run_id) {
-                run.activities.insert(row.seq);
-            }
-            self.activities.insert(key.clone(), InFlight { row });
+            self.activities.scheduled.insert(key, row);
             self.dispatch(key, now);
+        }
+        if self.retention.is_some() {
+            self.agenda.at(now, Wake::Retention);
+        }
+        Ok(())
+    }
+
+    /// What opening loaded: open runs (those with work), timers and
+    /// activities on the agenda.
+    pub(crate) fn loaded(&self) -> (usize, usize, usize) {
+        let timers = self.agenda.timers();
+        (self.runs.open.len(), timers, self.activities.scheduled.len())
+    }
+
+    /// Loads an open run from its row and history. A history that does not
+    /// decode marks the run (its task failure says which event) and leaves
+    /// it loaded with no inputs, so the rest of the file works on.
+    fn load_row(&mut self, row: RunRow) -> StoreResult<RunKey> {
+        let key = row.key;
+        let mut run = match self.store.events(key, 1) {
+            Ok(events) => {
+                let mut run = OpenRun::from_history(row, &events);
+                run.timers = self.store.timers_of(key)?.into_iter().collect();
+                run
+            }
+            Err(StoreError::Undecodable { event, message }) => {
+                let failure = format!("history event {event} cannot be decoded: {message}");
+                tracing::error!(workflow_id = %row.workflow_id, run_id = %row.run_id, error = %failure, "run cannot be loaded");
+                let mut run = OpenRun::new(row);
+                run.set_task_failure(Some(failure));
+                run.row.progress.inputs_from = run.next_event_id();
+                run
+            }
+            Err(e) => return Err(e),
+        };
+        run.activities = self
+            .activities
+            .scheduled
+            .keys()
+            .filter(|a| a.run == key)
+            .map(|a| a.seq)
+            .collect();
+        if run.changed {
+            self.runs.changed.push(key);
+        }
+        self.runs.current.insert(run.row.workflow_id.clone(), key);
+        self.runs.open.insert(key, run);
+        Ok(key)
+    }
+
+    /// The loaded open run `key`, loading it on first touch; `None` once it
+    /// is closed.
+    fn touch(&mut self, key: RunKey) -> StoreResult<Option<&mut OpenRun>> {
+        if !self.runs.open.contains_key(&key) {
+            match self.store.run_by_key(key)? {
+                Some(row) if row.status == WorkflowStatus::Running => {
+                    self.load_row(row)?;
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(self.runs.open.get_mut(&key))
+    }
+
+    /// A loaded open run, which the engine's state says must be there.
+    fn run_mut(&mut self, key: RunKey) -> StoreResult<&mut OpenRun> {
+        self.runs.open.get_mut(&key).ok_or(StoreError::NotOpen(key))
+    }
+
+    /// A loaded open run, which the engine's state says must be there.
+    fn open_run(&self, key: RunKey) -> StoreResult<&OpenRun> {
+        self.runs.open.get(&key).ok_or(StoreError::NotOpen(key))
+    }
+
+    /// The open run of a workflow id, loading it on first touch.
+    fn current_open(&mut self, workflow_id: &str) -> StoreResult<Option<RunKey>> {
+        if let Some(key) = self.runs.current.get(workflow_id) {
+            return Ok(Some(*key));
+        }
+        match self.store.current_run(workflow_id)? {
+            Some(row) if row.status == WorkflowStatus::Running => Ok(Some(self.load_row(row)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes the counters of the runs this batch changed.
+    fn save_progress(&mut self) -> StoreResult<()> {
+        for key in std::mem::take(&mut self.runs.changed) {
+            if let Some(run) = self.runs.open.get_mut(&key) {
+                if std::mem::take(&mut run.changed) {
+                    self.store.save_progress(key, &run.row.progress)?;
+                }
+            }
         }
         Ok(())
     }
@@ -346,8 +497,8 @@ impl EngineCore {
         if !self.clock.skipping {
             return None;
         }
-        let awaited =
-            self.result_waiters.values().any(|w| !w.is_empty()) || self.update_waiters.values().any(|w| !w.is_empty());
+        let awaited = self.waiters.results.values().any(|w| !w.is_empty())
+            || self.waiters.updates.values().any(|w| !w.is_empty());
         let next = self.agenda.next()?;
         (awaited && self.settled() && next > self.clock.now()).then_some(next)
     }
@@ -355,7 +506,7 @@ impl EngineCore {
     /// Whether nothing but time can make progress: no workflow task,
     /// activity attempt or query is under way.
     fn settled(&self) -> bool {
-        self.dirty.is_empty() && self.running.is_empty() && self.queries.is_empty()
+        self.dirty.order.is_empty() && self.activities.running.is_empty() && self.waiters.queries.is_empty()
     }
 
     /// Carries out an `Advance` once the work under way has settled at the
@@ -409,6 +560,11 @@ impl EngineCore {
 
     fn step(&mut self, batch: Vec<Msg>, news: bool) {
         let mut taken = 0;
+        let mut batch = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .chain(batch)
+            .collect::<Vec<_>>()
+            .into_iter();
         let outcome = self.store.begin().and_then(|()| {
             let now = self.clock.now();
             if news {
@@ -416,27 +572,28 @@ impl EngineCore {
                     let requests = inbox.take(&self.store, now)?;
                     taken = requests.len();
                     for (request, responder) in requests {
-                        self.call(request, responder, now)?;
+                        self.call_for(request, responder, now)?;
                     }
                 }
             }
-            for msg in batch {
+            for msg in batch.by_ref() {
                 self.handle(msg, now)?;
             }
             self.wake_due(now)?;
             self.process_dirty(now)?;
             self.answer_queries(now)?;
+            self.save_progress()?;
             self.store.commit()
         });
         match outcome {
             Ok(()) => {
-                for answered in self.answered.drain(..) {
+                for answered in self.outbox.answered.drain(..) {
                     self.memo.put(answered);
                 }
-                for (responder, answer) in self.replies.drain(..) {
+                for (responder, answer) in self.outbox.replies.drain(..) {
                     let _ = responder.send(answer);
                 }
-                for (worker, task) in self.dispatches.drain(..) {
+                for (worker, task) in self.outbox.dispatches.drain(..) {
                     if !worker.dispatch(task) {
                         tracing::warn!(task_queue = %worker.task_queue, "worker stopped before taking an activity");
                     }
@@ -445,14 +602,27 @@ impl EngineCore {
             Err(e) => {
                 tracing::error!(error = %e, "store transaction failed; reloading engine state");
                 self.store.rollback();
+                if e.is_full() {
+                    self.store.release_wal();
+                }
                 if let Some(inbox) = self.inbox.as_mut() {
                     inbox.forget_uncommitted(taken);
                 }
-                self.dispatches.clear();
-                self.answered.clear();
+                self.outbox.dispatches.clear();
+                self.outbox.answered.clear();
                 let error = ClientError::from(e);
-                for (responder, _) in self.replies.drain(..) {
+                for (responder, _) in self.outbox.replies.drain(..) {
                     let _ = responder.send(Err(error.clone()));
+                }
+                // What the failure kept from being handled: calls get its
+                // error; the rest (workers, activity results) comes next batch.
+                for msg in batch {
+                    match msg {
+                        Msg::Call(_, responder) => {
+                            let _ = responder.send(Err(error.clone()));
+                        }
+                        other => self.deferred.push(other),
+                    }
                 }
                 self.fail_all_waiters(&error);
                 if let Err(e) = self.reload() {
@@ -469,44 +639,42 @@ impl EngineCore {
     }
 
     fn fail_all_waiters(&mut self, error: &ClientError) {
-        let waiters = self.result_waiters.drain().flat_map(|(_, w)| w);
-        let updates = self
-            .update_waiters
-            .drain()
-            .flat_map(|(_, w)| w.into_iter().map(|w| w.responder));
-        let queries = self.queries.drain(..).map(|q| q.responder);
-        for responder in waiters.chain(updates).chain(queries) {
+        let waiters = std::mem::take(&mut self.waiters);
+        let results = waiters.results.into_values().flatten();
+        let updates = waiters.updates.into_values().flatten().map(|w| w.responder);
+        let queries = waiters.queries.into_iter().map(|q| q.responder);
+        for responder in results.chain(updates).chain(queries) {
             let _ = responder.send(Err(error.clone()));
         }
-        self.update_deadlines.clear();
     }
 
     fn reply(&mut self, responder: Responder, answer: Answer) {
-        self.replies.push((responder, answer));
+        self.outbox.replies.push((responder, answer));
     }
 
-    fn mark_dirty(&mut self, run_id: &str) {
-        if self.dirty_set.insert(run_id.to_owned()) {
-            self.dirty.push_back(run_id.to_owned());
+    fn mark_dirty(&mut self, run: RunKey) {
+        if self.dirty.set.insert(run) {
+            self.dirty.order.push_back(run);
         }
     }
 
     fn handle(&mut self, msg: Msg, now: u64) -> StoreResult<()> {
         match msg {
-            Msg::Call(request, responder) => self.call(request, responder, now)?,
+            Msg::Call(request, responder) => self.call_for(request, responder, now)?,
             Msg::Register(worker) => {
                 let queue = worker.task_queue.clone();
                 self.workers.entry(queue.clone()).or_default().push(worker);
-                let runs: Vec<String> = self
+                let runs: Vec<RunKey> = self
                     .runs
+                    .open
                     .values()
                     .filter(|r| r.row.task_queue == queue && r.has_work())
-                    .map(|r| r.row.run_id.clone())
+                    .map(|r| r.row.key)
                     .collect();
-                for run_id in runs {
-                    self.mark_dirty(&run_id);
+                for run in runs {
+                    self.mark_dirty(run);
                 }
-                for key in self.backlog.remove(&queue).unwrap_or_default() {
+                for key in self.activities.backlog.remove(&queue).unwrap_or_default() {
                     self.dispatch(key, now);
                 }
             }
@@ -532,70 +700,113 @@ impl EngineCore {
         Ok(())
     }
 
-    fn call(&mut self, request: Request, responder: Responder, now: u64) -> StoreResult<()> {
-        match request {
-            Request::Start(start) => {
-                let answer = self.start(start, now)?;
-                self.reply(responder, answer.map(Reply::RunId));
-            }
+    /// Applies a request: its answer, or the wait its caller joins.
+    fn call(&mut self, request: Request, now: u64) -> StoreResult<Handled> {
+        let answer = match request {
+            Request::Start(start) => self.start(start, now)?.map(Reply::RunId),
             Request::Signal(target, name, args) => {
                 let answer = match self.check_payloads(&target.workflow_id, &args) {
                     Err(e) => Err(e),
                     Ok(()) => match self.resolve(&target)? {
-                        Target::Open(run_id) => self.signal_open(&run_id, name, args, now)?,
+                        Target::Open(run) => self.signal_open(run, name, args, now)?,
                         Target::Closed(row) => Err(closed(&row, "signals")),
                         Target::Missing => Err(not_found(&target)),
                     },
                 };
-                self.reply(responder, answer.map(|()| Reply::Unit));
+                answer.map(|()| Reply::Unit)
             }
-            Request::Query(target, name, args) => self.queries.push(PendingQuery {
+            Request::Query(target, name, args) => {
+                let deadline = now + self.worker_wait;
+                return Ok(Handled::Query {
+                    target,
+                    name,
+                    args,
+                    deadline,
+                });
+            }
+            Request::Update(target, update) => return self.update(target, update, now),
+            Request::UpdateResult(target, update_id) => return self.update_result(target, update_id),
+            Request::Result(target) => return self.result(target),
+            Request::Cancel(target, reason) => match self.resolve(&target)? {
+                Target::Open(run) => {
+                    self.append(run, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
+                    self.mark_dirty(run);
+                    Ok(Reply::Unit)
+                }
+                Target::Closed(row) => Err(closed(&row, "cancellation")),
+                Target::Missing => Err(not_found(&target)),
+            },
+            Request::Terminate(target, reason) => match self.resolve(&target)? {
+                Target::Open(run) => {
+                    self.terminate(run, reason, now)?;
+                    Ok(Reply::Unit)
+                }
+                Target::Closed(row) => Err(closed(&row, "termination")),
+                Target::Missing => Err(not_found(&target)),
+            },
+            Request::Describe(target) => self.describe(&target)?.map(|d| Reply::Description(Box::new(d))),
+            Request::History(target) => {
+                let history = match self.resolve(&target)? {
+                    Target::Open(run) => {
+                        let row = self.open_run(run)?.row.clone();
+                        contained(self.history_of(&row))?
+                    }
+                    Target::Closed(row) => contained(self.history_of(&row))?,
+                    Target::Missing => Err(not_found(&target)),
+                };
+                history.map(Reply::History)
+            }
+        };
+        Ok(Handled::Answer(answer))
+    }
+
+    /// Applies a request and sees its caller answered or waiting. When the
+    /// request fails the batch, its caller gets the batch's error.
+    fn call_for(&mut self, request: Request, responder: Responder, now: u64) -> StoreResult<()> {
+        match self.call(request, now) {
+            Ok(handled) => {
+                self.park(handled, responder);
+                Ok(())
+            }
+            Err(e) => {
+                self.reply(responder, Err(ClientError::Storage(e.to_string())));
+                Err(e)
+            }
+        }
+    }
+
+    /// Answers a caller, or adds it to what it waits for.
+    fn park(&mut self, handled: Handled, responder: Responder) {
+        match handled {
+            Handled::Answer(answer) => self.reply(responder, answer),
+            Handled::Result(run) => self.waiters.results.entry(run).or_default().push(responder),
+            Handled::Update { update_id, run, stage } => {
+                let waiter = UpdateWaiter { run, stage, responder };
+                self.waiters.updates.entry(update_id).or_default().push(waiter);
+            }
+            Handled::Query {
+                target,
+                name,
+                args,
+                deadline,
+            } => self.waiters.queries.push(PendingQuery {
                 target,
                 name,
                 args,
                 responder,
-                deadline: now + self.worker_wait,
+                deadline,
             }),
-            Request::Update(target, update) => self.update(target, update, responder, now)?,
-            Request::UpdateResult(target, update_id) => self.update_result(target, update_id, responder)?,
-            Request::Result(target) => self.result(target, responder)?,
-            Request::Cancel(target, reason) => {
-                let answer = match self.resolve(&target)? {
-                    Target::Open(run_id) => {
-                        self.append(&run_id, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
-                        self.mark_dirty(&run_id);
-                        Ok(Reply::Unit)
-                    }
-                    Target::Closed(row) => Err(closed(&row, "cancellation")),
-                    Target::Missing => Err(not_found(&target)),
-                };
-                self.reply(responder, answer);
-            }
-            Request::Terminate(target, reason) => {
-                let answer = match self.resolve(&target)? {
-                    Target::Open(run_id) => {
-                        self.terminate(&run_id, reason, now)?;
-                        Ok(Reply::Unit)
-                    }
-                    Target::Closed(row) => Err(closed(&row, "termination")),
-                    Target::Missing => Err(not_found(&target)),
-                };
-                self.reply(responder, answer);
-            }
-            Request::Describe(target) => {
-                let answer = self.describe(&target)?;
-                self.reply(responder, answer.map(|d| Reply::Description(Box::new(d))));
-            }
-            Request::History(target) => {
-                let answer = match self.resolve(&target)? {
-                    Target::Open(run_id) => Ok(self.history_of(&target.workflow_id, &run_id)?),
-                    Target::Closed(row) => Ok(self.history_of(&row.workflow_id, &row.run_id)?),
-                    Target::Missing => Err(not_found(&target)),
-                };
-                self.reply(responder, answer.map(Reply::History));
-            }
         }
-        Ok(())
+    }
+}
+
+/// A read whose data may not decode: an undecodable run is that request's
+/// error, not the batch's.
+fn contained<T>(read: StoreResult<T>) -> StoreResult<Result<T, ClientError>> {
+    match read {
+        Ok(value) => Ok(Ok(value)),
+        Err(e @ StoreError::Undecodable { .. }) => Ok(Err(e.into())),
+        Err(e) => Err(e),
     }
 }
 

@@ -8,10 +8,10 @@ use super::*;
 
 impl EngineCore {
     pub(super) fn answer_queries(&mut self, now: u64) -> StoreResult<()> {
-        for query in std::mem::take(&mut self.queries) {
-            let run_id = match self.resolve(&query.target)? {
-                Target::Open(run_id) => run_id,
-                Target::Closed(row) => row.run_id,
+        for query in std::mem::take(&mut self.waiters.queries) {
+            let row = match self.resolve(&query.target)? {
+                Target::Open(key) => self.open_run(key)?.row.clone(),
+                Target::Closed(row) => *row,
                 Target::Missing => {
                     let answer = Err(not_found(&query.target));
                     self.reply(query.responder, answer);
@@ -19,15 +19,15 @@ impl EngineCore {
                 }
             };
             let workflow_id = query.target.workflow_id.clone();
-            match self.acquire(&run_id)? {
+            match self.acquire(&row)? {
                 Ok(instance) => {
                     let answer = instance.query(&query.name, query.args.clone());
-                    self.release(&run_id, instance);
+                    self.release(row.key, instance);
                     let answer = match answer {
                         Ok(payload) => {
-                            self.answered.push(Answered {
+                            self.outbox.answered.push(Answered {
                                 workflow_id: workflow_id.clone(),
-                                run_id: run_id.clone(),
+                                run_id: row.run_id.clone(),
                                 name: query.name.clone(),
                                 args: query.args,
                                 answer: payload.clone(),
@@ -35,7 +35,7 @@ impl EngineCore {
                             Ok(Reply::Payload(payload))
                         }
                         Err(QueryError::Unknown { known }) => Err(ClientError::UnknownQuery {
-                            workflow_type: self.workflow_type(&run_id)?,
+                            workflow_type: row.workflow_type.clone(),
                             name: query.name.clone(),
                             known,
                         }),
@@ -52,10 +52,10 @@ impl EngineCore {
                 }
                 Err(Unavailable::NoWorker) if now < query.deadline => {
                     self.agenda.at(query.deadline, Wake::WaitExpired);
-                    self.queries.push(query);
+                    self.waiters.queries.push(query);
                 }
                 Err(Unavailable::NoWorker) => {
-                    let task_queue = self.task_queue_of(&run_id)?;
+                    let task_queue = row.task_queue.clone();
                     let waited = Duration::from_millis(self.worker_wait);
                     self.reply(query.responder, Err(ClientError::NoWorker { task_queue, waited }));
                 }
@@ -65,19 +65,5 @@ impl EngineCore {
             }
         }
         Ok(())
-    }
-
-    pub(super) fn workflow_type(&self, run_id: &str) -> StoreResult<String> {
-        Ok(match self.runs.get(run_id) {
-            Some(run) => run.row.workflow_type.clone(),
-            None => self.store.run(run_id)?.map(|r| r.workflow_type).unwrap_or_default(),
-        })
-    }
-
-    pub(super) fn task_queue_of(&self, run_id: &str) -> StoreResult<String> {
-        Ok(match self.runs.get(run_id) {
-            Some(run) => run.row.task_queue.clone(),
-            None => self.store.run(run_id)?.map(|r| r.task_queue).unwrap_or_default(),
-        })
     }
 }

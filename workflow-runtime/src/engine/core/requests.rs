@@ -6,13 +6,14 @@ use workflow_client::{
 };
 
 use super::*;
+use crate::engine::store::Progress;
 
 impl EngineCore {
-    pub(super) fn history_of(&self, workflow_id: &str, run_id: &str) -> StoreResult<History> {
+    pub(super) fn history_of(&self, row: &RunRow) -> StoreResult<History> {
         Ok(History {
-            workflow_id: workflow_id.to_owned(),
-            run_id: run_id.to_owned(),
-            events: self.store.events(run_id, 1)?,
+            workflow_id: row.workflow_id.clone(),
+            run_id: row.run_id.clone(),
+            events: self.store.events(row.key, 1)?,
         })
     }
 
@@ -28,38 +29,39 @@ impl EngineCore {
         }
     }
 
-    pub(super) fn resolve(&self, target: &Execution) -> StoreResult<Target> {
+    /// The run a target names; an open one is loaded on first touch.
+    pub(super) fn resolve(&mut self, target: &Execution) -> StoreResult<Target> {
+        if let Some(key) = self.runs.current.get(&target.workflow_id).copied() {
+            let run = self.open_run(key)?;
+            if target.run_id.as_ref().is_none_or(|id| *id == run.row.run_id) {
+                return Ok(Target::Open(key));
+            }
+        }
         let row = match &target.run_id {
-            Some(run_id) if self.runs.contains_key(run_id) => return Ok(Target::Open(run_id.clone())),
             Some(run_id) => self.store.run(run_id)?.filter(|r| r.workflow_id == target.workflow_id),
-            None => match self.current.get(&target.workflow_id) {
-                Some(run_id) => return Ok(Target::Open(run_id.clone())),
-                None => self.store.current_run(&target.workflow_id)?,
-            },
+            None => self.store.current_run(&target.workflow_id)?,
         };
-        // A row still marked running but not loaded belongs to no open run.
         Ok(match row {
-            Some(row) if row.status != WorkflowStatus::Running => Target::Closed(row),
-            _ => Target::Missing,
+            Some(row) if row.status == WorkflowStatus::Running => Target::Open(self.load_row(row)?),
+            Some(row) => Target::Closed(Box::new(row)),
+            None => Target::Missing,
         })
     }
 
     /// Appends an event to an open run's history.
-    pub(super) fn append(&mut self, run_id: &str, kind: EventKind, now: u64) -> StoreResult<u64> {
-        let run = self
-            .runs
-            .get_mut(run_id)
-            .expect("events are appended to open runs only");
+    pub(super) fn append(&mut self, key: RunKey, kind: EventKind, now: u64) -> StoreResult<u64> {
+        let run = self.runs.open.get_mut(&key).ok_or(StoreError::NotOpen(key))?;
         // A new event may start a new run of the id or change what the run
         // will see; answers kept for the id no longer hold.
         self.memo.forget(&run.row.workflow_id);
         let event = Event {
-            id: run.next_event_id,
+            id: run.next_event_id(),
             time_ms: now,
             kind,
         };
-        self.store.append(run_id, &event)?;
+        self.store.append(key, &event)?;
         run.appended(&event);
+        self.runs.changed.push(key);
         Ok(event.id)
     }
 
@@ -71,9 +73,10 @@ impl EngineCore {
         if let Err(e) = self.check_payloads(&start.workflow_id, &payloads) {
             return Ok(Err(e));
         }
-        if let Some(run_id) = self.current.get(&start.workflow_id).cloned() {
+        if let Some(key) = self.current_open(&start.workflow_id)? {
+            let run_id = self.open_run(key)?.row.run_id.clone();
             return Ok(match start.start_signal {
-                Some((name, args)) => self.signal_open(&run_id, name, args, now)?.map(|()| run_id),
+                Some((name, args)) => self.signal_open(key, name, args, now)?.map(|()| run_id),
                 None => Err(ClientError::AlreadyStarted {
                     workflow_id: start.workflow_id,
                     run_id,
@@ -89,17 +92,18 @@ impl EngineCore {
             parent: None,
             continued_from_run_id: None,
         };
-        let run_id = self.create_run(new, now)?;
+        let key = self.create_run(new, now)?;
         if let Some((name, args)) = start.start_signal {
-            self.signal_open(&run_id, name, args, now)?.ok();
+            self.signal_open(key, name, args, now)?.ok();
         }
-        Ok(Ok(run_id))
+        Ok(Ok(self.open_run(key)?.row.run_id.clone()))
     }
 
-    /// Records a new open run and its start event; returns its run id.
-    pub(super) fn create_run(&mut self, new: NewRun, now: u64) -> StoreResult<String> {
+    /// Records a new open run and its start event; returns its key.
+    pub(super) fn create_run(&mut self, new: NewRun, now: u64) -> StoreResult<RunKey> {
         let run_id = new.run_id.unwrap_or_else(workflow_client::id::unique_id);
-        let row = RunRow {
+        let mut row = RunRow {
+            key: RunKey(0),
             run_id: run_id.clone(),
             workflow_id: new.workflow_id.clone(),
             workflow_type: new.workflow_type.clone(),
@@ -109,10 +113,15 @@ impl EngineCore {
             close_ms: None,
             next_run_id: None,
             parent: new.parent.clone(),
+            progress: Progress {
+                inputs_from: 1,
+                ..Progress::default()
+            },
         };
-        self.store.insert_run(&row)?;
-        self.runs.insert(run_id.clone(), OpenRun::new(row));
-        self.current.insert(new.workflow_id, run_id.clone());
+        row.key = self.store.insert_run(&row)?;
+        let key = row.key;
+        self.runs.open.insert(key, OpenRun::new(row));
+        self.runs.current.insert(new.workflow_id, key);
         // Seeds `ctx.random()`: fixed per run, so replay draws the same values.
         let seed = u64::from_str_radix(&run_id[..8], 16).unwrap_or(0) << 32 | now & 0xffff_ffff;
         let started = EventKind::WorkflowExecutionStarted {
@@ -123,22 +132,22 @@ impl EngineCore {
             continued_from_run_id: new.continued_from_run_id,
             randomness_seed: seed,
         };
-        self.append(&run_id, started, now)?;
-        self.mark_dirty(&run_id);
-        Ok(run_id)
+        self.append(key, started, now)?;
+        self.mark_dirty(key);
+        Ok(key)
     }
 
     /// Records a signal to an open run, within the received-signal limit.
     pub(super) fn signal_open(
         &mut self,
-        run_id: &str,
+        key: RunKey,
         name: String,
         args: Vec<Payload>,
         now: u64,
     ) -> StoreResult<Result<(), ClientError>> {
-        let run = &self.runs[run_id];
+        let run = self.open_run(key)?;
         let max = self.limits.max_received_signals;
-        if run.signals_received >= max as u64 {
+        if run.row.progress.signals_received >= max as u64 {
             return Ok(Err(ClientError::LimitExceeded {
                 workflow_id: run.row.workflow_id.clone(),
                 limit: Limit::ReceivedSignals,
@@ -146,168 +155,125 @@ impl EngineCore {
             }));
         }
         self.append(
-            run_id,
+            key,
             EventKind::WorkflowExecutionSignaled {
                 signal_name: name,
                 input: args,
             },
             now,
         )?;
-        self.runs.get_mut(run_id).expect("open").signals_received += 1;
-        self.mark_dirty(run_id);
+        self.run_mut(key)?.row.progress.signals_received += 1;
+        self.mark_dirty(key);
         Ok(Ok(()))
     }
 
-    pub(super) fn update(
-        &mut self,
-        target: Execution,
-        update: UpdateRequest,
-        responder: Responder,
-        now: u64,
-    ) -> StoreResult<()> {
-        let run_id = match self.resolve(&target)? {
-            Target::Open(run_id) => run_id,
-            Target::Closed(row) => {
-                self.reply(responder, Err(closed(&row, "updates")));
-                return Ok(());
-            }
-            Target::Missing => {
-                self.reply(responder, Err(not_found(&target)));
-                return Ok(());
-            }
+    pub(super) fn update(&mut self, target: Execution, update: UpdateRequest, now: u64) -> StoreResult<Handled> {
+        let key = match self.resolve(&target)? {
+            Target::Open(key) => key,
+            Target::Closed(row) => return Ok(Handled::Answer(Err(closed(&row, "updates")))),
+            Target::Missing => return Ok(Handled::Answer(Err(not_found(&target)))),
         };
         if let Err(e) = self.check_payloads(&target.workflow_id, &update.args) {
-            self.reply(responder, Err(e));
-            return Ok(());
+            return Ok(Handled::Answer(Err(e)));
         }
-        let run = self.runs.get_mut(&run_id).expect("open");
+        let run = self.run_mut(key)?;
         if let Some(outcome) = run.completed_updates.get(&update.update_id) {
-            let answer = Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())));
-            self.reply(responder, answer);
-            return Ok(());
+            return Ok(Handled::Answer(Ok(Reply::Update(UpdateStatus::Completed(
+                outcome.clone(),
+            )))));
         }
         let known = run.awaits_update(&update.update_id);
         let update_id = update.update_id.clone();
         let stage = update.wait;
         if !known {
             run.pending_updates.push(update);
-            self.update_deadlines
-                .push((now + self.worker_wait, run_id.clone(), update_id.clone()));
-            self.agenda.at(now + self.worker_wait, Wake::WaitExpired);
+            let deadline = now + self.worker_wait;
+            self.waiters.update_deadlines.push((deadline, key, update_id.clone()));
+            self.agenda.at(deadline, Wake::WaitExpired);
         }
-        self.update_waiters.entry(update_id).or_default().push(UpdateWaiter {
-            run_id: run_id.clone(),
+        self.mark_dirty(key);
+        Ok(Handled::Update {
+            update_id,
+            run: key,
             stage,
-            responder,
-        });
-        self.mark_dirty(&run_id);
-        Ok(())
+        })
     }
 
-    pub(super) fn update_result(
-        &mut self,
-        target: Execution,
-        update_id: String,
-        responder: Responder,
-    ) -> StoreResult<()> {
-        match self.resolve(&target)? {
-            Target::Open(run_id) => {
-                let run = &self.runs[&run_id];
+    pub(super) fn update_result(&mut self, target: Execution, update_id: String) -> StoreResult<Handled> {
+        let answer = match self.resolve(&target)? {
+            Target::Open(key) => {
+                let run = self.open_run(key)?;
                 if let Some(outcome) = run.completed_updates.get(&update_id) {
-                    let answer = Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())));
-                    self.reply(responder, answer);
+                    Ok(Reply::Update(UpdateStatus::Completed(outcome.clone())))
                 } else if run.awaits_update(&update_id) {
-                    self.update_waiters.entry(update_id).or_default().push(UpdateWaiter {
-                        run_id,
+                    return Ok(Handled::Update {
+                        update_id,
+                        run: key,
                         stage: WaitStage::Completed,
-                        responder,
                     });
                 } else {
-                    self.reply(responder, Err(unknown_update(&target.workflow_id, &update_id)));
+                    Err(unknown_update(&target.workflow_id, &update_id))
                 }
             }
-            Target::Closed(row) => {
-                let events = self.store.events(&row.run_id, 1)?;
+            Target::Closed(row) => contained(self.store.events(row.key, 1))?.and_then(|events| {
                 let outcome = events.into_iter().find_map(|e| match e.kind {
                     EventKind::WorkflowExecutionUpdateCompleted { update_id: id, outcome } if id == update_id => {
                         Some(outcome)
                     }
                     _ => None,
                 });
-                let answer = match outcome {
+                match outcome {
                     Some(outcome) => Ok(Reply::Update(UpdateStatus::Completed(outcome))),
                     None => Err(closed(&row, "updates")),
-                };
-                self.reply(responder, answer);
-            }
-            Target::Missing => self.reply(responder, Err(not_found(&target))),
-        }
-        Ok(())
+                }
+            }),
+            Target::Missing => Err(not_found(&target)),
+        };
+        Ok(Handled::Answer(answer))
     }
 
-    pub(super) fn result(&mut self, target: Execution, responder: Responder) -> StoreResult<()> {
+    pub(super) fn result(&mut self, target: Execution) -> StoreResult<Handled> {
         let mut row = match self.resolve(&target)? {
-            Target::Open(run_id) => {
-                self.result_waiters.entry(run_id).or_default().push(responder);
-                return Ok(());
-            }
-            Target::Closed(row) => row,
-            Target::Missing => {
-                self.reply(responder, Err(not_found(&target)));
-                return Ok(());
-            }
+            Target::Open(key) => return Ok(Handled::Result(key)),
+            Target::Closed(row) => *row,
+            Target::Missing => return Ok(Handled::Answer(Err(not_found(&target)))),
         };
         loop {
             if row.status == WorkflowStatus::ContinuedAsNew {
                 if let Some(next) = row.next_run_id.clone() {
-                    if self.runs.contains_key(&next) {
-                        self.result_waiters.entry(next).or_default().push(responder);
-                        return Ok(());
-                    }
-                    if let Some(next_row) = self.store.run(&next)? {
-                        row = next_row;
-                        continue;
+                    match self.store.run(&next)? {
+                        Some(next_row) if next_row.status == WorkflowStatus::Running => {
+                            return Ok(Handled::Result(self.load_row(next_row)?));
+                        }
+                        Some(next_row) => {
+                            row = next_row;
+                            continue;
+                        }
+                        None => {}
                     }
                 }
             }
-            let answer = outcome(&self.store, &row)?;
-            self.reply(responder, answer.map(Reply::Payload));
-            return Ok(());
+            let answer = contained(outcome(&self.store, &row))?.and_then(|answer| answer);
+            return Ok(Handled::Answer(answer.map(Reply::Payload)));
         }
     }
 
-    pub(super) fn describe(&self, target: &Execution) -> StoreResult<Result<Description, ClientError>> {
-        let row = match self.resolve(target)? {
-            Target::Open(run_id) => {
-                let run = &self.runs[&run_id];
-                return Ok(Ok(Description {
-                    workflow_id: run.row.workflow_id.clone(),
-                    run_id,
-                    workflow_type: run.row.workflow_type.clone(),
-                    task_queue: run.row.task_queue.clone(),
-                    status: WorkflowStatus::Running,
-                    start_time_ms: run.row.start_ms,
-                    close_time_ms: None,
-                    history_length: run.next_event_id - 1,
-                    signals_received: run.signals_received,
-                    unhandled_signals: run.unhandled_signals.clone(),
-                    task_failure: run.task_failure.clone(),
-                }));
-            }
-            Target::Closed(row) => row,
-            Target::Missing => return Ok(Err(not_found(target))),
-        };
-        Ok(Ok(described(&self.store, row)?))
+    pub(super) fn describe(&mut self, target: &Execution) -> StoreResult<Result<Description, ClientError>> {
+        Ok(match self.resolve(target)? {
+            Target::Open(key) => Ok(described(self.open_run(key)?.row.clone())),
+            Target::Closed(row) => Ok(described(*row)),
+            Target::Missing => Err(not_found(target)),
+        })
     }
 
-    pub(super) fn terminate(&mut self, run_id: &str, reason: String, now: u64) -> StoreResult<()> {
+    pub(super) fn terminate(&mut self, key: RunKey, reason: String, now: u64) -> StoreResult<()> {
         self.append(
-            run_id,
+            key,
             EventKind::WorkflowExecutionTerminated { reason: reason.clone() },
             now,
         )?;
         self.close_run(
-            run_id,
+            key,
             WorkflowStatus::Terminated,
             Err(Failure::Terminated { reason }),
             None,
@@ -318,7 +284,7 @@ impl EngineCore {
 
 /// The outcome of a closed run, from its closing event.
 pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload, ClientError>> {
-    let last = store.last_event(&row.run_id)?;
+    let last = store.last_event(row.key)?;
     let failed = |failure| {
         Err(ClientError::WorkflowFailed {
             workflow_id: row.workflow_id.clone(),
@@ -337,12 +303,9 @@ pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload
     })
 }
 
-/// A run described from its history alone: what a process without the
-/// workflow's code can tell (no unhandled signals, no task failure).
-pub(crate) fn described(store: &Store, row: RunRow) -> StoreResult<Description> {
-    let events = store.events(&row.run_id, 1)?;
-    let summary = OpenRun::from_history(row.clone(), &events);
-    Ok(Description {
+/// A run described from its row.
+pub(crate) fn described(row: RunRow) -> Description {
+    Description {
         workflow_id: row.workflow_id,
         run_id: row.run_id,
         workflow_type: row.workflow_type,
@@ -350,9 +313,9 @@ pub(crate) fn described(store: &Store, row: RunRow) -> StoreResult<Description> 
         status: row.status,
         start_time_ms: row.start_ms,
         close_time_ms: row.close_ms,
-        history_length: events.len() as u64,
-        signals_received: summary.signals_received,
-        unhandled_signals: Vec::new(),
-        task_failure: None,
-    })
+        history_length: row.progress.history_length,
+        signals_received: row.progress.signals_received,
+        unhandled_signals: row.progress.unhandled_signals,
+        task_failure: row.progress.task_failure,
+    }
 }

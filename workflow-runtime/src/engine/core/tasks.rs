@@ -35,25 +35,27 @@ impl EngineCore {
     }
 
     /// The live instance of a run: from the cache, or rebuilt from history.
-    pub(super) fn acquire(&mut self, run_id: &str) -> StoreResult<Result<Box<dyn RunInstance>, Unavailable>> {
-        if let Some(instance) = self.cache.take(run_id) {
+    pub(super) fn acquire(&mut self, row: &RunRow) -> StoreResult<Result<Box<dyn RunInstance>, Unavailable>> {
+        if let Some(instance) = self.cache.take(row.key) {
             return Ok(Ok(instance));
         }
-        let (row, upto) = match self.runs.get(run_id) {
-            Some(run) => (run.row.clone(), run.inputs_from),
-            None => match self.store.run(run_id)? {
-                Some(row) => (row, u64::MAX),
-                None => return Ok(Err(Unavailable::Failed(format!("run `{run_id}` not found")))),
-            },
+        // An open run replays what its tasks took in; a closed one, all of it.
+        let upto = match self.runs.open.get(&row.key) {
+            Some(run) => run.row.progress.inputs_from,
+            None => u64::MAX,
         };
         let factory = match self.factory(&row.task_queue, &row.workflow_type) {
             Ok(f) => f,
             Err(e) => return Ok(Err(e)),
         };
         let mut instance = factory(self.limits.max_pending_outgoing_signals);
-        let events = self.store.events_between(run_id, 1, upto)?;
+        let events = match self.store.events_between(row.key, 1, upto) {
+            Ok(events) => events,
+            Err(e @ StoreError::Undecodable { .. }) => return Ok(Err(Unavailable::Failed(e.to_string()))),
+            Err(e) => return Err(e),
+        };
         Ok(
-            match replay(&mut *instance, &events, &row.workflow_id, run_id, &self.limits) {
+            match replay(&mut *instance, &events, &row.workflow_id, &row.run_id, &self.limits) {
                 Ok(()) => Ok(instance),
                 Err(e) => Err(Unavailable::Failed(e.to_string())),
             },
@@ -68,20 +70,20 @@ impl EngineCore {
             .slow_activations()
     }
 
-    pub(super) fn release(&mut self, run_id: &str, instance: Box<dyn RunInstance>) {
-        self.cache.put(run_id, instance);
+    pub(super) fn release(&mut self, run: RunKey, instance: Box<dyn RunInstance>) {
+        self.cache.put(run, instance);
     }
 
     pub(super) fn process_dirty(&mut self, now: u64) -> StoreResult<()> {
-        while let Some(run_id) = self.dirty.pop_front() {
-            self.dirty_set.remove(&run_id);
-            self.workflow_task(&run_id, now)?;
+        while let Some(run) = self.dirty.order.pop_front() {
+            self.dirty.set.remove(&run);
+            self.workflow_task(run, now)?;
         }
         Ok(())
     }
 
-    pub(super) fn workflow_task(&mut self, run_id: &str, now: u64) -> StoreResult<()> {
-        let Some(run) = self.runs.get(run_id) else {
+    pub(super) fn workflow_task(&mut self, key: RunKey, now: u64) -> StoreResult<()> {
+        let Some(run) = self.runs.open.get(&key) else {
             return Ok(());
         };
         if run.retry_at.is_some_and(|t| t > now) || !run.has_work() || !self.workers.contains_key(&run.row.task_queue) {
@@ -89,25 +91,25 @@ impl EngineCore {
         }
         let inputs = run.inputs.clone();
         let suggest = Suggest {
-            history_events: run.next_event_id - 1,
-            signals: run.signals_received,
+            history_events: run.row.progress.history_length,
+            signals: run.row.progress.signals_received,
         };
-        let (workflow_id, run_id_owned) = (run.row.workflow_id.clone(), run.row.run_id.clone());
+        let row = run.row.clone();
         // The activation changes the state, also when it takes inputs appended
         // in an earlier batch (a retry after a failed task).
-        self.memo.forget(&workflow_id);
-        let updates = std::mem::take(&mut self.runs.get_mut(run_id).expect("open").pending_updates);
-        let mut instance = match self.acquire(run_id)? {
+        self.memo.forget(&row.workflow_id);
+        let updates = std::mem::take(&mut self.run_mut(key)?.pending_updates);
+        let mut instance = match self.acquire(&row)? {
             Ok(instance) => instance,
             Err(Unavailable::NoWorker) => {
-                self.runs.get_mut(run_id).expect("open").pending_updates = updates;
+                self.run_mut(key)?.pending_updates = updates;
                 return Ok(());
             }
-            Err(Unavailable::Failed(message)) => return self.task_failed(run_id, message, updates, now),
+            Err(Unavailable::Failed(message)) => return self.task_failed(key, message, updates, now),
         };
         let mut jobs: Vec<Job> = inputs
             .iter()
-            .filter_map(|e| job_for(&e.kind, &workflow_id, &run_id_owned))
+            .filter_map(|e| job_for(&e.kind, &row.workflow_id, &row.run_id))
             .collect();
         jobs.extend(updates.iter().map(|u| Job::Update {
             id: u.update_id.clone(),
@@ -122,44 +124,44 @@ impl EngineCore {
             continue_as_new_suggested: suggest.suggested(&self.limits),
             jobs,
         };
-        let row = &self.runs[run_id].row;
         let label = RunLabel {
-            workflow_id: &workflow_id,
-            run_id: &run_id_owned,
+            workflow_id: &row.workflow_id,
+            run_id: &row.run_id,
             workflow_type: &row.workflow_type,
         };
         let slow = self.slow_activations(&row.task_queue, &row.workflow_type);
         match activate_timed(&mut *instance, activation, slow, label) {
             Ok(commands) => {
-                let run = self.runs.get_mut(run_id).expect("open");
-                if run.unhandled_signals.len() != instance.unhandled_signals().len() {
-                    run.unhandled_signals = instance.unhandled_signals().to_vec();
+                let run = self.run_mut(key)?;
+                if run.row.progress.unhandled_signals.len() != instance.unhandled_signals().len() {
+                    run.row.progress.unhandled_signals = instance.unhandled_signals().to_vec();
+                    run.changed = true;
+                    self.runs.changed.push(key);
                 }
-                self.release(run_id, instance);
-                self.apply_commands(run_id, !inputs.is_empty(), updates, commands, now)
+                self.release(key, instance);
+                self.apply_commands(key, !inputs.is_empty(), updates, commands, now)
             }
-            Err(failure) => self.task_failed(run_id, failure.message, updates, now),
+            Err(failure) => self.task_failed(key, failure.message, updates, now),
         }
     }
 
     pub(super) fn task_failed(
         &mut self,
-        run_id: &str,
+        key: RunKey,
         message: String,
         updates: Vec<UpdateRequest>,
         now: u64,
     ) -> StoreResult<()> {
-        let run = self.runs.get_mut(run_id).expect("open");
-        tracing::error!(workflow_id = %run.row.workflow_id, run_id, error = %message, "workflow task failed; will retry");
-        run.task_failure = Some(message.clone());
+        let run = self.run_mut(key)?;
+        tracing::error!(
+            workflow_id = %run.row.workflow_id, run_id = %run.row.run_id, error = %message,
+            "workflow task failed; will retry"
+        );
+        run.set_task_failure(Some(message.clone()));
         run.retry_at = Some(now + TASK_RETRY_MS);
         let workflow_id = run.row.workflow_id.clone();
-        self.agenda.at(
-            now + TASK_RETRY_MS,
-            Wake::TaskRetry {
-                run_id: run_id.to_owned(),
-            },
-        );
+        self.runs.changed.push(key);
+        self.agenda.at(now + TASK_RETRY_MS, Wake::TaskRetry { run: key });
         for update in updates {
             let error = ClientError::WorkflowTask {
                 workflow_id: workflow_id.clone(),
@@ -176,7 +178,7 @@ impl EngineCore {
         pick: impl Fn(&UpdateWaiter) -> bool,
         answer: Result<UpdateStatus, ClientError>,
     ) {
-        let Some(waiters) = self.update_waiters.remove(update_id) else {
+        let Some(waiters) = self.waiters.updates.remove(update_id) else {
             return;
         };
         let (done, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| pick(w));
@@ -184,19 +186,19 @@ impl EngineCore {
             self.reply(waiter.responder, answer.clone().map(Reply::Update));
         }
         if !keep.is_empty() {
-            self.update_waiters.insert(update_id.to_owned(), keep);
+            self.waiters.updates.insert(update_id.to_owned(), keep);
         }
     }
 
     pub(super) fn apply_commands(
         &mut self,
-        run_id: &str,
+        key: RunKey,
         had_inputs: bool,
         updates: Vec<UpdateRequest>,
         commands: Vec<Command>,
         now: u64,
     ) -> StoreResult<()> {
-        let workflow_id = self.runs[run_id].row.workflow_id.clone();
+        let row = self.open_run(key)?.row.clone();
         let mut accepted = 0;
         for command in &commands {
             match command {
@@ -206,7 +208,7 @@ impl EngineCore {
                     };
                     accepted += 1;
                     self.append(
-                        run_id,
+                        key,
                         EventKind::WorkflowExecutionUpdateAccepted {
                             update_id: id.clone(),
                             update_name: update.name.clone(),
@@ -214,11 +216,7 @@ impl EngineCore {
                         },
                         now,
                     )?;
-                    self.runs
-                        .get_mut(run_id)
-                        .expect("open")
-                        .accepted_updates
-                        .insert(id.clone());
+                    self.run_mut(key)?.accepted_updates.insert(id.clone());
                     self.finish_update_waiters(id, |w| w.stage == WaitStage::Accepted, Ok(UpdateStatus::Accepted));
                 }
                 Command::UpdateRejected { id, rejection } => {
@@ -226,7 +224,7 @@ impl EngineCore {
                     let name = name.unwrap_or_default();
                     let error = match rejection.clone() {
                         Rejection::Unknown { known } => ClientError::UnknownUpdate {
-                            workflow_type: self.runs[run_id].row.workflow_type.clone(),
+                            workflow_type: row.workflow_type.clone(),
                             name,
                             known,
                         },
@@ -240,8 +238,7 @@ impl EngineCore {
         if !had_inputs && accepted == 0 {
             return Ok(());
         }
-        self.append(run_id, EventKind::WorkflowTaskCompleted, now)?;
-        let task_queue = self.runs[run_id].row.task_queue.clone();
+        self.append(key, EventKind::WorkflowTaskCompleted, now)?;
         let recorded: Vec<Command> = commands.into_iter().filter(is_recorded).collect();
         let close_at = recorded.iter().position(Command::is_closing);
         let recorded = &recorded[..close_at.map_or(recorded.len(), |i| i + 1)];
@@ -256,17 +253,17 @@ impl EngineCore {
                         input: args.clone(),
                     }
                 }
-                other => command_event(other, &task_queue),
+                other => command_event(other, &row.task_queue),
             };
-            self.append(run_id, kind, now)?;
+            self.append(key, kind, now)?;
         }
-        let run = self.runs.get_mut(run_id).expect("open");
+        let run = self.run_mut(key)?;
         run.inputs_taken();
-        run.task_failure = None;
+        run.set_task_failure(None);
         run.retry_at = None;
         let closing = close_at.is_some();
         for command in recorded {
-            self.command_effect(run_id, &workflow_id, &task_queue, command, closing, now)?;
+            self.command_effect(&row, command, closing, now)?;
         }
         if let Some(close) = close_at.map(|i| &recorded[i]) {
             let (status, outcome) = match close {
@@ -279,36 +276,29 @@ impl EngineCore {
                 Command::ContinueAsNew(args) => new_run_id.map(|id| (id, args.clone())),
                 _ => None,
             };
-            self.close_run(run_id, status, outcome, continued, now)?;
+            self.close_run(key, status, outcome, continued, now)?;
         }
         Ok(())
     }
 
     pub(super) fn command_effect(
         &mut self,
-        run_id: &str,
-        workflow_id: &str,
-        task_queue: &str,
+        row: &RunRow,
         command: &Command,
         closing: bool,
         now: u64,
     ) -> StoreResult<()> {
+        let key = row.key;
         match command {
             Command::StartTimer { seq, duration } => {
                 let fire_at = now.saturating_add(duration_ms(*duration));
-                self.store.insert_timer(run_id, *seq, fire_at)?;
-                self.runs.get_mut(run_id).expect("open").timers.insert(*seq);
-                self.agenda.at(
-                    fire_at,
-                    Wake::Timer {
-                        run_id: run_id.to_owned(),
-                        seq: *seq,
-                    },
-                );
+                self.store.insert_timer(key, *seq, fire_at)?;
+                self.run_mut(key)?.timers.insert(*seq);
+                self.agenda.at(fire_at, Wake::Timer { run: key, seq: *seq });
             }
             Command::CancelTimer { seq } => {
-                self.store.delete_timer(run_id, *seq)?;
-                self.runs.get_mut(run_id).expect("open").timers.remove(seq);
+                self.store.delete_timer(key, *seq)?;
+                self.run_mut(key)?.timers.remove(seq);
             }
             Command::ScheduleActivity {
                 seq,
@@ -316,27 +306,28 @@ impl EngineCore {
                 args,
                 options,
             } => {
-                let row = ActivityRow {
-                    run_id: run_id.to_owned(),
-                    seq: *seq,
-                    workflow_id: workflow_id.to_owned(),
-                    task_queue: options.task_queue.clone().unwrap_or_else(|| task_queue.to_owned()),
+                let activity = ActivityKey { run: key, seq: *seq };
+                let scheduled = ActivityRow {
+                    key: activity,
+                    workflow_id: row.workflow_id.clone(),
+                    run_id: row.run_id.clone(),
+                    task_queue: options.task_queue.clone().unwrap_or_else(|| row.task_queue.clone()),
                     activity_type: activity_type.clone(),
                     input: args.clone(),
                     options: options.clone(),
                     attempt: 1,
                     scheduled_ms: now,
                 };
-                self.store.insert_activity(&row)?;
-                self.arm_schedule_timeout(&row);
-                let key = (run_id.to_owned(), *seq);
-                self.runs.get_mut(run_id).expect("open").activities.insert(*seq);
-                self.activities.insert(key.clone(), InFlight { row });
-                self.dispatch(key, now);
+                self.store.insert_activity(&scheduled)?;
+                self.arm_schedule_timeout(&scheduled);
+                self.run_mut(key)?.activities.insert(*seq);
+                self.activities.scheduled.insert(activity, scheduled);
+                self.dispatch(activity, now);
             }
             Command::RequestCancelActivity { seq } => {
-                self.store.delete_activity(run_id, *seq)?;
-                self.forget_activity(&(run_id.to_owned(), *seq));
+                let activity = ActivityKey { run: key, seq: *seq };
+                self.store.delete_activity(activity)?;
+                self.forget_activity(activity);
             }
             Command::SignalExternal {
                 seq,
@@ -344,9 +335,9 @@ impl EngineCore {
                 name,
                 args,
             } => {
-                let outcome = match self.current.get(target).cloned() {
+                let outcome = match self.current_open(target)? {
                     Some(target_run) => self
-                        .signal_open(&target_run, name.clone(), args.clone(), now)?
+                        .signal_open(target_run, name.clone(), args.clone(), now)?
                         .map_err(|_| ExternalFailureCause::LimitExceeded),
                     None => Err(ExternalFailureCause::NotFound),
                 };
@@ -355,17 +346,17 @@ impl EngineCore {
                     Ok(()) => EventKind::ExternalWorkflowExecutionSignaled { seq },
                     Err(cause) => EventKind::SignalExternalWorkflowExecutionFailed { seq, cause },
                 };
-                self.resolve_in_sender(run_id, closing, kind, now)?;
+                self.resolve_in_sender(key, closing, kind, now)?;
             }
             Command::CancelExternal {
                 seq,
                 workflow_id: target,
             } => {
-                let outcome = match self.current.get(target).cloned() {
+                let outcome = match self.current_open(target)? {
                     Some(target_run) => {
-                        let reason = format!("requested by workflow `{workflow_id}`");
-                        self.append(&target_run, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
-                        self.mark_dirty(&target_run);
+                        let reason = format!("requested by workflow `{}`", row.workflow_id);
+                        self.append(target_run, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
+                        self.mark_dirty(target_run);
                         Ok(())
                     }
                     None => Err(ExternalFailureCause::NotFound),
@@ -375,7 +366,7 @@ impl EngineCore {
                     Ok(()) => EventKind::ExternalWorkflowExecutionCancelRequested { seq },
                     Err(cause) => EventKind::RequestCancelExternalWorkflowExecutionFailed { seq, cause },
                 };
-                self.resolve_in_sender(run_id, closing, kind, now)?;
+                self.resolve_in_sender(key, closing, kind, now)?;
             }
             Command::StartChild {
                 seq,
@@ -384,16 +375,16 @@ impl EngineCore {
                 task_queue: child_queue,
                 args,
             } => {
-                let kind = match self.current.get(child_id).cloned() {
-                    Some(existing_run_id) => EventKind::StartChildWorkflowExecutionFailed {
+                let kind = match self.current_open(child_id)? {
+                    Some(existing) => EventKind::StartChildWorkflowExecutionFailed {
                         seq: *seq,
-                        existing_run_id,
+                        existing_run_id: self.open_run(existing)?.row.run_id.clone(),
                     },
                     None if closing => return Ok(()),
                     None => {
                         let parent = ParentInfo {
-                            workflow_id: workflow_id.to_owned(),
-                            run_id: run_id.to_owned(),
+                            workflow_id: row.workflow_id.clone(),
+                            run_id: row.run_id.clone(),
                             seq: *seq,
                         };
                         let new = NewRun {
@@ -405,17 +396,17 @@ impl EngineCore {
                             parent: Some(parent),
                             continued_from_run_id: None,
                         };
-                        let child_run = self.create_run(new, now)?;
+                        let child = self.create_run(new, now)?;
                         EventKind::ChildWorkflowExecutionStarted {
                             seq: *seq,
-                            run_id: child_run,
+                            run_id: self.open_run(child)?.row.run_id.clone(),
                         }
                     }
                 };
-                self.resolve_in_sender(run_id, closing, kind, now)?;
+                self.resolve_in_sender(key, closing, kind, now)?;
             }
             Command::UpdateCompleted { id, outcome } => {
-                let run = self.runs.get_mut(run_id).expect("open");
+                let run = self.run_mut(key)?;
                 run.accepted_updates.remove(id);
                 run.completed_updates.insert(id.clone(), outcome.clone());
                 self.finish_update_waiters(id, |_| true, Ok(UpdateStatus::Completed(outcome.clone())));
@@ -427,10 +418,10 @@ impl EngineCore {
 
     /// Records how a command resolved as new input of the run that issued it,
     /// unless that run is closing in the same task.
-    fn resolve_in_sender(&mut self, run_id: &str, closing: bool, kind: EventKind, now: u64) -> StoreResult<()> {
+    fn resolve_in_sender(&mut self, key: RunKey, closing: bool, kind: EventKind, now: u64) -> StoreResult<()> {
         if !closing {
-            self.append(run_id, kind, now)?;
-            self.mark_dirty(run_id);
+            self.append(key, kind, now)?;
+            self.mark_dirty(key);
         }
         Ok(())
     }
@@ -439,20 +430,21 @@ impl EngineCore {
     /// the next run after continue-as-new.
     pub(super) fn close_run(
         &mut self,
-        run_id: &str,
+        key: RunKey,
         status: WorkflowStatus,
         outcome: Result<Payload, Failure>,
         continued: Option<(String, Vec<Payload>)>,
         now: u64,
     ) -> StoreResult<()> {
         let next_run_id = continued.as_ref().map(|(id, _)| id.as_str());
-        self.store.close_run(run_id, status, now, next_run_id)?;
-        let run = self.runs.remove(run_id).expect("open");
-        if self.current.get(&run.row.workflow_id).map(String::as_str) == Some(run_id) {
-            self.current.remove(&run.row.workflow_id);
+        self.store.close_run(key, status, now, next_run_id)?;
+        let run = self.runs.open.remove(&key).ok_or(StoreError::NotOpen(key))?;
+        self.store.save_progress(key, &run.row.progress)?;
+        if self.runs.current.get(&run.row.workflow_id) == Some(&key) {
+            self.runs.current.remove(&run.row.workflow_id);
         }
         for seq in &run.activities {
-            self.activities.remove(&(run_id.to_owned(), *seq));
+            self.forget_activity(ActivityKey { run: key, seq: *seq });
         }
         let pending: Vec<String> = run
             .accepted_updates
@@ -466,9 +458,9 @@ impl EngineCore {
                 status,
                 what: "updates",
             };
-            self.finish_update_waiters(&update_id, |w| w.run_id == run_id, Err(error));
+            self.finish_update_waiters(&update_id, |w| w.run == key, Err(error));
         }
-        let waiters = self.result_waiters.remove(run_id).unwrap_or_default();
+        let waiters = self.waiters.results.remove(&key).unwrap_or_default();
         if let Some((next_run_id, input)) = continued {
             let new = NewRun {
                 run_id: Some(next_run_id.clone()),
@@ -479,8 +471,8 @@ impl EngineCore {
                 parent: run.row.parent.clone(),
                 continued_from_run_id: Some(run.row.run_id.clone()),
             };
-            self.create_run(new, now)?;
-            self.result_waiters.entry(next_run_id).or_default().extend(waiters);
+            let next = self.create_run(new, now)?;
+            self.waiters.results.entry(next).or_default().extend(waiters);
         } else {
             let answer = outcome.clone().map_err(|failure| ClientError::WorkflowFailed {
                 workflow_id: run.row.workflow_id.clone(),
@@ -493,9 +485,9 @@ impl EngineCore {
                 self.notify_parent(&run, &parent, outcome, now)?;
             }
         }
-        for child in self.store.open_children(run_id)? {
-            if self.runs.contains_key(&child) {
-                self.terminate(&child, format!("parent workflow `{}` closed", run.row.workflow_id), now)?;
+        for child in self.store.open_children(&run.row.run_id)? {
+            if self.touch(child)?.is_some() {
+                self.terminate(child, format!("parent workflow `{}` closed", run.row.workflow_id), now)?;
             }
         }
         Ok(())
@@ -508,9 +500,10 @@ impl EngineCore {
         outcome: Result<Payload, Failure>,
         now: u64,
     ) -> StoreResult<()> {
-        if !self.runs.contains_key(&parent.run_id) {
-            return Ok(());
-        }
+        let parent_run = match self.current_open(&parent.workflow_id)? {
+            Some(key) if self.open_run(key)?.row.run_id == parent.run_id => key,
+            _ => return Ok(()),
+        };
         let kind = match outcome {
             Ok(result) => EventKind::ChildWorkflowExecutionCompleted {
                 seq: parent.seq,
@@ -525,8 +518,8 @@ impl EngineCore {
                 },
             },
         };
-        self.append(&parent.run_id, kind, now)?;
-        self.mark_dirty(&parent.run_id);
+        self.append(parent_run, kind, now)?;
+        self.mark_dirty(parent_run);
         Ok(())
     }
 }

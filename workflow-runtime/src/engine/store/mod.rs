@@ -1,0 +1,650 @@
+//! The SQLite store: runs, history events, timers and scheduled activities,
+//! under a versioned schema ([`schema`]) with private on-disk records
+//! ([`record`]).
+//!
+//! One connection, owned by the engine thread. Every batch of requests is one
+//! transaction; WAL with `synchronous=FULL` makes each commit durable.
+
+mod owner;
+mod record;
+mod schema;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use workflow_client::{ActivityOptions, ClientError, Event, EventKind, ParentInfo, Payload, WorkflowStatus};
+
+pub(crate) use owner::Owner;
+use record::{ActivityOptionsRecord, EventRecord, PayloadRecord};
+pub(crate) use schema::VERSION;
+
+use crate::replay::is_command_event;
+
+/// A run's key in the store: the integer every table of a run is keyed by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RunKey(pub(crate) i64);
+
+/// An activity of a run: its run and the `seq` of its command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ActivityKey {
+    pub(crate) run: RunKey,
+    pub(crate) seq: u32,
+}
+
+/// Where a run stands, kept in its row so that opening a file and
+/// describing a run need not read its history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// Events in its history.
+    pub(crate) history_length: u64,
+    /// The first event no workflow task has taken in yet; past
+    /// `history_length` when every event has been.
+    pub(crate) inputs_from: u64,
+    /// Signals received, for the received-signals limit.
+    pub(crate) signals_received: u64,
+    /// Names of signals no handler took.
+    pub(crate) unhandled_signals: Vec<String>,
+    /// Why its last workflow task failed, until one succeeds.
+    pub(crate) task_failure: Option<String>,
+}
+
+impl Progress {
+    /// The counters a history implies (a process without the workflow's
+    /// code cannot tell unhandled signals or task failures from it).
+    pub(crate) fn from_history(events: &[Event]) -> Progress {
+        let mut progress = Progress {
+            inputs_from: 1,
+            ..Progress::default()
+        };
+        let mut after_task = false;
+        for event in events {
+            progress.history_length = event.id;
+            match &event.kind {
+                EventKind::WorkflowTaskCompleted => after_task = true,
+                kind if after_task && is_command_event(kind) => {}
+                _ => after_task = false,
+            }
+            if after_task {
+                progress.inputs_from = event.id + 1;
+            }
+            if let EventKind::WorkflowExecutionSignaled { .. } = event.kind {
+                progress.signals_received += 1;
+            }
+        }
+        progress
+    }
+
+    /// Whether events wait for a workflow task.
+    pub(crate) fn has_inputs(&self) -> bool {
+        self.inputs_from <= self.history_length
+    }
+}
+
+/// A row of the `runs` table.
+#[derive(Clone, Debug)]
+pub(crate) struct RunRow {
+    pub(crate) key: RunKey,
+    pub(crate) run_id: String,
+    pub(crate) workflow_id: String,
+    pub(crate) workflow_type: String,
+    pub(crate) task_queue: String,
+    pub(crate) status: WorkflowStatus,
+    pub(crate) start_ms: u64,
+    pub(crate) close_ms: Option<u64>,
+    pub(crate) next_run_id: Option<String>,
+    pub(crate) parent: Option<ParentInfo>,
+    pub(crate) progress: Progress,
+}
+
+/// A row of the `activities` table: an activity scheduled and not yet resolved.
+#[derive(Clone, Debug)]
+pub(crate) struct ActivityRow {
+    pub(crate) key: ActivityKey,
+    /// The run's ids, for the activity's info.
+    pub(crate) workflow_id: String,
+    pub(crate) run_id: String,
+    pub(crate) task_queue: String,
+    pub(crate) activity_type: String,
+    pub(crate) input: Vec<Payload>,
+    pub(crate) options: ActivityOptions,
+    pub(crate) attempt: u32,
+    pub(crate) scheduled_ms: u64,
+}
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Unusable(String),
+    #[error("corrupt row in `{table}`: {message}")]
+    Corrupt { table: &'static str, message: String },
+    /// One event of a run does not decode; only that run is affected.
+    #[error("history event {event} cannot be decoded: {message}")]
+    Undecodable { event: u64, message: String },
+    #[error(
+        "the file was written by a newer release (schema version {found}; this release reads up to {supported}); \
+         it was left unchanged"
+    )]
+    Newer { found: i64, supported: i64 },
+    /// The engine's state lost track of a run it expected open; the batch
+    /// is rolled back and the state reloaded.
+    #[error("run {0:?} is not open")]
+    NotOpen(RunKey),
+}
+
+impl StoreError {
+    /// Whether the disk, or the file's size limit, is full.
+    pub(crate) fn is_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+impl From<StoreError> for ClientError {
+    fn from(e: StoreError) -> Self {
+        ClientError::Storage(e.to_string())
+    }
+}
+
+pub(crate) type StoreResult<T> = Result<T, StoreError>;
+
+pub(crate) struct Store {
+    pub(super) conn: Connection,
+    /// Held while this engine owns the file; see [`Owner`].
+    owner: Option<Owner>,
+}
+
+/// The WAL's size after a checkpoint, at most. Without a limit the WAL keeps
+/// its largest size (about 4 MiB at the default checkpoint interval), and on
+/// a full disk that is the space the next commits need.
+const WAL_LIMIT_BYTES: i64 = 1024 * 1024;
+
+fn status_from(text: &str) -> rusqlite::Result<WorkflowStatus> {
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+const RUN_COLUMNS: &str = "run_key, run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, \
+     next_run_id, parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received, \
+     unhandled_signals, task_failure";
+
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    let parent = match (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?) {
+        (Some(workflow_id), Some(run_id)) => Some(ParentInfo {
+            workflow_id,
+            run_id,
+            seq: r.get::<_, Option<u32>>(11)?.unwrap_or(0),
+        }),
+        _ => None,
+    };
+    let unhandled: Option<String> = r.get(15)?;
+    Ok(RunRow {
+        key: RunKey(r.get(0)?),
+        run_id: r.get(1)?,
+        workflow_id: r.get(2)?,
+        workflow_type: r.get(3)?,
+        task_queue: r.get(4)?,
+        status: status_from(&r.get::<_, String>(5)?)?,
+        start_ms: u64_of(r.get(6)?),
+        close_ms: r.get::<_, Option<i64>>(7)?.map(u64_of),
+        next_run_id: r.get(8)?,
+        parent,
+        progress: Progress {
+            history_length: u64_of(r.get(12)?),
+            inputs_from: u64_of(r.get(13)?),
+            signals_received: u64_of(r.get(14)?),
+            unhandled_signals: unhandled
+                .and_then(|u| serde_json::from_str(&u).ok())
+                .unwrap_or_default(),
+            task_failure: r.get(16)?,
+        },
+    })
+}
+
+/// Writes a run's counters.
+fn save_progress(conn: &Connection, run: RunKey, p: &Progress) -> StoreResult<()> {
+    let unhandled = (!p.unhandled_signals.is_empty())
+        .then(|| serde_json::to_string(&p.unhandled_signals).expect("names serialize"));
+    conn.prepare_cached(
+        "UPDATE runs SET history_length = ?2, inputs_from = ?3, signals_received = ?4, unhandled_signals = ?5,
+             task_failure = ?6
+         WHERE run_key = ?1",
+    )?
+    .execute(params![
+        run.0,
+        i64_of(p.history_length),
+        i64_of(p.inputs_from),
+        i64_of(p.signals_received),
+        unhandled,
+        p.task_failure
+    ])?;
+    Ok(())
+}
+
+/// A BLOB column's bytes.
+fn blob<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'a [u8]> {
+    Ok(row.get_ref(column)?.as_blob()?)
+}
+
+fn event_of(id: i64, time_ms: i64, data: &[u8]) -> StoreResult<Event> {
+    let record: EventRecord = record::decode("events", data).map_err(|e| StoreError::Undecodable {
+        event: u64_of(id),
+        message: match e {
+            StoreError::Corrupt { message, .. } => message,
+            other => other.to_string(),
+        },
+    })?;
+    Ok(Event {
+        id: u64_of(id),
+        time_ms: u64_of(time_ms),
+        kind: record.into(),
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, or in memory, as its
+    /// owner, migrating an older file to this release's schema; `max_bytes`
+    /// caps the size of its file.
+    pub(crate) fn open(path: Option<&Path>, max_bytes: Option<u64>) -> StoreResult<Store> {
+        // Ownership first: a second engine would apply the same runs twice.
+        let owner = path.map(Owner::acquire).transpose()?;
+        let mut conn = match path {
+            Some(path) => Connection::open(path)?,
+            None => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Before anything is written: a newer file is refused untouched.
+        schema::check(&conn)?;
+        if path.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES)?;
+        }
+        schema::upgrade(&mut conn)?;
+        if let Some(max_bytes) = max_bytes {
+            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = i64::try_from(max_bytes).unwrap_or(i64::MAX) / page.max(1);
+            // Never below what the file already holds: SQLite keeps the larger.
+            conn.query_row(&format!("PRAGMA max_page_count = {}", pages.max(1)), [], |_| Ok(()))?;
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store { conn, owner })
+    }
+
+    /// Gives back the disk space the WAL holds, after a commit failed for
+    /// want of it: what it holds is copied into the file and it is truncated.
+    pub(crate) fn release_wal(&self) {
+        if self.is_durable() {
+            // On a full disk the copy may fail too; the next commit says so.
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+
+    /// Opens an existing store that another process may own, to read it and
+    /// to leave requests in its inbox. An older file is migrated only while
+    /// no process owns it (an owner of an older release would not read the
+    /// new schema).
+    pub(crate) fn attach(path: &Path) -> StoreResult<Store> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::check(&conn)?;
+        if schema::version(&conn)? == 0 && schema::is_empty(&conn)? {
+            return Err(StoreError::Unusable(
+                "not a workflow file (it has no `runs` table)".to_owned(),
+            ));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        if schema::version(&conn)? < VERSION {
+            if Owner::is_held(path) {
+                return Err(StoreError::Unusable(format!(
+                    "the file is at schema version {} and owned by a process of an older release; \
+                     stop it, or open the file with this release's engine",
+                    schema::version(&conn)?
+                )));
+            }
+            schema::upgrade(&mut conn)?;
+        }
+        Ok(Store { conn, owner: None })
+    }
+
+    /// Whether commits reach a file (and pay for a sync).
+    pub(crate) fn is_durable(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    pub(crate) fn begin(&self) -> StoreResult<()> {
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(())
+    }
+
+    pub(crate) fn commit(&self) -> StoreResult<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+
+    pub(crate) fn rollback(&self) {
+        if !self.conn.is_autocommit() {
+            // A failed rollback leaves nothing more to undo; the engine reloads its state next.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
+    pub(crate) fn append(&self, run: RunKey, event: &Event) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO events (run_key, id, time_ms, data) VALUES (?1, ?2, ?3, ?4)")?;
+        let data = record::encode(&EventRecord::from(&event.kind));
+        stmt.execute(params![run.0, i64_of(event.id), i64_of(event.time_ms), data])?;
+        Ok(())
+    }
+
+    /// Events of a run with `id >= from`, in order.
+    pub(crate) fn events(&self, run: RunKey, from: u64) -> StoreResult<Vec<Event>> {
+        self.events_between(run, from, u64::MAX)
+    }
+
+    /// Events of a run with `from <= id < until`, in order.
+    pub(crate) fn events_between(&self, run: RunKey, from: u64, until: u64) -> StoreResult<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, time_ms, data FROM events WHERE run_key = ?1 AND id >= ?2 AND id < ?3 ORDER BY id",
+        )?;
+        let mut rows = stmt.query(params![run.0, i64_of(from), i64_of(until)])?;
+        let mut events = Vec::new();
+        while let Some(row) = rows.next()? {
+            let data = blob(row, 2)?;
+            events.push(event_of(row.get(0)?, row.get(1)?, data)?);
+        }
+        Ok(events)
+    }
+
+    /// The last event of a run.
+    pub(crate) fn last_event(&self, run: RunKey) -> StoreResult<Option<Event>> {
+        let raw: Option<(i64, i64, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT id, time_ms, data FROM events WHERE run_key = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row(params![run.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        raw.map(|(id, time, data)| event_of(id, time, &data)).transpose()
+    }
+
+    /// Records a new open run and makes it its workflow id's current run;
+    /// returns its key.
+    pub(crate) fn insert_run(&self, run: &RunRow) -> StoreResult<RunKey> {
+        let parent = run.parent.as_ref();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO runs (run_id, workflow_id, workflow_type, task_queue, status, start_ms,
+                     parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received)
+                 VALUES (?1, ?2, ?3, ?4, 'Running', ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                run.run_id,
+                run.workflow_id,
+                run.workflow_type,
+                run.task_queue,
+                i64_of(run.start_ms),
+                parent.map(|p| &p.workflow_id),
+                parent.map(|p| &p.run_id),
+                parent.map(|p| p.seq),
+                i64_of(run.progress.history_length),
+                i64_of(run.progress.inputs_from),
+                i64_of(run.progress.signals_received),
+            ])?;
+        let key = RunKey(self.conn.last_insert_rowid());
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO workflows (workflow_id, run_key) VALUES (?1, ?2)")?
+            .execute(params![run.workflow_id, key.0])?;
+        Ok(key)
+    }
+
+    /// Writes a run's counters.
+    pub(crate) fn save_progress(&self, run: RunKey, progress: &Progress) -> StoreResult<()> {
+        save_progress(&self.conn, run, progress)
+    }
+
+    pub(crate) fn close_run(
+        &self,
+        run: RunKey,
+        status: WorkflowStatus,
+        close_ms: u64,
+        next_run_id: Option<&str>,
+    ) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("UPDATE runs SET status = ?2, close_ms = ?3, next_run_id = ?4 WHERE run_key = ?1")?
+            .execute(params![run.0, status.to_string(), i64_of(close_ms), next_run_id])?;
+        self.conn
+            .prepare_cached("DELETE FROM timers WHERE run_key = ?1")?
+            .execute(params![run.0])?;
+        self.conn
+            .prepare_cached("DELETE FROM activities WHERE run_key = ?1")?
+            .execute(params![run.0])?;
+        Ok(())
+    }
+
+    fn run_where(&self, condition: &str, value: impl rusqlite::ToSql) -> StoreResult<Option<RunRow>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE {condition}");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![value], run_row)
+            .optional()?)
+    }
+
+    /// The run with this id.
+    pub(crate) fn run(&self, run_id: &str) -> StoreResult<Option<RunRow>> {
+        self.run_where("run_id = ?1", run_id)
+    }
+
+    /// The run with this key.
+    pub(crate) fn run_by_key(&self, run: RunKey) -> StoreResult<Option<RunRow>> {
+        self.run_where("run_key = ?1", run.0)
+    }
+
+    /// The latest run of a workflow id.
+    pub(crate) fn current_run(&self, workflow_id: &str) -> StoreResult<Option<RunRow>> {
+        self.run_where(
+            "run_key = (SELECT run_key FROM workflows WHERE workflow_id = ?1)",
+            workflow_id,
+        )
+    }
+
+    /// Open runs with events no workflow task has taken in yet.
+    pub(crate) fn runs_with_inputs(&self) -> StoreResult<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs INDEXED BY runs_with_inputs
+             WHERE status = 'Running' AND inputs_from <= history_length"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], run_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Runs, newest first, of one status and one type when given.
+    pub(crate) fn runs(
+        &self,
+        status: Option<WorkflowStatus>,
+        workflow_type: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow_type = ?2)
+             ORDER BY start_ms DESC, run_key DESC LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![status.map(|s| s.to_string()), workflow_type, limit], run_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Open runs that are children of the run `parent_run_id`.
+    pub(crate) fn open_children(&self, parent_run_id: &str) -> StoreResult<Vec<RunKey>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT run_key FROM runs WHERE parent_run_id = ?1 AND status = 'Running'")?;
+        let rows = stmt.query_map(params![parent_run_id], |r| Ok(RunKey(r.get(0)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn insert_timer(&self, run: RunKey, seq: u32, fire_at_ms: u64) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO timers (run_key, seq, fire_at_ms) VALUES (?1, ?2, ?3)")?
+            .execute(params![run.0, seq, i64_of(fire_at_ms)])?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_timer(&self, run: RunKey, seq: u32) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM timers WHERE run_key = ?1 AND seq = ?2")?
+            .execute(params![run.0, seq])?;
+        Ok(())
+    }
+
+    /// Every pending timer: its run, `seq` and when it fires.
+    pub(crate) fn timers(&self) -> StoreResult<Vec<(RunKey, u32, u64)>> {
+        let mut stmt = self.conn.prepare("SELECT run_key, seq, fire_at_ms FROM timers")?;
+        let rows = stmt.query_map([], |r| Ok((RunKey(r.get(0)?), r.get(1)?, u64_of(r.get(2)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The timers of one run, by `seq`.
+    pub(crate) fn timers_of(&self, run: RunKey) -> StoreResult<Vec<u32>> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq FROM timers WHERE run_key = ?1")?;
+        let rows = stmt.query_map(params![run.0], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn insert_activity(&self, a: &ActivityRow) -> StoreResult<()> {
+        let input: Vec<PayloadRecord> = a.input.iter().map(PayloadRecord::from).collect();
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO activities
+                 (run_key, seq, task_queue, activity_type, input, options, attempt, scheduled_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                a.key.run.0,
+                a.key.seq,
+                a.task_queue,
+                a.activity_type,
+                record::encode(&input),
+                record::encode(&ActivityOptionsRecord::from(&a.options)),
+                a.attempt,
+                i64_of(a.scheduled_ms)
+            ])?;
+        Ok(())
+    }
+
+    pub(crate) fn set_activity_attempt(&self, key: ActivityKey, attempt: u32) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("UPDATE activities SET attempt = ?3 WHERE run_key = ?1 AND seq = ?2")?
+            .execute(params![key.run.0, key.seq, attempt])?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_activity(&self, key: ActivityKey) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM activities WHERE run_key = ?1 AND seq = ?2")?
+            .execute(params![key.run.0, key.seq])?;
+        Ok(())
+    }
+
+    /// Every scheduled activity, with its run's ids.
+    pub(crate) fn activities(&self) -> StoreResult<Vec<ActivityRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.run_key, a.seq, r.workflow_id, r.run_id, a.task_queue, a.activity_type, a.input, a.options,
+                 a.attempt, a.scheduled_ms
+             FROM activities a JOIN runs r ON r.run_key = a.run_key",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut activities = Vec::new();
+        while let Some(r) = rows.next()? {
+            let input: Vec<PayloadRecord> = record::decode("activities", blob(r, 6)?)?;
+            let options: ActivityOptionsRecord = record::decode("activities", blob(r, 7)?)?;
+            activities.push(ActivityRow {
+                key: ActivityKey {
+                    run: RunKey(r.get(0)?),
+                    seq: r.get(1)?,
+                },
+                workflow_id: r.get(2)?,
+                run_id: r.get(3)?,
+                task_queue: r.get(4)?,
+                activity_type: r.get(5)?,
+                input: input.into_iter().map(Payload::from).collect(),
+                options: options.into(),
+                attempt: r.get(8)?,
+                scheduled_ms: u64_of(r.get(9)?),
+            });
+        }
+        Ok(activities)
+    }
+}
+
+/// A run deleted by [`Store::prune`].
+pub(crate) struct Pruned {
+    pub(crate) key: RunKey,
+    pub(crate) workflow_id: String,
+}
+
+impl Store {
+    /// Deletes up to `limit` runs that closed before `closed_before` (ms
+    /// since the epoch), oldest first, with their history; returns them.
+    pub(crate) fn prune(&self, closed_before: u64, limit: usize) -> StoreResult<Vec<Pruned>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT run_key, workflow_id FROM runs INDEXED BY runs_closed
+             WHERE close_ms IS NOT NULL AND close_ms < ?1 ORDER BY close_ms LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![i64_of(closed_before), limit], |r| {
+            Ok(Pruned {
+                key: RunKey(r.get(0)?),
+                workflow_id: r.get(1)?,
+            })
+        })?;
+        let pruned: Vec<Pruned> = rows.collect::<rusqlite::Result<_>>()?;
+        for run in &pruned {
+            for sql in [
+                "DELETE FROM events WHERE run_key = ?1",
+                "DELETE FROM timers WHERE run_key = ?1",
+                "DELETE FROM activities WHERE run_key = ?1",
+                "DELETE FROM runs WHERE run_key = ?1",
+            ] {
+                self.conn.prepare_cached(sql)?.execute(params![run.key.0])?;
+            }
+            self.conn
+                .prepare_cached("DELETE FROM workflows WHERE workflow_id = ?1 AND run_key = ?2")?
+                .execute(params![run.workflow_id, run.key.0])?;
+        }
+        Ok(pruned)
+    }
+}
+
+impl Store {
+    /// Copies the store to `out` with SQLite's online backup, a few pages
+    /// at a time so a writer is never held up for long.
+    pub(crate) fn backup(&self, out: &Path) -> StoreResult<()> {
+        if out.exists() {
+            return Err(StoreError::Unusable(format!(
+                "{} exists; a backup never overwrites a file",
+                out.display()
+            )));
+        }
+        let mut copy = Connection::open(out)?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)?;
+            backup.run_to_completion(256, std::time::Duration::from_millis(5), None)?;
+        }
+        // The copy keeps the source's journal mode and schema version.
+        copy.pragma_update(None, "journal_mode", "WAL")?;
+        Ok(())
+    }
+}
