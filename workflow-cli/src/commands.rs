@@ -33,15 +33,27 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             }
             let mut table = Table::new(["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"]);
             for run in runs {
+                let status = match &run.task_failure {
+                    Some(_) => format!("{} (task failing)", run.status),
+                    None => run.status.to_string(),
+                };
                 table.row([
                     run.workflow_id,
                     run.workflow_type,
-                    run.status.to_string(),
+                    status,
                     utc(run.start_time_ms),
                     run.run_id,
                 ]);
             }
             emit(&table.to_string())
+        }
+        Command::Prune { older_than } => {
+            let deleted = file.prune(older_than).map_err(|e| e.to_string())?;
+            emit(&format!("deleted {deleted} closed run(s) older than {older_than:?}"))
+        }
+        Command::Backup { out } => {
+            file.backup(&out).map_err(|e| e.to_string())?;
+            emit(&format!("backed up {} to {}", db.display(), out.display()))
         }
         Command::Describe { target, json } => {
             let d = handle(&file, &target).describe().await.map_err(|e| e.to_string())?;

@@ -80,6 +80,18 @@ enum Command {
         #[arg(long, default_value = "terminated from the command line")]
         reason: String,
     },
+    /// Delete closed runs (and their histories) older than a retention.
+    Prune {
+        /// Delete runs closed longer ago than this, e.g. `7d`, `12h`, `30m`.
+        #[arg(long, default_value = "7d", value_parser = parse_duration)]
+        older_than: Duration,
+    },
+    /// Copy the file with SQLite's online backup, safe while its owner runs.
+    Backup {
+        /// Where the copy goes; an existing file is never overwritten.
+        #[arg(value_name = "OUT")]
+        out: PathBuf,
+    },
 }
 
 /// Which workflow a command is about.
@@ -115,7 +127,7 @@ struct Call {
     timeout: Duration,
 }
 
-/// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
+/// Parses `500ms`, `10s`, `2m`, `12h`, `7d` or a bare number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
         Some(at) => text.split_at(at),
@@ -124,12 +136,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     let value: f64 = number
         .trim()
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 10s, 500ms, 2m)"))?;
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 10s, 500ms, 2m, 7d)"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{text}` (use ms, s or m)")),
+        "h" => value * 3600.0,
+        "d" => value * 86400.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}` (use ms, s, m, h or d)")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }

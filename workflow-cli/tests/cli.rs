@@ -275,3 +275,44 @@ fn errors_name_what_is_wrong() {
     assert_eq!(no_db.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_db.stderr).contains("pass `--db FILE` or set WORKFLOW_DB"));
 }
+
+#[test]
+fn describe_without_an_owner_lists_unhandled_signals() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    ok(&db, &["signal", "order-1", "add_iten", r#""x""#]);
+    owner.stop();
+    let describe = ok(&db, &["describe", "order-1"]);
+    assert!(describe.contains("unhandled signals  add_iten"), "{describe}");
+}
+
+#[test]
+fn backup_and_prune_work_while_the_owner_runs() {
+    let (dir, db) = scratch();
+    let copy = dir.path().join("copy.db");
+    let owner = Owner::start(&db);
+    ok(&db, &["terminate", "order-2"]);
+    let out = ok(&db, &["backup", copy.to_str().unwrap()]);
+    assert_eq!(out, format!("backed up {} to {}\n", db.display(), copy.display()));
+    assert!(fails(&db, &["backup", copy.to_str().unwrap()]).contains("never overwrites"));
+
+    assert_eq!(ok(&db, &["prune"]), "deleted 0 closed run(s) older than 604800s\n");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(
+        ok(&db, &["prune", "--older-than", "10ms"]),
+        "deleted 1 closed run(s) older than 10ms\n"
+    );
+    assert_eq!(
+        fails(&db, &["describe", "order-2"]),
+        "error: workflow `order-2` not found\n"
+    );
+    ok(&db, &["describe", "order-1"]);
+    owner.stop();
+
+    // The copy holds both, and opens as a workflow file of its own.
+    let listed = ok(&copy, &["list"]);
+    assert!(listed.contains("order-1") && listed.contains("order-2"), "{listed}");
+    let owner = Owner::start(&copy);
+    ok(&copy, &["signal", "order-1", "add_item", r#""apple""#]);
+    owner.stop();
+}
