@@ -53,8 +53,23 @@ fn every_workload_prints_its_line_on_both_embedded_engines() {
         stdout.lines().any(|l| l.starts_with("M sqlite ") && l.ends_with("MiB")),
         "{stdout}"
     );
+    let open = stdout.lines().find(|l| l.starts_with("O sqlite ")).expect(&stdout);
+    let fields: Vec<&str> = open.split_whitespace().collect();
+    assert_eq!(fields.len(), 5, "{open}");
     assert!(
-        stdout.lines().any(|l| l.starts_with("target A sqlite >= 5000/s: ")),
-        "{stdout}"
+        fields[3].strip_suffix("ms").is_some_and(|ms| ms.parse::<f64>().is_ok()),
+        "{open}"
     );
+    assert!(
+        fields[4].strip_suffix("MiB").is_some_and(|m| m.parse::<f64>().is_ok()),
+        "{open}"
+    );
+    for line in [
+        "target A sqlite >= 5000/s: ",
+        "target O sqlite <= 100ms and <= 64MiB: ",
+        "A16 sqlite vs ceiling ",
+        "A16 sqlite vs A16 memory ",
+    ] {
+        assert!(stdout.lines().any(|l| l.starts_with(line)), "no `{line}` in\n{stdout}");
+    }
 }
