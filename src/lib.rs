@@ -74,7 +74,7 @@ pub use workflow_runtime::{
     Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
     EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, Replayer, RunSummary,
     StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
-    WorkflowInfo, WorkflowResult,
+    WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
 
 #[doc = include_str!("../docs/guide.md")]

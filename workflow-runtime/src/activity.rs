@@ -3,9 +3,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt as _;
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 use workflow_client::{ApplicationError, BoxFuture, EncodeFn, Payload, PayloadError};
 
@@ -192,4 +195,28 @@ impl fmt::Debug for ActivityContext {
             .field("cancelled", &self.is_cancelled())
             .finish_non_exhaustive()
     }
+}
+
+/// Runs one activity attempt; a panic becomes a retryable `Panic` error.
+pub(crate) async fn run_activity(
+    execute: Execute,
+    ctx: ActivityContext,
+    args: Vec<Payload>,
+) -> Result<Payload, ApplicationError> {
+    let name = ctx.info().activity_type.clone();
+    let span = {
+        let info = ctx.info();
+        tracing::info_span!(
+            "activity",
+            workflow_id = info.workflow_id.as_str(),
+            run_id = info.run_id.as_str(),
+            activity = name.as_str(),
+            attempt = info.attempt
+        )
+    };
+    AssertUnwindSafe(execute(ctx, args))
+        .catch_unwind()
+        .instrument(span)
+        .await
+        .unwrap_or_else(|_| Err(ApplicationError::new(format!("activity `{name}` panicked")).with_type("Panic")))
 }

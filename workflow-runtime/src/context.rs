@@ -14,7 +14,6 @@ use workflow_client::{
 };
 
 use crate::activity::Activity;
-use crate::definition::WorkflowDefinition;
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Command, WorkflowInfo};
 
@@ -28,7 +27,7 @@ pub(crate) enum Resolution {
 }
 
 /// Per-run executor state shared by the context and the executor.
-pub(crate) struct Core {
+pub(crate) struct RunState {
     pub(crate) info: WorkflowInfo,
     pub(crate) now: SystemTime,
     pub(crate) replaying: bool,
@@ -48,9 +47,9 @@ pub(crate) struct Core {
     rng: u64,
 }
 
-impl Core {
+impl RunState {
     pub(crate) fn new(info: WorkflowInfo, seed: u64, max_pending_outgoing_signals: usize) -> Self {
-        Core {
+        RunState {
             info,
             now: UNIX_EPOCH,
             replaying: false,
@@ -95,7 +94,7 @@ impl Core {
     }
 }
 
-type SharedCore = Rc<RefCell<Core>>;
+type SharedRunState = Rc<RefCell<RunState>>;
 
 /// The context of one workflow run, handed to the run method and to async
 /// handlers. Cheap to clone; every future it returns owns what it needs.
@@ -127,23 +126,23 @@ type SharedCore = Rc<RefCell<Core>>;
 /// ```
 pub struct WorkflowContext<W> {
     state: Rc<RefCell<W>>,
-    core: SharedCore,
+    run_state: SharedRunState,
 }
 
 impl<W> Clone for WorkflowContext<W> {
     fn clone(&self) -> Self {
         WorkflowContext {
             state: self.state.clone(),
-            core: self.core.clone(),
+            run_state: self.run_state.clone(),
         }
     }
 }
 
 impl<W: 'static> WorkflowContext<W> {
-    pub(crate) fn new(state: W, core: SharedCore) -> Self {
+    pub(crate) fn new(state: W, run_state: SharedRunState) -> Self {
         WorkflowContext {
             state: Rc::new(RefCell::new(state)),
-            core,
+            run_state,
         }
     }
 
@@ -172,7 +171,7 @@ impl<W: 'static> WorkflowContext<W> {
     /// # Panics
     /// If called from inside `state` or `state_mut` on the same context.
     pub fn state_mut<R>(&self, f: impl FnOnce(&mut W) -> R) -> R {
-        self.core.borrow_mut().progress += 1;
+        self.run_state.borrow_mut().progress += 1;
         f(&mut self.state.borrow_mut())
     }
 
@@ -196,11 +195,11 @@ impl<W: 'static> WorkflowContext<W> {
         mut condition: impl FnMut(&W) -> bool + 'static,
     ) -> impl Future<Output = WorkflowResult<()>> + 'static {
         let ctx = self.clone();
-        let epoch = self.core.borrow().cancel_epoch;
+        let epoch = self.run_state.borrow().cancel_epoch;
         poll_fn(move |_| {
             if condition(&ctx.state.borrow()) {
                 Poll::Ready(Ok(()))
-            } else if ctx.core.borrow().cancel_epoch > epoch {
+            } else if ctx.run_state.borrow().cancel_epoch > epoch {
                 Poll::Ready(Err(WorkflowError::Canceled))
             } else {
                 Poll::Pending
@@ -216,13 +215,13 @@ impl<W: 'static> WorkflowContext<W> {
     ) -> impl Future<Output = WorkflowResult<bool>> + 'static {
         let ctx = self.clone();
         let mut timer = Box::pin(self.sleep(timeout));
-        let epoch = self.core.borrow().cancel_epoch;
+        let epoch = self.run_state.borrow().cancel_epoch;
         poll_fn(move |cx| {
             if condition(&ctx.state.borrow()) {
                 timer.cancel();
                 return Poll::Ready(Ok(true));
             }
-            if ctx.core.borrow().cancel_epoch > epoch {
+            if ctx.run_state.borrow().cancel_epoch > epoch {
                 return Poll::Ready(Err(WorkflowError::Canceled));
             }
             timer.as_mut().poll(cx).map_ok(|()| false)
@@ -233,7 +232,7 @@ impl<W: 'static> WorkflowContext<W> {
 impl<W> WorkflowContext<W> {
     /// Workflow time: the time of the current activation, the same on replay.
     pub fn now(&self) -> SystemTime {
-        self.core.borrow().now
+        self.run_state.borrow().now
     }
 
     /// A deterministic random number in `[0, 1)`.
@@ -243,7 +242,7 @@ impl<W> WorkflowContext<W> {
 
     /// A deterministic random `u64`.
     pub fn random_u64(&self) -> u64 {
-        self.core.borrow_mut().next_u64()
+        self.run_state.borrow_mut().next_u64()
     }
 
     /// A deterministic version-4 UUID: the same when the run replays, so it
@@ -256,8 +255,8 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn uuid4(&self) -> String {
-        let mut core = self.core.borrow_mut();
-        let (high, low) = (core.next_u64(), core.next_u64());
+        let mut run_state = self.run_state.borrow_mut();
+        let (high, low) = (run_state.next_u64(), run_state.next_u64());
         workflow_client::id::uuid_text(high, low)
     }
 
@@ -271,18 +270,18 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn info(&self) -> WorkflowInfo {
-        self.core.borrow().info.clone()
+        self.run_state.borrow().info.clone()
     }
 
     /// Whether the run is being rebuilt from history (side effects such as
     /// logging may want to stay quiet then).
     pub fn is_replaying(&self) -> bool {
-        self.core.borrow().replaying
+        self.run_state.borrow().replaying
     }
 
     /// Whether cancellation of this workflow has been requested.
     pub fn is_cancel_requested(&self) -> bool {
-        self.core.borrow().cancel_epoch > 0
+        self.run_state.borrow().cancel_epoch > 0
     }
 
     /// Whether no signal or update handler is still running; wait for this
@@ -296,7 +295,7 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn all_handlers_finished(&self) -> bool {
-        self.core.borrow().handlers_running == 0
+        self.run_state.borrow().handlers_running == 0
     }
 
     /// Whether the engine suggests continuing as new: the history is long,
@@ -304,7 +303,7 @@ impl<W> WorkflowContext<W> {
     /// workflow checks it between items and then returns
     /// [`continue_as_new`](Self::continue_as_new) with its state.
     pub fn continue_as_new_suggested(&self) -> bool {
-        self.core.borrow().continue_as_new_suggested
+        self.run_state.borrow().continue_as_new_suggested
     }
 
     /// Sleeps on a durable timer; survives restarts.
@@ -321,12 +320,12 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn sleep(&self, duration: Duration) -> Sleep {
-        let mut core = self.core.borrow_mut();
-        let seq = core.issue(|seq| Command::StartTimer { seq, duration });
+        let mut run_state = self.run_state.borrow_mut();
+        let seq = run_state.issue(|seq| Command::StartTimer { seq, duration });
         Sleep {
-            core: self.core.clone(),
+            run_state: self.run_state.clone(),
             seq,
-            epoch: core.cancel_epoch,
+            epoch: run_state.cancel_epoch,
         }
     }
 
@@ -383,20 +382,20 @@ impl<W> WorkflowContext<W> {
         options: ActivityOptions,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
         let issued = args.map(|args| {
-            let mut core = self.core.borrow_mut();
-            let seq = core.issue(|seq| Command::ScheduleActivity {
+            let mut run_state = self.run_state.borrow_mut();
+            let seq = run_state.issue(|seq| Command::ScheduleActivity {
                 seq,
                 activity_type: name.to_owned(),
                 args,
                 options,
             });
-            (seq, core.cancel_epoch)
+            (seq, run_state.cancel_epoch)
         });
-        let core = self.core.clone();
+        let run_state = self.run_state.clone();
         async move {
             let (seq, epoch) = issued?;
             let cancel = Command::RequestCancelActivity { seq };
-            match resolution(&core, seq, epoch, Some(cancel)).await? {
+            match resolution(&run_state, seq, epoch, Some(cancel)).await? {
                 Resolution::Activity(Ok(payload)) => Ok(payload.decode()?),
                 Resolution::Activity(Err(failure)) => Err(WorkflowError::Failed(failure)),
                 other => unreachable_resolution(seq, other),
@@ -426,7 +425,7 @@ impl<W> WorkflowContext<W> {
         _run: Run<V, A>,
         workflow_id: impl Into<String>,
     ) -> ExternalWorkflowHandle<V> {
-        ExternalWorkflowHandle::new(self.core.clone(), workflow_id.into())
+        ExternalWorkflowHandle::new(self.run_state.clone(), workflow_id.into())
     }
 
     /// An untyped handle to another workflow: signals go by name.
@@ -443,7 +442,7 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn external_workflow(&self, workflow_id: impl Into<String>) -> ExternalWorkflowHandle<Untyped> {
-        ExternalWorkflowHandle::new(self.core.clone(), workflow_id.into())
+        ExternalWorkflowHandle::new(self.run_state.clone(), workflow_id.into())
     }
 
     /// Starts a child workflow and returns a handle once it has started.
@@ -472,12 +471,12 @@ impl<W> WorkflowContext<W> {
         args: A,
         options: ChildWorkflowOptions,
     ) -> impl Future<Output = WorkflowResult<ChildWorkflowHandle<V>>> + 'static {
-        let core = self.core.clone();
+        let run_state = self.run_state.clone();
         let args = run.encode(args);
         async move {
             let args = args?;
             let (seq, epoch) = {
-                let mut c = core.borrow_mut();
+                let mut c = run_state.borrow_mut();
                 let task_queue = options.task_queue.clone().unwrap_or_else(|| c.info.task_queue.clone());
                 let workflow_id = options.workflow_id.clone();
                 let seq = c.issue(|seq| Command::StartChild {
@@ -489,9 +488,9 @@ impl<W> WorkflowContext<W> {
                 });
                 (seq, c.cancel_epoch)
             };
-            match resolution(&core, seq, epoch, None).await? {
+            match resolution(&run_state, seq, epoch, None).await? {
                 Resolution::ChildStart(Ok(run_id)) => Ok(ChildWorkflowHandle {
-                    core: core.clone(),
+                    run_state: run_state.clone(),
                     seq,
                     workflow_id: options.workflow_id,
                     run_id,
@@ -532,31 +531,18 @@ impl<W> WorkflowContext<W> {
     }
 }
 
-impl<W: WorkflowDefinition> WorkflowContext<W> {
-    /// Ends this run and starts a new one of the same workflow id with
-    /// `input`; return it from the run method: `return ctx.continue_as_new(state);`.
-    ///
-    /// The new run starts with an empty history, so `input` carries whatever
-    /// must survive: the state, and the signals received but not handled
-    /// yet. A `#[workflow::init]` constructor rebuilds the state from it.
-    /// Clients notice nothing: handles follow the workflow id to the new run.
-    pub fn continue_as_new<T>(&self, input: W::Input) -> WorkflowResult<T> {
-        Err(WorkflowError::ContinueAsNew(W::encode_input(input)?))
-    }
-}
-
 /// Waits for the resolution of command `seq`. When the workflow is canceled
 /// first, issues `on_cancel` (if any) and fails with `Canceled`.
 fn resolution(
-    core: &SharedCore,
+    run_state: &SharedRunState,
     seq: u32,
     epoch: u32,
     on_cancel: Option<Command>,
 ) -> impl Future<Output = WorkflowResult<Resolution>> + 'static {
-    let core = core.clone();
+    let run_state = run_state.clone();
     let mut on_cancel = on_cancel;
     poll_fn(move |_| {
-        let mut c = core.borrow_mut();
+        let mut c = run_state.borrow_mut();
         if let Some(r) = c.resolved.remove(&seq) {
             return Poll::Ready(Ok(r));
         }
@@ -581,7 +567,7 @@ fn unreachable_resolution<T>(seq: u32, other: Resolution) -> WorkflowResult<T> {
 
 /// A durable timer; resolves when it fires.
 pub struct Sleep {
-    core: SharedCore,
+    run_state: SharedRunState,
     seq: u32,
     epoch: u32,
 }
@@ -589,9 +575,9 @@ pub struct Sleep {
 impl Sleep {
     /// Cancels the timer unless it has already fired.
     fn cancel(&self) {
-        let mut core = self.core.borrow_mut();
-        if core.resolved.remove(&self.seq).is_none() {
-            core.commands.push(Command::CancelTimer { seq: self.seq });
+        let mut run_state = self.run_state.borrow_mut();
+        if run_state.resolved.remove(&self.seq).is_none() {
+            run_state.commands.push(Command::CancelTimer { seq: self.seq });
         }
     }
 }
@@ -600,12 +586,12 @@ impl Future for Sleep {
     type Output = WorkflowResult<()>;
 
     fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        let mut core = self.core.borrow_mut();
-        if core.resolved.remove(&self.seq).is_some() {
+        let mut run_state = self.run_state.borrow_mut();
+        if run_state.resolved.remove(&self.seq).is_some() {
             return Poll::Ready(Ok(()));
         }
-        if core.cancel_epoch > self.epoch {
-            core.commands.push(Command::CancelTimer { seq: self.seq });
+        if run_state.cancel_epoch > self.epoch {
+            run_state.commands.push(Command::CancelTimer { seq: self.seq });
             return Poll::Ready(Err(WorkflowError::Canceled));
         }
         Poll::Pending
@@ -647,7 +633,7 @@ impl ChildWorkflowOptions {
 /// [`WorkflowContext::start_child_workflow`]: signal it, or wait for its
 /// result.
 pub struct ChildWorkflowHandle<V> {
-    core: SharedCore,
+    run_state: SharedRunState,
     seq: u32,
     workflow_id: String,
     run_id: String,
@@ -667,13 +653,13 @@ impl<V: WorkflowType> ChildWorkflowHandle<V> {
 
     /// Signals the child.
     pub fn signal<A>(&self, signal: Signal<V, A>, args: A) -> impl Future<Output = WorkflowResult<()>> + 'static {
-        ExternalWorkflowHandle::<V>::new(self.core.clone(), self.workflow_id.clone()).signal(signal, args)
+        ExternalWorkflowHandle::<V>::new(self.run_state.clone(), self.workflow_id.clone()).signal(signal, args)
     }
 
     /// Waits for the child to close and returns its result.
     pub fn result(self) -> impl Future<Output = WorkflowResult<V::Output>> + 'static {
-        let (core, seq) = (self.core, self.seq);
-        poll_fn(move |_| match core.borrow_mut().child_results.remove(&seq) {
+        let (run_state, seq) = (self.run_state, self.seq);
+        poll_fn(move |_| match run_state.borrow_mut().child_results.remove(&seq) {
             Some(Ok(payload)) => Poll::Ready(payload.decode().map_err(WorkflowError::from)),
             Some(Err(failure)) => Poll::Ready(Err(WorkflowError::Failed(failure))),
             None => Poll::Pending,
@@ -686,15 +672,15 @@ impl<V: WorkflowType> ChildWorkflowHandle<V> {
 /// [`WorkflowContext::external_workflow`] (by name). Signals and
 /// cancellation requests sent through it are recorded in both histories.
 pub struct ExternalWorkflowHandle<V> {
-    core: SharedCore,
+    run_state: SharedRunState,
     workflow_id: String,
     _workflow: std::marker::PhantomData<fn() -> V>,
 }
 
 impl<V> ExternalWorkflowHandle<V> {
-    fn new(core: SharedCore, workflow_id: String) -> Self {
+    fn new(run_state: SharedRunState, workflow_id: String) -> Self {
         ExternalWorkflowHandle {
-            core,
+            run_state,
             workflow_id,
             _workflow: std::marker::PhantomData,
         }
@@ -727,30 +713,30 @@ impl<V> ExternalWorkflowHandle<V> {
         args: Result<Vec<Payload>, workflow_client::PayloadError>,
     ) -> impl Future<Output = WorkflowResult<()>> + 'static {
         let issued = args.map_err(WorkflowError::from).and_then(|args| {
-            let mut core = self.core.borrow_mut();
-            let max = core.max_pending_outgoing_signals;
-            if core.pending_outgoing_signals >= max {
+            let mut run_state = self.run_state.borrow_mut();
+            let max = run_state.max_pending_outgoing_signals;
+            if run_state.pending_outgoing_signals >= max {
                 return Err(WorkflowError::LimitExceeded {
                     limit: Limit::PendingOutgoingSignals,
                     max,
                 });
             }
-            core.pending_outgoing_signals += 1;
+            run_state.pending_outgoing_signals += 1;
             let workflow_id = self.workflow_id.clone();
-            let seq = core.issue(|seq| Command::SignalExternal {
+            let seq = run_state.issue(|seq| Command::SignalExternal {
                 seq,
                 workflow_id,
                 name: name.to_owned(),
                 args,
             });
-            Ok((seq, core.cancel_epoch))
+            Ok((seq, run_state.cancel_epoch))
         });
-        let core = self.core.clone();
+        let run_state = self.run_state.clone();
         let workflow_id = self.workflow_id.clone();
         async move {
             let (seq, epoch) = issued?;
-            let outcome = resolution(&core, seq, epoch, None).await;
-            core.borrow_mut().pending_outgoing_signals -= 1;
+            let outcome = resolution(&run_state, seq, epoch, None).await;
+            run_state.borrow_mut().pending_outgoing_signals -= 1;
             external_outcome(seq, outcome?, workflow_id)
         }
     }
@@ -767,14 +753,14 @@ impl<V> ExternalWorkflowHandle<V> {
     /// ```
     pub fn cancel(&self) -> impl Future<Output = WorkflowResult<()>> + 'static {
         let (seq, epoch) = {
-            let mut core = self.core.borrow_mut();
+            let mut run_state = self.run_state.borrow_mut();
             let workflow_id = self.workflow_id.clone();
-            let seq = core.issue(|seq| Command::CancelExternal { seq, workflow_id });
-            (seq, core.cancel_epoch)
+            let seq = run_state.issue(|seq| Command::CancelExternal { seq, workflow_id });
+            (seq, run_state.cancel_epoch)
         };
-        let core = self.core.clone();
+        let run_state = self.run_state.clone();
         let workflow_id = self.workflow_id.clone();
-        async move { external_outcome(seq, resolution(&core, seq, epoch, None).await?, workflow_id) }
+        async move { external_outcome(seq, resolution(&run_state, seq, epoch, None).await?, workflow_id) }
     }
 }
 

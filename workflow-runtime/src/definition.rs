@@ -7,7 +7,7 @@ use std::pin::Pin;
 use workflow_client::{Payload, WorkflowType};
 
 use crate::context::WorkflowContext;
-use crate::error::WorkflowResult;
+use crate::error::{WorkflowError, WorkflowResult};
 
 /// A future that runs on the workflow's executor thread.
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -60,4 +60,17 @@ pub trait WorkflowDefinition: WorkflowType + Sized {
     /// Runs an accepted update's handler.
     fn update(ctx: &WorkflowContext<Self>, name: &str, args: Vec<Payload>)
         -> Option<Dispatch<WorkflowResult<Payload>>>;
+}
+
+impl<W: WorkflowDefinition> WorkflowContext<W> {
+    /// Ends this run and starts a new one of the same workflow id with
+    /// `input`; return it from the run method: `return ctx.continue_as_new(state);`.
+    ///
+    /// The new run starts with an empty history, so `input` carries whatever
+    /// must survive: the state, and the signals received but not handled
+    /// yet. A `#[workflow::init]` constructor rebuilds the state from it.
+    /// Clients notice nothing: handles follow the workflow id to the new run.
+    pub fn continue_as_new<T>(&self, input: W::Input) -> WorkflowResult<T> {
+        Err(WorkflowError::ContinueAsNew(W::encode_input(input)?))
+    }
 }

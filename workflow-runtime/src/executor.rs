@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tracing::Span;
 use workflow_client::{Failure, Payload};
 
-use crate::context::{Core, Resolution, WorkflowContext};
+use crate::context::{Resolution, RunState, WorkflowContext};
 use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
@@ -80,7 +80,7 @@ struct Routine {
 
 struct Started<W> {
     ctx: WorkflowContext<W>,
-    core: Rc<RefCell<Core>>,
+    run_state: Rc<RefCell<RunState>>,
     routines: Vec<Routine>,
     /// Whether the routines have been polled at least once.
     polled: bool,
@@ -114,7 +114,7 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
         // await, not nothing: it is applied once the run has begun.
         let mut deferred_cancel = false;
         if let Some(run) = &self.run {
-            run.core.borrow_mut().observe(&activation);
+            run.run_state.borrow_mut().observe(&activation);
         }
         for job in std::mem::take(&mut activation.jobs) {
             if self.closed {
@@ -126,9 +126,9 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
                 randomness_seed,
             } = job
             {
-                let mut core = Core::new(info, randomness_seed, self.max_pending_outgoing_signals);
-                core.observe(&activation);
-                match Started::new(core, args) {
+                let mut run_state = RunState::new(info, randomness_seed, self.max_pending_outgoing_signals);
+                run_state.observe(&activation);
+                match Started::new(run_state, args) {
                     Ok(run) => self.run = Some(run),
                     Err(e) => {
                         self.closed = true;
@@ -156,7 +156,7 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
             run.apply_job(Job::Cancel, &mut self.unhandled);
             self.closed = run.settle()?;
         }
-        early.append(&mut run.core.borrow_mut().commands);
+        early.append(&mut run.run_state.borrow_mut().commands);
         Ok(early)
     }
 
@@ -173,7 +173,7 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
             )
         };
         if let Some(run) = &self.run {
-            return span(&run.core.borrow().info);
+            return span(&run.run_state.borrow().info);
         }
         let start = activation.jobs.iter().find_map(|job| match job {
             Job::Start { info, .. } => Some(info),
@@ -188,13 +188,13 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
 
 impl<W: WorkflowDefinition> Started<W> {
     /// Builds the state from the run arguments and starts the run method.
-    fn new(core: Core, args: Vec<Payload>) -> WorkflowResult<Self> {
-        let core = Rc::new(RefCell::new(core));
-        let ctx = WorkflowContext::new(W::create(&args)?, core.clone());
+    fn new(run_state: RunState, args: Vec<Payload>) -> WorkflowResult<Self> {
+        let run_state = Rc::new(RefCell::new(run_state));
+        let ctx = WorkflowContext::new(W::create(&args)?, run_state.clone());
         let main = W::run(ctx.clone(), args);
         Ok(Started {
             ctx,
-            core,
+            run_state,
             // The run method is polled inside the activation's `workflow_task`
             // span, which already names the run.
             routines: vec![Routine {
@@ -208,12 +208,12 @@ impl<W: WorkflowDefinition> Started<W> {
 
     fn apply_job(&mut self, job: Job, unhandled: &mut Vec<String>) {
         let resolve = |seq, resolution| {
-            self.core.borrow_mut().resolved.insert(seq, resolution);
+            self.run_state.borrow_mut().resolved.insert(seq, resolution);
         };
         match job {
             Job::Start { .. } => {}
             Job::Signal { name, args } => {
-                let span = run_span!(self.core.borrow().info, "signal", signal = name.as_str());
+                let span = run_span!(self.run_state.borrow().info, "signal", signal = name.as_str());
                 let _entered = span.enter();
                 match W::signal(&self.ctx, &name, args) {
                     None => {
@@ -245,24 +245,24 @@ impl<W: WorkflowDefinition> Started<W> {
             }
             Job::ResolveChildStart { seq, result } => resolve(seq, Resolution::ChildStart(result)),
             Job::ResolveChild { seq, result } => {
-                self.core.borrow_mut().child_results.insert(seq, result);
+                self.run_state.borrow_mut().child_results.insert(seq, result);
             }
-            Job::Cancel => self.core.borrow_mut().cancel_epoch += 1,
+            Job::Cancel => self.run_state.borrow_mut().cancel_epoch += 1,
         }
-        self.core.borrow_mut().progress += 1;
+        self.run_state.borrow_mut().progress += 1;
     }
 
     fn apply_update(&mut self, id: String, name: String, args: Vec<Payload>, validate: bool) {
         let span = run_span!(
-            self.core.borrow().info,
+            self.run_state.borrow().info,
             "update",
             update = name.as_str(),
             update_id = id.as_str()
         );
         let _entered = span.enter();
-        let command = |c| self.core.borrow_mut().commands.push(c);
+        let command = |c| self.run_state.borrow_mut().commands.push(c);
         if validate {
-            let validator = run_span!(self.core.borrow().info, "validator", update = name.as_str());
+            let validator = run_span!(self.run_state.borrow().info, "validator", update = name.as_str());
             let verdict = validator.in_scope(|| self.ctx.state(|s| s.validate_update(&name, &args)));
             let rejection = match verdict {
                 Some(Ok(())) => None,
@@ -296,7 +296,7 @@ impl<W: WorkflowDefinition> Started<W> {
     }
 
     fn spawn(&mut self, kind: RoutineKind, future: LocalFuture<WorkflowResult<Payload>>, span: Span) {
-        self.core.borrow_mut().handlers_running += 1;
+        self.run_state.borrow_mut().handlers_running += 1;
         self.routines.push(Routine { kind, future, span });
     }
 
@@ -305,7 +305,7 @@ impl<W: WorkflowDefinition> Started<W> {
         self.polled = true;
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..MAX_ROUNDS {
-            let before = self.core.borrow().progress;
+            let before = self.run_state.borrow().progress;
             let mut i = 0;
             while i < self.routines.len() {
                 let routine = &mut self.routines[i];
@@ -315,14 +315,14 @@ impl<W: WorkflowDefinition> Started<W> {
                     continue;
                 };
                 let routine = self.routines.remove(i);
-                let mut core = self.core.borrow_mut();
-                core.progress += 1;
+                let mut run_state = self.run_state.borrow_mut();
+                run_state.progress += 1;
                 let closing = match (routine.kind, outcome) {
-                    (RoutineKind::Main, outcome) => Some(close_command(outcome, core.cancel_epoch > 0)),
+                    (RoutineKind::Main, outcome) => Some(close_command(outcome, run_state.cancel_epoch > 0)),
                     (RoutineKind::Signal, Ok(_)) => None,
                     (RoutineKind::Signal, Err(e)) => Some(Command::Fail(e.to_failure())),
                     (RoutineKind::Update(id), outcome) => {
-                        core.commands.push(Command::UpdateCompleted {
+                        run_state.commands.push(Command::UpdateCompleted {
                             id,
                             outcome: outcome.map_err(|e| e.to_failure()),
                         });
@@ -330,16 +330,16 @@ impl<W: WorkflowDefinition> Started<W> {
                     }
                 };
                 if closing.is_none() {
-                    core.handlers_running = core.handlers_running.saturating_sub(1);
+                    run_state.handlers_running = run_state.handlers_running.saturating_sub(1);
                 }
                 if let Some(close) = closing {
-                    core.commands.push(close);
-                    drop(core);
+                    run_state.commands.push(close);
+                    drop(run_state);
                     self.routines.clear();
                     return Ok(true);
                 }
             }
-            if self.core.borrow().progress == before {
+            if self.run_state.borrow().progress == before {
                 return Ok(false);
             }
         }
@@ -386,7 +386,7 @@ impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
 
     fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
         let run = self.run.as_ref().ok_or(QueryError::NotStarted)?;
-        let _span = run_span!(run.core.borrow().info, "query", query = name).entered();
+        let _span = run_span!(run.run_state.borrow().info, "query", query = name).entered();
         let answer = catch_unwind(AssertUnwindSafe(|| run.ctx.state(|s| s.query(name, args))));
         match answer {
             Ok(Some(Ok(payload))) => Ok(payload),

@@ -5,14 +5,19 @@
 #![warn(missing_docs)]
 
 mod activity;
+mod backend;
 mod context;
 mod definition;
+mod embedded;
 mod engine;
 mod error;
 mod executor;
+mod limits;
 mod protocol;
+mod registry;
 mod replay;
 mod replayer;
+mod setup_error;
 #[cfg(feature = "temporal")]
 mod temporal;
 mod testing;
@@ -21,13 +26,16 @@ mod worker;
 pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
 pub use context::{ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, WorkflowContext};
 pub use definition::{Dispatch, LocalFuture, WorkflowDefinition};
-pub use engine::{Engine, EngineBuilder, EngineError, Limits, ListFilter, RunSummary, StoreFile};
+pub use embedded::{ListFilter, RunSummary, StoreFile, DEFAULT_RETENTION};
+pub use engine::{Engine, EngineBuilder};
 pub use error::{WorkflowError, WorkflowResult};
 pub use executor::{QueryError, RunInstance, TaskFailure};
+pub use limits::Limits;
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 pub use replay::{Nondeterminism, ReplayError};
 pub use replayer::Replayer;
+pub use setup_error::{EngineError, WorkerError};
 #[cfg(feature = "temporal")]
 pub use temporal::ConnectOptions;
 pub use testing::TestEnvironment;
-pub use worker::{Worker, WorkerBuilder, WorkerError};
+pub use worker::{Worker, WorkerBuilder};

@@ -50,7 +50,7 @@ pub(crate) struct Suggest {
 }
 
 impl Suggest {
-    pub(crate) fn suggested(self, limits: &crate::engine::Limits) -> bool {
+    pub(crate) fn suggested(self, limits: &crate::limits::Limits) -> bool {
         self.history_events >= limits.continue_as_new_history_events
             || self.signals.saturating_mul(10) >= (limits.max_received_signals as u64).saturating_mul(8)
     }
@@ -274,7 +274,7 @@ pub(crate) fn replay(
     events: &[Event],
     workflow_id: &str,
     run_id: &str,
-    limits: &crate::engine::Limits,
+    limits: &crate::limits::Limits,
 ) -> Result<(), ReplayError> {
     let mut jobs = Vec::new();
     let mut suggest = Suggest {
@@ -343,3 +343,4 @@ pub(crate) fn replay(
 pub(crate) fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
+

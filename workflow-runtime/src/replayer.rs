@@ -4,9 +4,9 @@
 use workflow_client::{EventKind, History};
 
 use crate::definition::WorkflowDefinition;
-use crate::engine::Limits;
+use crate::limits::Limits;
+use crate::registry::Offer;
 use crate::replay::{replay, ReplayError};
-use crate::worker::Offer;
 
 /// Replays histories (from `fetch_history`, or JSON exported with
 /// `History::to_json`) against registered workflow types, without an engine.

@@ -1,11 +1,14 @@
 //! A test environment whose clock skips ahead, so workflows that wait for
 //! days finish in milliseconds.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use workflow_client::Client;
 
-use crate::engine::{Engine, EngineBuilder, EngineError};
+use crate::embedded::Embedded;
+use crate::engine::{Engine, EngineBuilder};
+use crate::setup_error::EngineError;
 use crate::worker::WorkerBuilder;
 
 /// An in-memory engine for tests whose clock jumps to the next timer
@@ -33,6 +36,8 @@ use crate::worker::WorkerBuilder;
 /// The facade's guide shows a whole workflow under test (its "Testing" chapter).
 pub struct TestEnvironment {
     engine: Engine,
+    /// The same engine, for its clock.
+    embedded: Arc<Embedded>,
 }
 
 impl TestEnvironment {
@@ -44,8 +49,10 @@ impl TestEnvironment {
     /// An environment with the engine options of `builder` (limits, cache),
     /// in memory and with a skipping clock.
     pub fn with_builder(builder: EngineBuilder) -> Result<TestEnvironment, EngineError> {
+        let embedded = builder.time_skipping().in_memory_embedded()?;
         Ok(TestEnvironment {
-            engine: builder.time_skipping().in_memory()?,
+            engine: Engine::on(embedded.clone()),
+            embedded,
         })
     }
 
@@ -77,12 +84,8 @@ impl TestEnvironment {
     }
 
     async fn advance(&self, duration: Duration) -> SystemTime {
-        let shared = self
-            .engine
-            .embedded()
-            .expect("a test environment runs the embedded engine");
         // A stopped engine has no time left to move.
-        let ms = shared.advance(duration).await.unwrap_or(0);
+        let ms = self.embedded.advance(duration).await.unwrap_or(0);
         UNIX_EPOCH + Duration::from_millis(ms)
     }
 }

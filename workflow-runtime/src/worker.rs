@@ -1,139 +1,16 @@
-//! Workers: which workflows and activities serve a task queue, and the
-//! tokio side that runs activities.
+//! Workers: which workflows and activities serve a task queue.
 
-use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt as _;
-use tokio::sync::mpsc;
-use tracing::Instrument as _;
 use workflow_client::{ApplicationError, Payload};
 
-use crate::activity::{Activity, ActivityContext, ActivityInfo, Execute};
+use crate::activity::{Activity, Execute};
+use crate::backend::RunningWorker;
 use crate::definition::WorkflowDefinition;
-use crate::engine::{ActivityKey, Engine, EngineKind, Shared};
-use crate::executor::{new_instance, RunInstance};
-
-/// Builds a fresh run instance of one workflow type.
-pub(crate) type Factory = fn(usize) -> Box<dyn RunInstance>;
-
-/// One attempt of an activity, sent to a worker.
-pub(crate) struct ActivityTask {
-    pub(crate) activity: ActivityKey,
-    pub(crate) info: ActivityInfo,
-    pub(crate) args: Vec<Payload>,
-    pub(crate) execute: Execute,
-}
-
-/// A finished activity attempt, reported to the engine.
-pub(crate) struct ActivityDone {
-    pub(crate) activity: ActivityKey,
-    pub(crate) attempt: u32,
-    pub(crate) result: Result<Payload, ApplicationError>,
-}
-
-/// What a worker serves: its workflow types and activities.
-#[derive(Default)]
-pub(crate) struct Offer {
-    workflows: HashMap<&'static str, Factory>,
-    dynamic_workflow: Option<Factory>,
-    activities: HashMap<String, Execute>,
-    dynamic_activity: Option<Execute>,
-    /// Replacements registered with `mock_activity`; they win over the rest.
-    mocks: HashMap<String, Execute>,
-    /// The worker's `log_slow_activations` threshold; it travels with the
-    /// offer because that is what both engines keep of a worker.
-    slow_activations: Option<Duration>,
-}
-
-impl Offer {
-    /// Activations slower than this are logged (`log_slow_activations`).
-    pub(crate) fn slow_activations(&self) -> Option<Duration> {
-        self.slow_activations
-    }
-
-    /// Adds workflow `W` (a `dynamic` one serves every unregistered type name).
-    pub(crate) fn add_workflow<W: WorkflowDefinition>(&mut self) {
-        if W::DYNAMIC {
-            self.dynamic_workflow = Some(new_instance::<W>);
-        } else {
-            self.workflows.insert(W::NAME, new_instance::<W>);
-        }
-    }
-
-    /// The factory for a workflow type: its own, else the dynamic workflow.
-    pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
-        self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
-    }
-
-    /// The function of an activity: its own, else the dynamic activity.
-    pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
-        let named = self
-            .mocks
-            .get(activity_type)
-            .or_else(|| self.activities.get(activity_type));
-        named.or(self.dynamic_activity.as_ref()).cloned()
-    }
-
-    /// Whether any workflow type is registered.
-    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
-    pub(crate) fn serves_workflows(&self) -> bool {
-        !self.workflows.is_empty() || self.dynamic_workflow.is_some()
-    }
-
-    /// Whether any activity is registered.
-    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
-    pub(crate) fn serves_activities(&self) -> bool {
-        !self.activities.is_empty() || self.dynamic_activity.is_some()
-    }
-}
-
-/// What a started worker offers the embedded engine on its task queue.
-pub(crate) struct Registration {
-    pub(crate) id: u64,
-    pub(crate) task_queue: String,
-    pub(crate) offer: Offer,
-    tasks: mpsc::UnboundedSender<ActivityTask>,
-}
-
-impl Registration {
-    /// Hands an activity attempt to the worker; false if it has stopped.
-    pub(crate) fn dispatch(&self, task: ActivityTask) -> bool {
-        self.tasks.send(task).is_ok()
-    }
-}
-
-/// A worker could not start.
-///
-/// ```
-/// # use workflow_runtime::{Engine, WorkerError};
-/// let engine = Engine::in_memory()?;
-/// // Activities run on the caller's tokio runtime, and there is none here.
-/// let refused = engine.worker("signal-tq").start();
-/// assert!(matches!(refused, Err(WorkerError::NoRuntime)));
-///
-/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-/// let worker = runtime.block_on(async { engine.worker("signal-tq").start() })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WorkerError {
-    /// `start` was called outside a tokio runtime.
-    #[error("a worker starts inside a tokio runtime: call `start` from async code or within `Runtime::enter`")]
-    NoRuntime,
-    /// The engine refused the worker.
-    #[error("cannot start a worker for task queue `{task_queue}`: {message}")]
-    Refused {
-        /// The task queue.
-        task_queue: String,
-        /// What went wrong.
-        message: String,
-    },
-}
+use crate::engine::Engine;
+use crate::registry::Offer;
+use crate::setup_error::WorkerError;
 
 /// Builds a worker: register workflows and activities, then [`start`](Self::start).
 ///
@@ -160,15 +37,18 @@ pub struct WorkerBuilder {
     offer: Offer,
 }
 
-impl WorkerBuilder {
-    pub(crate) fn new(engine: Engine, task_queue: String) -> Self {
+impl Engine {
+    /// Starts building a worker for `task_queue`.
+    pub fn worker(&self, task_queue: impl Into<String>) -> WorkerBuilder {
         WorkerBuilder {
-            engine,
-            task_queue,
+            engine: self.clone(),
+            task_queue: task_queue.into(),
             offer: Offer::default(),
         }
     }
+}
 
+impl WorkerBuilder {
     /// Registers workflow `W` (a `dynamic` one serves every unregistered type name).
     pub fn workflow<W: WorkflowDefinition>(mut self) -> Self {
         self.offer.add_workflow::<W>();
@@ -177,13 +57,7 @@ impl WorkerBuilder {
 
     /// Registers an activity (a `dynamic` one serves every unregistered name).
     pub fn activity<A, O>(mut self, activity: Activity<A, O>) -> Self {
-        if activity.is_dynamic() {
-            self.offer.dynamic_activity = Some(activity.executor());
-        } else {
-            self.offer
-                .activities
-                .insert(activity.name().to_owned(), activity.executor());
-        }
+        self.offer.add_activity(activity);
         self
     }
 
@@ -222,7 +96,7 @@ impl WorkerBuilder {
                 Payload::encode(&output).map_err(|e| ApplicationError::new(e.to_string()).non_retryable())
             })
         });
-        self.offer.mocks.insert(name.to_owned(), execute);
+        self.offer.add_mock(name, execute);
         self
     }
 
@@ -245,7 +119,7 @@ impl WorkerBuilder {
     /// # Ok(()) }
     /// ```
     pub fn log_slow_activations(mut self, threshold: Duration) -> Self {
-        self.offer.slow_activations = Some(threshold);
+        self.offer.set_slow_activations(threshold);
         self
     }
 
@@ -253,49 +127,11 @@ impl WorkerBuilder {
     /// runtime; workflow code runs on a thread of the engine's own.
     pub fn start(self) -> Result<Worker, WorkerError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| WorkerError::NoRuntime)?;
-        let stop = match self.engine.kind().clone() {
-            EngineKind::Embedded(shared) => self.start_embedded(shared, &runtime),
-            #[cfg(feature = "temporal")]
-            EngineKind::Temporal(connection) => Stop::Temporal(crate::temporal::start_worker(
-                &connection,
-                self.task_queue,
-                self.offer,
-                &runtime,
-            )?),
-        };
-        Ok(Worker { stop })
-    }
-
-    fn start_embedded(self, engine: Arc<Shared>, runtime: &tokio::runtime::Handle) -> Stop {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let (tasks, mut inbox) = mpsc::unbounded_channel::<ActivityTask>();
-        let results = engine.activity_sender();
-        runtime.spawn(async move {
-            while let Some(task) = inbox.recv().await {
-                let results = results.clone();
-                tokio::spawn(async move {
-                    let attempt = task.info.attempt;
-                    let result = run_activity(task.execute, ActivityContext::new(task.info), task.args).await;
-                    results.send(ActivityDone {
-                        activity: task.activity,
-                        attempt,
-                        result,
-                    });
-                });
-            }
-        });
-        engine.register(Registration {
-            id,
-            task_queue: self.task_queue.clone(),
-            offer: self.offer,
-            tasks,
-        });
-        Stop::Embedded {
-            engine,
-            task_queue: self.task_queue,
-            id,
-        }
+        let running = self
+            .engine
+            .backend()
+            .start_worker(self.task_queue, self.offer, &runtime)?;
+        Ok(Worker { running })
     }
 }
 
@@ -311,30 +147,6 @@ fn args_tuple<A: serde::de::DeserializeOwned>(args: &[Payload]) -> Result<A, App
         .map(|p| p.decode::<serde_json::Value>().map_err(|e| bad(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     serde_json::from_value(serde_json::Value::Array(values)).map_err(|e| bad(e.to_string()))
-}
-
-/// Runs one activity attempt; a panic becomes a retryable `Panic` error.
-pub(crate) async fn run_activity(
-    execute: Execute,
-    ctx: ActivityContext,
-    args: Vec<Payload>,
-) -> Result<Payload, ApplicationError> {
-    let name = ctx.info().activity_type.clone();
-    let span = {
-        let info = ctx.info();
-        tracing::info_span!(
-            "activity",
-            workflow_id = info.workflow_id.as_str(),
-            run_id = info.run_id.as_str(),
-            activity = name.as_str(),
-            attempt = info.attempt
-        )
-    };
-    AssertUnwindSafe(execute(ctx, args))
-        .catch_unwind()
-        .instrument(span)
-        .await
-        .unwrap_or_else(|_| Err(ApplicationError::new(format!("activity `{name}` panicked")).with_type("Panic")))
 }
 
 /// A running worker. Dropping the handle leaves it running; call
@@ -355,36 +167,17 @@ pub(crate) async fn run_activity(
 /// # let _ = new; Ok(()) }
 /// ```
 pub struct Worker {
-    stop: Stop,
-}
-
-/// How a worker is stopped, per engine.
-enum Stop {
-    Embedded {
-        engine: Arc<Shared>,
-        task_queue: String,
-        id: u64,
-    },
-    #[cfg(feature = "temporal")]
-    Temporal(crate::temporal::WorkerHandle),
+    running: Box<dyn RunningWorker>,
 }
 
 impl Worker {
     /// The task queue it serves.
     pub fn task_queue(&self) -> &str {
-        match &self.stop {
-            Stop::Embedded { task_queue, .. } => task_queue,
-            #[cfg(feature = "temporal")]
-            Stop::Temporal(handle) => handle.task_queue(),
-        }
+        self.running.task_queue()
     }
 
     /// Stops taking new tasks; activities already running finish and report.
     pub fn shutdown(self) {
-        match self.stop {
-            Stop::Embedded { engine, task_queue, id } => engine.unregister(task_queue, id),
-            #[cfg(feature = "temporal")]
-            Stop::Temporal(handle) => handle.shutdown(),
-        }
+        self.running.shutdown();
     }
 }

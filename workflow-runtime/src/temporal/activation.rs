@@ -23,7 +23,7 @@ use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInf
 use super::convert::{duration_out, failure_in, failure_out, payload_in, payload_out, retry_policy_out, time_in};
 use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
-use crate::worker::Offer;
+use crate::registry::Offer;
 
 /// The runs a worker holds between activations; Core decides when to evict.
 pub(super) struct Runs {

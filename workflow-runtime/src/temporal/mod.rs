@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use temporalio_client::{Connection as GrpcConnection, ConnectionOptions};
 use temporalio_sdk_core::{CoreRuntime, RuntimeOptions, Url};
-use workflow_client::Backend;
+use workflow_client::Client;
 
-use crate::engine::EngineError;
+use crate::backend::{EngineBackend, RunningWorker};
+use crate::registry::Offer;
+use crate::setup_error::{EngineError, WorkerError};
 
-pub(crate) use worker::{start_worker, WorkerHandle};
+use worker::start_worker;
 
 /// Where and how to reach a Temporal server, for
 /// [`Engine::connect`](crate::Engine::connect).
@@ -127,14 +129,24 @@ impl Connection {
     fn backend_impl(&self) -> backend::TemporalBackend {
         backend::TemporalBackend::new(self.grpc.clone(), &self.options)
     }
+}
 
-    /// The client side.
-    pub(crate) fn backend(&self) -> Arc<dyn Backend> {
-        Arc::new(self.backend_impl())
+impl EngineBackend for Connection {
+    fn client(self: Arc<Self>) -> Client {
+        Client::new(Arc::new(self.backend_impl()))
+    }
+
+    fn start_worker(
+        self: Arc<Self>,
+        task_queue: String,
+        offer: Offer,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Box<dyn RunningWorker>, WorkerError> {
+        Ok(Box::new(start_worker(&self, task_queue, offer, runtime)?))
     }
 
     /// Shuts down the workers started from this connection.
-    pub(crate) fn close(&self) {
+    fn close(&self) {
         let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         for worker in workers {
             worker.initiate_shutdown();

@@ -18,8 +18,11 @@ use workflow_client::{ApplicationError, Failure};
 use super::activation::Runs;
 use super::convert::{failure_out, payload_in, payload_out};
 use super::Connection;
+use crate::activity::run_activity;
 use crate::activity::{ActivityContext, ActivityInfo};
-use crate::worker::{run_activity, Offer, WorkerError};
+use crate::backend::RunningWorker;
+use crate::registry::Offer;
+use crate::setup_error::WorkerError;
 
 /// A started worker, for [`Worker::shutdown`](crate::Worker::shutdown).
 pub(crate) struct WorkerHandle {
@@ -27,13 +30,13 @@ pub(crate) struct WorkerHandle {
     core: Arc<CoreWorker>,
 }
 
-impl WorkerHandle {
-    pub(crate) fn task_queue(&self) -> &str {
+impl RunningWorker for WorkerHandle {
+    fn task_queue(&self) -> &str {
         &self.task_queue
     }
 
     /// Stops polling; tasks in hand finish and report.
-    pub(crate) fn shutdown(self) {
+    fn shutdown(self: Box<Self>) {
         self.core.initiate_shutdown();
     }
 }

@@ -6,9 +6,9 @@ use workflow_client::{
 };
 
 use super::*;
-use crate::engine::store::Progress;
+use crate::embedded::store::Progress;
 
-impl EngineCore {
+impl EngineThread {
     pub(super) fn history_of(&self, row: &RunRow) -> StoreResult<History> {
         Ok(History {
             workflow_id: row.workflow_id.clone(),

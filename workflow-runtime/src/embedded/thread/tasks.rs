@@ -12,7 +12,7 @@ use workflow_client::{
 use super::*;
 use crate::executor::{activate_timed, RunLabel};
 
-impl EngineCore {
+impl EngineThread {
     pub(super) fn worker_for(
         &self,
         task_queue: &str,

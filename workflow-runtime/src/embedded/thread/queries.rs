@@ -6,7 +6,7 @@ use workflow_client::ClientError;
 
 use super::*;
 
-impl EngineCore {
+impl EngineThread {
     pub(super) fn answer_queries(&mut self, now: u64) -> StoreResult<()> {
         for query in std::mem::take(&mut self.waiters.queries) {
             let row = match self.resolve(&query.target)? {

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use workflow_client::{ClientError, Failure, Limit, WorkflowStatus};
 
-use super::core::{Reply, Request};
+use super::request::{Reply, Request, Responder};
 use super::store::{Store, StoreResult};
 
 /// How often the owner looks for new requests while it has nothing else to do.
-pub(crate) const POLL: Duration = Duration::from_millis(25);
+pub(crate) const OWNER_POLL: Duration = Duration::from_millis(25);
 
 /// Replies nobody read are dropped after this long.
 const REPLY_TTL_MS: u64 = 10 * 60 * 1000;
@@ -25,11 +25,8 @@ const REPLY_TTL_MS: u64 = 10 * 60 * 1000;
 /// Requests applied per batch at most, so one burst cannot stall the engine.
 const TAKE: usize = 256;
 
-/// Where the answer to a taken request goes.
-pub(crate) type Responder = oneshot::Sender<Result<Reply, ClientError>>;
-
 /// What the owner answered, as stored in `replies`.
-pub(crate) type Answer = Result<Reply, WireError>;
+pub(crate) type StoredAnswer = Result<Reply, WireError>;
 
 /// Declares [`WireError`]: a variant per [`ClientError`] variant listed,
 /// with the same fields, converted both ways field by field; `Closed` (whose
@@ -130,7 +127,7 @@ impl Store {
         self.conn
             .prepare_cached("DELETE FROM replies WHERE id = ?1")?
             .execute(params![id])?;
-        let answer: Answer = serde_json::from_str(&body).map_err(|e| super::store::StoreError::Corrupt {
+        let answer: StoredAnswer = serde_json::from_str(&body).map_err(|e| super::store::StoreError::Corrupt {
             table: "replies",
             message: e.to_string(),
         })?;
@@ -153,7 +150,7 @@ impl Store {
         .collect()
     }
 
-    fn put_reply(&self, id: i64, answer: &Answer, now: u64) -> StoreResult<()> {
+    fn put_reply(&self, id: i64, answer: &StoredAnswer, now: u64) -> StoreResult<()> {
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO replies (id, body, written_ms) VALUES (?1, ?2, ?3)")?
             .execute(params![id, encode(answer), now as i64])?;
@@ -175,7 +172,7 @@ pub(crate) struct Inbox {
     seen: Option<i64>,
     /// A full page was taken last time, so more may be waiting.
     more: bool,
-    /// When `data_version` was last read: at most once per [`POLL`], so a
+    /// When `data_version` was last read: at most once per [`OWNER_POLL`], so a
     /// busy engine does not pay for it in every batch.
     checked: Option<Instant>,
     waiting: Vec<(i64, oneshot::Receiver<Result<Reply, ClientError>>)>,
@@ -197,7 +194,7 @@ impl Inbox {
         if self.more {
             return Ok(true);
         }
-        if self.checked.is_some_and(|at| at.elapsed() < POLL) {
+        if self.checked.is_some_and(|at| at.elapsed() < OWNER_POLL) {
             return Ok(false);
         }
         self.checked = Some(Instant::now());
@@ -220,7 +217,7 @@ impl Inbox {
                     taken.push((request, tx));
                 }
                 Err(message) => {
-                    let answer: Answer = Err(WireError::Other {
+                    let answer: StoredAnswer = Err(WireError::Other {
                         message: format!("unreadable request: {message}"),
                     });
                     store.put_reply(id, &answer, now)?;

@@ -8,7 +8,7 @@ pub(crate) const PRUNE_BATCH: usize = 200;
 /// How often the engine looks for closed runs past their retention.
 const PRUNE_EVERY_MS: u64 = 60_000;
 
-impl EngineCore {
+impl EngineThread {
     /// Deletes one batch of closed runs past the retention and plans the
     /// next look: soon when the batch was full, else in a minute.
     pub(super) fn prune_expired(&mut self, now: u64) -> StoreResult<()> {

@@ -7,7 +7,7 @@ use workflow_client::{ClientError, EventKind, Failure, Payload, TimeoutKind};
 
 use super::*;
 
-impl EngineCore {
+impl EngineThread {
     pub(super) fn wake_due(&mut self, now: u64) -> StoreResult<()> {
         while let Some(wake) = self.agenda.pop_due(now) {
             match wake {

@@ -12,12 +12,13 @@ use workflow_client::{
     UpdateRequest, UpdateStatus, WorkflowStatus,
 };
 
-use super::core::{described, outcome, Reply, Request, PRUNE_BATCH};
+use super::request::{Reply, Request};
 use super::store::{Owner, RunRow, Store, StoreResult};
-use super::EngineError;
+use super::thread::{described, outcome, PRUNE_BATCH};
+use crate::setup_error::EngineError;
 
 /// How often a waiting call looks for its reply or for a run to close.
-const POLL: Duration = Duration::from_millis(10);
+const REPLY_POLL: Duration = Duration::from_millis(10);
 
 /// A workflow file opened by a process that does not run its workers: the
 /// CLI, or an application's other processes.
@@ -48,18 +49,10 @@ const POLL: Duration = Duration::from_millis(10);
 /// ```
 #[derive(Clone)]
 pub struct StoreFile {
-    inner: Arc<Attached>,
-    reply_timeout: Duration,
-}
-
-struct Attached {
     path: PathBuf,
-    store: Mutex<Store>,
-}
-
-/// The client side of a [`StoreFile`].
-struct FileBackend {
-    file: Arc<Attached>,
+    /// One connection, shared by the clones and clients of this file.
+    store: Arc<Mutex<Store>>,
+    /// How long starts, queries and updates wait for the owner's answer.
     reply_timeout: Duration,
 }
 
@@ -164,10 +157,8 @@ impl StoreFile {
         }
         let store = Store::attach(path).map_err(|e| failed(e.to_string()))?;
         Ok(StoreFile {
-            inner: Arc::new(Attached {
-                path: path.to_path_buf(),
-                store: Mutex::new(store),
-            }),
+            path: path.to_path_buf(),
+            store: Arc::new(Mutex::new(store)),
             reply_timeout: Duration::from_secs(15),
         })
     }
@@ -181,19 +172,17 @@ impl StoreFile {
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.path
     }
 
     /// Whether a process owns the file now (has it open with an engine).
     pub fn is_owned(&self) -> bool {
-        Owner::is_held(&self.inner.path)
+        Owner::is_held(&self.path)
     }
 
     /// The file's runs that pass `filter`, newest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<RunSummary>, ClientError> {
-        let rows = self
-            .inner
-            .with_store(|s| s.runs(filter.status, filter.workflow_type.as_deref(), filter.limit))?;
+        let rows = self.with_store(|s| s.runs(filter.status, filter.workflow_type.as_deref(), filter.limit))?;
         Ok(rows.into_iter().map(RunSummary::from).collect())
     }
 
@@ -220,7 +209,7 @@ impl StoreFile {
         let cutoff = now.saturating_sub(older_than.as_millis() as u64);
         let mut deleted = 0;
         loop {
-            let batch = self.inner.with_store(|s| {
+            let batch = self.with_store(|s| {
                 s.begin()?;
                 let pruned = s.prune(cutoff, PRUNE_BATCH);
                 match pruned {
@@ -251,19 +240,16 @@ impl StoreFile {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn backup(&self, out: impl AsRef<Path>) -> Result<(), ClientError> {
-        self.inner.with_store(|s| s.backup(out.as_ref()))
+        self.with_store(|s| s.backup(out.as_ref()))
     }
 
     /// A typed client of the file's workflows.
     pub fn client(&self) -> Client {
-        Client::new(Arc::new(FileBackend {
-            file: self.inner.clone(),
-            reply_timeout: self.reply_timeout,
-        }))
+        Client::new(Arc::new(self.clone()))
     }
 }
 
-impl Attached {
+impl StoreFile {
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> Result<T, ClientError> {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         Ok(f(&store)?)
@@ -326,7 +312,7 @@ impl Attached {
                     });
                 }
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(REPLY_POLL).await;
         }
     }
 
@@ -364,15 +350,9 @@ fn unexpected() -> ClientError {
     ClientError::Storage("the owner answered with an unexpected reply".to_owned())
 }
 
-impl FileBackend {
-    fn parts(&self) -> (Arc<Attached>, Duration) {
-        (self.file.clone(), self.reply_timeout)
-    }
-}
-
-impl Backend for FileBackend {
+impl Backend for StoreFile {
     fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             let task_queue = request.task_queue.clone();
             match this.ask(Request::Start(request), task_queue, false, timeout).await? {
@@ -383,7 +363,7 @@ impl Backend for FileBackend {
     }
 
     fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             this.deliver(&target.clone(), "signals", Request::Signal(target, name, args), timeout)
                 .await
@@ -391,7 +371,7 @@ impl Backend for FileBackend {
     }
 
     fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             match this
                 .ask_about(&target.clone(), Request::Query(target, name, args), timeout)
@@ -404,7 +384,7 @@ impl Backend for FileBackend {
     }
 
     fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             match this
                 .ask_about(&target.clone(), Request::Update(target, request), timeout)
@@ -421,7 +401,7 @@ impl Backend for FileBackend {
         target: Execution,
         update_id: String,
     ) -> BoxFuture<Result<Result<Payload, Failure>, ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             match this
                 .ask_about(&target.clone(), Request::UpdateResult(target, update_id), timeout)
@@ -434,13 +414,13 @@ impl Backend for FileBackend {
     }
 
     fn result(&self, target: Execution) -> BoxFuture<Result<Payload, ClientError>> {
-        let this = self.file.clone();
+        let this = self.clone();
         Box::pin(async move {
             let mut target = target;
             loop {
                 let row = this.row(&target)?;
                 match (row.status, row.next_run_id.clone()) {
-                    (WorkflowStatus::Running, _) => tokio::time::sleep(POLL * 5).await,
+                    (WorkflowStatus::Running, _) => tokio::time::sleep(REPLY_POLL * 5).await,
                     (WorkflowStatus::ContinuedAsNew, Some(next)) => target.run_id = Some(next),
                     _ => return this.with_store(|s| outcome(s, &row))?,
                 }
@@ -449,7 +429,7 @@ impl Backend for FileBackend {
     }
 
     fn cancel(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             this.deliver(
                 &target.clone(),
@@ -462,7 +442,7 @@ impl Backend for FileBackend {
     }
 
     fn terminate(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
-        let (this, timeout) = self.parts();
+        let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             this.deliver(
                 &target.clone(),
@@ -476,12 +456,12 @@ impl Backend for FileBackend {
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
         // The row holds everything, counters included, as of the owner's last commit.
-        let described = self.file.row(&target).map(described);
+        let described = self.row(&target).map(described);
         Box::pin(std::future::ready(described))
     }
 
     fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>> {
-        let this = self.file.clone();
+        let this = self.clone();
         Box::pin(async move {
             let row = this.row(&target)?;
             let events = this.with_store(|s| s.events(row.key, 1))?;

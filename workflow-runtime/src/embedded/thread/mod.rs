@@ -10,10 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
-use workflow_client::{
-    ClientError, Description, EventKind, Execution, History, ParentInfo, Payload, StartRequest, UpdateRequest,
-    UpdateStatus, WaitStage, WorkflowStatus,
-};
+use workflow_client::{ClientError, EventKind, Execution, ParentInfo, Payload, WaitStage, WorkflowStatus};
 
 mod due;
 mod queries;
@@ -25,25 +22,27 @@ pub(crate) use requests::{described, outcome};
 pub(crate) use retention::PRUNE_BATCH;
 
 use super::agenda::{Agenda, Wake};
+use super::config::Config;
 use super::inbox::{self, Inbox};
 use super::memo::{Answered, QueryMemo};
+use super::registration::{ActivityDone, ActivityTask, Registration};
+use super::request::{Answer, Reply, Request, Responder};
 use super::runs::{OpenRun, RunCache};
-use super::spin;
+use super::spin::spin;
 use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult};
-use super::Limits;
 use crate::activity::ActivityInfo;
 use crate::executor::{QueryError, RunInstance};
+use crate::limits::Limits;
 use crate::protocol::{Activation, Command, Job, Rejection};
+use crate::registry::Factory;
 use crate::replay::{duration_ms, is_recorded, job_for, replay, Suggest};
-use crate::worker::{ActivityDone, ActivityTask, Factory, Registration};
 
 /// Messages handled in one batch at most; bounds the latency of the batch.
 const MAX_BATCH: usize = 4_096;
 /// Delay before a failed workflow task is tried again.
 const TASK_RETRY_MS: u64 = 1_000;
 
-pub(crate) type Responder = oneshot::Sender<Result<Reply, ClientError>>;
-
+/// What the engine thread receives.
 pub(crate) enum Msg {
     Call(Request, Responder),
     Register(Arc<Registration>),
@@ -57,32 +56,6 @@ pub(crate) enum Msg {
     Advance(Duration, oneshot::Sender<u64>),
     Close,
 }
-
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) enum Request {
-    Start(StartRequest),
-    Signal(Execution, String, Vec<Payload>),
-    Query(Execution, String, Vec<Payload>),
-    Update(Execution, UpdateRequest),
-    UpdateResult(Execution, String),
-    Result(Execution),
-    Cancel(Execution, String),
-    Terminate(Execution, String),
-    Describe(Execution),
-    History(Execution),
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(crate) enum Reply {
-    RunId(String),
-    Unit,
-    Payload(Payload),
-    Update(UpdateStatus),
-    Description(Box<Description>),
-    History(History),
-}
-
-type Answer = Result<Reply, ClientError>;
 
 /// A caller waiting for an update to reach a stage.
 struct UpdateWaiter {
@@ -257,7 +230,7 @@ struct Outbox {
 }
 
 /// The engine thread's state.
-pub(crate) struct EngineCore {
+pub(crate) struct EngineThread {
     /// The file (or memory) everything durable lives in.
     store: Store,
     /// Per-execution limits.
@@ -286,22 +259,17 @@ pub(crate) struct EngineCore {
     clock: Clock,
 }
 
-/// Options an engine thread starts with.
-pub(crate) struct Config {
-    pub(crate) limits: Limits,
-    pub(crate) cache_capacity: usize,
-    pub(crate) worker_wait: Duration,
-    pub(crate) retention: Option<Duration>,
-}
-
-impl EngineCore {
-    pub(crate) fn load(store: Store, config: Config, memo: Arc<QueryMemo>, clock: Clock) -> StoreResult<Self> {
+impl EngineThread {
+    /// The engine thread's state for `store`, loaded.
+    pub(crate) fn load(store: Store, config: &Config, memo: Arc<QueryMemo>, clock: Clock) -> StoreResult<Self> {
         let inbox = store.is_durable().then(Inbox::new);
-        let mut core = EngineCore {
+        // A skipping clock would race through retention sweeps.
+        let retention = config.retention.filter(|_| !config.time_skipping);
+        let mut core = EngineThread {
             store,
-            limits: config.limits,
+            limits: config.limits.clone(),
             worker_wait: config.worker_wait.as_millis() as u64,
-            retention: config.retention.map(|r| r.as_millis() as u64),
+            retention: retention.map(|r| r.as_millis() as u64),
             runs: Runs::default(),
             cache: RunCache::new(config.cache_capacity),
             dirty: Dirty::default(),
@@ -541,8 +509,8 @@ impl EngineCore {
             .next()
             .map(|at| Duration::from_millis(at.saturating_sub(self.clock.now())));
         match (agenda, &self.inbox) {
-            (Some(wait), Some(_)) => Some(wait.min(inbox::POLL)),
-            (None, Some(_)) => Some(inbox::POLL),
+            (Some(wait), Some(_)) => Some(wait.min(inbox::OWNER_POLL)),
+            (None, Some(_)) => Some(inbox::OWNER_POLL),
             (wait, None) => wait,
         }
     }

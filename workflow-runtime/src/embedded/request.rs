@@ -1,0 +1,39 @@
+//! What callers ask the engine thread, and what it answers: the same from a
+//! client in this process and, through the file's inbox, from another.
+
+use tokio::sync::oneshot;
+use workflow_client::{
+    ClientError, Description, Execution, History, Payload, StartRequest, UpdateRequest, UpdateStatus,
+};
+
+/// Where the answer to a request goes.
+pub(crate) type Responder = oneshot::Sender<Answer>;
+
+/// The engine thread's answer to a request.
+pub(crate) type Answer = Result<Reply, ClientError>;
+
+/// A caller's request.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) enum Request {
+    Start(StartRequest),
+    Signal(Execution, String, Vec<Payload>),
+    Query(Execution, String, Vec<Payload>),
+    Update(Execution, UpdateRequest),
+    UpdateResult(Execution, String),
+    Result(Execution),
+    Cancel(Execution, String),
+    Terminate(Execution, String),
+    Describe(Execution),
+    History(Execution),
+}
+
+/// The engine thread's answer, when it has one.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) enum Reply {
+    RunId(String),
+    Unit,
+    Payload(Payload),
+    Update(UpdateStatus),
+    Description(Box<Description>),
+    History(History),
+}

@@ -1,0 +1,87 @@
+//! The registry of a worker: the workflow types and activities it serves,
+//! which both engines consult.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::activity::{Activity, Execute};
+use crate::definition::WorkflowDefinition;
+use crate::executor::{new_instance, RunInstance};
+
+/// Builds a fresh run instance of one workflow type.
+pub(crate) type Factory = fn(usize) -> Box<dyn RunInstance>;
+
+/// What a worker serves: its workflow types and activities.
+#[derive(Default)]
+pub(crate) struct Offer {
+    workflows: HashMap<&'static str, Factory>,
+    dynamic_workflow: Option<Factory>,
+    activities: HashMap<String, Execute>,
+    dynamic_activity: Option<Execute>,
+    /// Replacements registered with `mock_activity`; they win over the rest.
+    mocks: HashMap<String, Execute>,
+    /// The worker's `log_slow_activations` threshold; it travels with the
+    /// offer because that is what both engines keep of a worker.
+    slow_activations: Option<Duration>,
+}
+
+impl Offer {
+    /// Activations slower than this are logged (`log_slow_activations`).
+    pub(crate) fn slow_activations(&self) -> Option<Duration> {
+        self.slow_activations
+    }
+
+    /// Adds workflow `W` (a `dynamic` one serves every unregistered type name).
+    pub(crate) fn add_workflow<W: WorkflowDefinition>(&mut self) {
+        if W::DYNAMIC {
+            self.dynamic_workflow = Some(new_instance::<W>);
+        } else {
+            self.workflows.insert(W::NAME, new_instance::<W>);
+        }
+    }
+
+    /// The factory for a workflow type: its own, else the dynamic workflow.
+    pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
+        self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
+    }
+
+    /// The function of an activity: its own, else the dynamic activity.
+    pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
+        let named = self
+            .mocks
+            .get(activity_type)
+            .or_else(|| self.activities.get(activity_type));
+        named.or(self.dynamic_activity.as_ref()).cloned()
+    }
+
+    /// Adds an activity (a `dynamic` one serves every unregistered name).
+    pub(crate) fn add_activity<A, O>(&mut self, activity: Activity<A, O>) {
+        if activity.is_dynamic() {
+            self.dynamic_activity = Some(activity.executor());
+        } else {
+            self.activities.insert(activity.name().to_owned(), activity.executor());
+        }
+    }
+
+    /// Replaces the activity `name` with `execute` (`mock_activity`).
+    pub(crate) fn add_mock(&mut self, name: &str, execute: Execute) {
+        self.mocks.insert(name.to_owned(), execute);
+    }
+
+    /// Logs activations slower than `threshold` (`log_slow_activations`).
+    pub(crate) fn set_slow_activations(&mut self, threshold: Duration) {
+        self.slow_activations = Some(threshold);
+    }
+
+    /// Whether any workflow type is registered.
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    pub(crate) fn serves_workflows(&self) -> bool {
+        !self.workflows.is_empty() || self.dynamic_workflow.is_some()
+    }
+
+    /// Whether any activity is registered.
+    #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
+    pub(crate) fn serves_activities(&self) -> bool {
+        !self.activities.is_empty() || self.dynamic_activity.is_some()
+    }
+}
