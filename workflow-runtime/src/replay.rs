@@ -344,3 +344,259 @@ pub(crate) fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Canned histories in, commands or nondeterminism out, with no engine: as
+/// Temporal's Core tests its state machines.
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use workflow_client::{ActivityOptions, Event, EventKind, Payload, PayloadError, WorkflowType};
+
+    use super::*;
+    use crate::context::WorkflowContext;
+    use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
+    use crate::error::WorkflowResult;
+    use crate::executor::new_instance;
+    use crate::limits::Limits;
+
+    /// Sleeps a minute, then greets its name through the `greet` activity;
+    /// a `rename` signal changes the name. Written by hand, as the macro would.
+    struct Greeter {
+        name: String,
+    }
+
+    impl WorkflowType for Greeter {
+        const NAME: &'static str = "Greeter";
+        type Output = String;
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn options() -> ActivityOptions {
+        ActivityOptions::start_to_close(Duration::from_secs(10))
+    }
+
+    impl WorkflowDefinition for Greeter {
+        const DYNAMIC: bool = false;
+        const SIGNALS: &'static [&'static str] = &["rename"];
+        const QUERIES: &'static [&'static str] = &[];
+        const UPDATES: &'static [&'static str] = &[];
+        type Input = ();
+
+        fn encode_input((): ()) -> Result<Vec<Payload>, PayloadError> {
+            Ok(Vec::new())
+        }
+
+        fn create(_args: &[Payload]) -> WorkflowResult<Self> {
+            Ok(Greeter {
+                name: "world".to_owned(),
+            })
+        }
+
+        fn run(ctx: WorkflowContext<Self>, _args: Vec<Payload>) -> LocalFuture<WorkflowResult<Payload>> {
+            Box::pin(async move {
+                ctx.sleep(MINUTE).await?;
+                let name = ctx.state(|s| s.name.clone());
+                let greeting: String = ctx.execute_activity_by_name("greet", (name,), options()).await?;
+                Ok(Payload::encode(&greeting)?)
+            })
+        }
+
+        fn signal(ctx: &WorkflowContext<Self>, name: &str, args: Vec<Payload>) -> Option<Dispatch<WorkflowResult<()>>> {
+            (name == "rename").then(|| {
+                let renamed = args.first().map(|p| p.decode::<String>());
+                Dispatch::Done(match renamed {
+                    Some(Ok(new_name)) => {
+                        ctx.state_mut(|s| s.name = new_name);
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                })
+            })
+        }
+
+        fn query(&self, _name: &str, _args: Vec<Payload>) -> Option<WorkflowResult<Payload>> {
+            None
+        }
+
+        fn validate_update(&self, _name: &str, _args: &[Payload]) -> Option<WorkflowResult<()>> {
+            None
+        }
+
+        fn update(
+            _ctx: &WorkflowContext<Self>,
+            _name: &str,
+            _args: Vec<Payload>,
+        ) -> Option<Dispatch<WorkflowResult<Payload>>> {
+            None
+        }
+    }
+
+    fn text(value: &str) -> Payload {
+        Payload::encode(&value).unwrap()
+    }
+
+    fn started() -> EventKind {
+        EventKind::WorkflowExecutionStarted {
+            workflow_type: "Greeter".to_owned(),
+            task_queue: "q".to_owned(),
+            input: Vec::new(),
+            parent: None,
+            continued_from_run_id: None,
+            randomness_seed: 7,
+        }
+    }
+
+    fn timer_started(duration: Duration) -> EventKind {
+        EventKind::TimerStarted {
+            seq: 1,
+            duration_ms: duration_ms(duration),
+        }
+    }
+
+    fn scheduled(activity_type: &str, name: &str) -> EventKind {
+        EventKind::ActivityTaskScheduled {
+            seq: 2,
+            activity_type: activity_type.to_owned(),
+            task_queue: "q".to_owned(),
+            input: vec![text(name)],
+            options: options(),
+        }
+    }
+
+    /// Events numbered from 1.
+    fn history(kinds: Vec<EventKind>) -> Vec<Event> {
+        kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, kind)| Event {
+                id: i as u64 + 1,
+                time_ms: 1_000,
+                kind,
+            })
+            .collect()
+    }
+
+    /// The whole life of a greeter: timer, activity, completion.
+    fn complete_history(timer: Duration, activity_type: &str) -> Vec<Event> {
+        history(vec![
+            started(),
+            EventKind::WorkflowTaskCompleted,
+            timer_started(timer),
+            EventKind::TimerFired { seq: 1 },
+            EventKind::WorkflowTaskCompleted,
+            scheduled(activity_type, "world"),
+            EventKind::ActivityTaskCompleted {
+                seq: 2,
+                result: text("hello world"),
+                attempt: 1,
+            },
+            EventKind::WorkflowTaskCompleted,
+            EventKind::WorkflowExecutionCompleted {
+                result: text("hello world"),
+            },
+        ])
+    }
+
+    fn replayed(events: &[Event]) -> Result<(), ReplayError> {
+        let mut instance = new_instance::<Greeter>(10);
+        replay(&mut *instance, events, "greeter-1", "run-1", &Limits::default())
+    }
+
+    fn nondeterminism(events: &[Event]) -> Nondeterminism {
+        match replayed(events) {
+            Err(ReplayError::Nondeterminism(n)) => n,
+            other => panic!("expected nondeterminism, got {other:?}"),
+        }
+    }
+
+    fn activation(jobs: Vec<Job>) -> Activation {
+        Activation {
+            now: UNIX_EPOCH + Duration::from_secs(1),
+            replaying: false,
+            history_length: 1,
+            continue_as_new_suggested: false,
+            jobs,
+        }
+    }
+
+    #[test]
+    fn unchanged_code_replays_its_history() {
+        assert_eq!(replayed(&complete_history(MINUTE, "greet")), Ok(()));
+    }
+
+    #[test]
+    fn jobs_in_give_the_recorded_commands_out() {
+        let mut instance = new_instance::<Greeter>(10);
+        let events = history(vec![
+            started(),
+            EventKind::WorkflowExecutionSignaled {
+                signal_name: "rename".to_owned(),
+                input: vec![text("Ada")],
+            },
+        ]);
+        let jobs = events
+            .iter()
+            .filter_map(|e| job_for(&e.kind, "greeter-1", "run-1"))
+            .collect();
+        // A signal that arrived with the start is applied before the run's first step.
+        let commands = instance.activate(activation(jobs)).unwrap();
+        assert_eq!(
+            commands,
+            [Command::StartTimer {
+                seq: 1,
+                duration: MINUTE
+            }]
+        );
+        let commands = instance.activate(activation(vec![Job::FireTimer { seq: 1 }])).unwrap();
+        assert_eq!(
+            commands,
+            [Command::ScheduleActivity {
+                seq: 2,
+                activity_type: "greet".to_owned(),
+                args: vec![text("Ada")],
+                options: options(),
+            }]
+        );
+        let resolved = Job::ResolveActivity {
+            seq: 2,
+            result: Ok(text("hello Ada")),
+        };
+        let commands = instance.activate(activation(vec![resolved])).unwrap();
+        assert_eq!(commands, [Command::Complete(text("hello Ada"))]);
+    }
+
+    #[test]
+    fn a_changed_timer_is_named_at_its_event() {
+        let n = nondeterminism(&complete_history(Duration::from_secs(30), "greet"));
+        assert_eq!(n.event_id, 3);
+        assert!(n.expected.contains("TimerStarted"), "{n}");
+        assert!(n.actual.contains("StartTimer"), "{n}");
+    }
+
+    #[test]
+    fn a_renamed_activity_is_named_at_its_event() {
+        let n = nondeterminism(&complete_history(MINUTE, "salute"));
+        assert_eq!(n.event_id, 6);
+        assert!(n.expected.contains("salute") && n.actual.contains("greet"), "{n}");
+    }
+
+    #[test]
+    fn a_recorded_command_the_code_no_longer_issues_is_nondeterminism() {
+        let events = history(vec![
+            started(),
+            EventKind::WorkflowTaskCompleted,
+            timer_started(MINUTE),
+            EventKind::TimerStarted { seq: 2, duration_ms: 5 },
+        ]);
+        let n = nondeterminism(&events);
+        assert_eq!((n.event_id, n.actual.as_str()), (4, "no command"));
+    }
+
+    #[test]
+    fn a_command_history_lacks_is_nondeterminism() {
+        let events = history(vec![started(), EventKind::WorkflowTaskCompleted]);
+        let n = nondeterminism(&events);
+        assert_eq!((n.event_id, n.expected.as_str()), (3, "no further command"));
+    }
+}
