@@ -155,10 +155,12 @@ pub(crate) struct Store {
     owner: Option<Owner>,
 }
 
-/// The WAL's size after a checkpoint, at most. Without a limit the WAL keeps
-/// its largest size (about 4 MiB at the default checkpoint interval), and on
-/// a full disk that is the space the next commits need.
-const WAL_LIMIT_BYTES: i64 = 1024 * 1024;
+/// The WAL's size after a checkpoint, at most. It settles at about 4 MiB
+/// (SQLite checkpoints every 1,000 pages) and is reused from the start, which
+/// costs no file growth per commit; the limit cuts it back after a large
+/// transaction. On a full disk, [`Store::release_wal`] truncates it to
+/// nothing.
+const WAL_LIMIT_BYTES: i64 = 8 * 1024 * 1024;
 
 fn status_from(text: &str) -> rusqlite::Result<WorkflowStatus> {
     text.parse()
