@@ -121,6 +121,12 @@ impl OpenRun {
     pub(crate) fn has_work(&self) -> bool {
         self.row.progress.has_inputs() || !self.pending_updates.is_empty()
     }
+
+    /// Whether it can leave memory: nothing waits in it that the store does
+    /// not hold (loading it again rebuilds the rest from its history).
+    pub(crate) fn is_idle(&self) -> bool {
+        !self.has_work() && !self.changed && self.retry_at.is_none()
+    }
 }
 
 /// Least-recently-used cache of run instances.
@@ -148,9 +154,16 @@ impl RunCache {
         Some(instance)
     }
 
-    /// Puts an instance back, evicting the least recently used beyond capacity.
-    pub(crate) fn put(&mut self, run: RunKey, instance: Box<dyn RunInstance>) {
+    /// Whether it holds a run's instance.
+    pub(crate) fn contains(&self, run: RunKey) -> bool {
+        self.entries.contains_key(&run)
+    }
+
+    /// Puts an instance back, evicting the least recently used beyond
+    /// capacity; the runs that lose their instance go to `evicted`.
+    pub(crate) fn put(&mut self, run: RunKey, instance: Box<dyn RunInstance>, evicted: &mut Vec<RunKey>) {
         if self.capacity == 0 {
+            evicted.push(run);
             return;
         }
         self.tick += 1;
@@ -159,10 +172,11 @@ impl RunCache {
             self.order.remove(&old);
         }
         while self.entries.len() > self.capacity {
-            let Some((_, evicted)) = self.order.pop_first() else {
+            let Some((_, oldest)) = self.order.pop_first() else {
                 break;
             };
-            self.entries.remove(&evicted);
+            self.entries.remove(&oldest);
+            evicted.push(oldest);
         }
     }
 

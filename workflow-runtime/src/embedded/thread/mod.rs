@@ -185,6 +185,9 @@ struct Runs {
     current: HashMap<String, RunKey>,
     /// Runs whose counters changed in this batch, to write before it commits.
     changed: Vec<RunKey>,
+    /// Runs whose instance left the cache in this batch: unloaded at its
+    /// end when idle, so memory holds the cache's runs and those with work.
+    evicted: Vec<RunKey>,
 }
 
 /// Runs with a workflow task to run, each once, in the order they got work.
@@ -396,6 +399,23 @@ impl EngineThread {
         }
     }
 
+    /// Unloads the runs this batch evicted from the cache that are idle.
+    fn unload_idle(&mut self) {
+        for key in std::mem::take(&mut self.runs.evicted) {
+            let idle = !self.cache.contains(key)
+                && !self.dirty.set.contains(&key)
+                && self.runs.open.get(&key).is_some_and(OpenRun::is_idle);
+            if !idle {
+                continue;
+            }
+            if let Some(run) = self.runs.open.remove(&key) {
+                if self.runs.current.get(&run.row.workflow_id) == Some(&key) {
+                    self.runs.current.remove(&run.row.workflow_id);
+                }
+            }
+        }
+    }
+
     /// Writes the counters of the runs this batch changed.
     fn save_progress(&mut self) -> StoreResult<()> {
         for key in std::mem::take(&mut self.runs.changed) {
@@ -551,6 +571,7 @@ impl EngineThread {
             self.process_dirty(now)?;
             self.answer_queries(now)?;
             self.save_progress()?;
+            self.unload_idle();
             self.store.commit()
         });
         match outcome {

@@ -71,7 +71,7 @@ impl EngineThread {
     }
 
     pub(super) fn release(&mut self, run: RunKey, instance: Box<dyn RunInstance>) {
-        self.cache.put(run, instance);
+        self.cache.put(run, instance, &mut self.runs.evicted);
     }
 
     pub(super) fn process_dirty(&mut self, now: u64) -> StoreResult<()> {
