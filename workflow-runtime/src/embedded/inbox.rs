@@ -92,8 +92,11 @@ wire_errors! {
     WorkflowTask { workflow_id: String, message: String },
 }
 
-fn encode<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("inbox types serialize to JSON")
+fn encode<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| super::store::StoreError::Corrupt {
+        table: "(a request or reply being written)",
+        message: e.to_string(),
+    })
 }
 
 impl Store {
@@ -101,7 +104,7 @@ impl Store {
     pub(crate) fn put_request(&self, request: &Request) -> StoreResult<i64> {
         self.conn
             .prepare_cached("INSERT INTO requests (body) VALUES (?1)")?
-            .execute(params![encode(request)])?;
+            .execute(params![encode(request)?])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -153,7 +156,7 @@ impl Store {
     fn put_reply(&self, id: i64, answer: &StoredAnswer, now: u64) -> StoreResult<()> {
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO replies (id, body, written_ms) VALUES (?1, ?2, ?3)")?
-            .execute(params![id, encode(answer), now as i64])?;
+            .execute(params![id, encode(answer)?, now as i64])?;
         Ok(())
     }
 

@@ -24,6 +24,16 @@ use crate::replay::is_command_event;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RunKey(pub(crate) i64);
 
+/// A workflow id, as the engine's tables key runs by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct WorkflowId(pub(crate) String);
+
+impl std::borrow::Borrow<str> for WorkflowId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An activity of a run: its run and the `seq` of its command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ActivityKey {
@@ -83,16 +93,23 @@ impl Progress {
 /// A row of the `runs` table.
 #[derive(Clone, Debug)]
 pub(crate) struct RunRow {
+    /// Its key in every table of the run.
     pub(crate) key: RunKey,
+    /// The run id clients see.
     pub(crate) run_id: String,
     pub(crate) workflow_id: String,
     pub(crate) workflow_type: String,
     pub(crate) task_queue: String,
+    /// Open, or how it closed.
     pub(crate) status: WorkflowStatus,
+    /// When it started and closed, in ms since the epoch.
     pub(crate) start_ms: u64,
     pub(crate) close_ms: Option<u64>,
+    /// The run it continued as, after continue-as-new.
     pub(crate) next_run_id: Option<String>,
+    /// The parent, for a child workflow.
     pub(crate) parent: Option<ParentInfo>,
+    /// Its counters.
     pub(crate) progress: Progress,
 }
 
@@ -103,11 +120,17 @@ pub(crate) struct ActivityRow {
     /// The run's ids, for the activity's info.
     pub(crate) workflow_id: String,
     pub(crate) run_id: String,
+    /// Where its worker polls.
     pub(crate) task_queue: String,
+    /// The activity's name.
     pub(crate) activity_type: String,
+    /// Its arguments.
     pub(crate) input: Vec<Payload>,
+    /// Timeouts and retry policy.
     pub(crate) options: ActivityOptions,
+    /// The current attempt, from 1.
     pub(crate) attempt: u32,
+    /// When it was scheduled (ms since the epoch), for the schedule-to-close timeout.
     pub(crate) scheduled_ms: u64,
 }
 
@@ -214,8 +237,10 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
 
 /// Writes a run's counters.
 fn save_progress(conn: &Connection, run: RunKey, p: &Progress) -> StoreResult<()> {
+    // A list of strings always serializes.
     let unhandled = (!p.unhandled_signals.is_empty())
-        .then(|| serde_json::to_string(&p.unhandled_signals).expect("names serialize"));
+        .then(|| serde_json::to_string(&p.unhandled_signals).ok())
+        .flatten();
     conn.prepare_cached(
         "UPDATE runs SET history_length = ?2, inputs_from = ?3, signals_received = ?4, unhandled_signals = ?5,
              task_failure = ?6
@@ -345,7 +370,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached("INSERT INTO events (run_key, id, time_ms, data) VALUES (?1, ?2, ?3, ?4)")?;
-        let data = record::encode(&EventRecord::from(&event.kind));
+        let data = record::encode(&EventRecord::from(&event.kind))?;
         stmt.execute(params![run.0, i64_of(event.id), i64_of(event.time_ms), data])?;
         Ok(())
     }
@@ -538,8 +563,8 @@ impl Store {
                 a.key.seq,
                 a.task_queue,
                 a.activity_type,
-                record::encode(&input),
-                record::encode(&ActivityOptionsRecord::from(&a.options)),
+                record::encode(&input)?,
+                record::encode(&ActivityOptionsRecord::from(&a.options))?,
                 a.attempt,
                 i64_of(a.scheduled_ms)
             ])?;

@@ -19,9 +19,11 @@ use workflow_client::{
 use super::{StoreError, StoreResult};
 
 /// Encodes a record.
-pub(super) fn encode<T: Serialize>(record: &T) -> Vec<u8> {
-    // Records hold no maps with non-string keys or other values postcard refuses.
-    postcard::to_stdvec(record).expect("store records encode")
+pub(super) fn encode<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
+    postcard::to_stdvec(record).map_err(|e| StoreError::Corrupt {
+        table: "(a record being written)",
+        message: e.to_string(),
+    })
 }
 
 /// Decodes a record read from `table`.

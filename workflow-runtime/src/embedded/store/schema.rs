@@ -236,7 +236,7 @@ fn v0_to_v1(tx: &Transaction<'_>) -> StoreResult<()> {
                         run_key,
                         id,
                         event.time_ms as i64,
-                        record::encode(&EventRecord::from(&event.kind))
+                        record::encode(&EventRecord::from(&event.kind))?
                     ])?;
                     events.push(event);
                 }
@@ -285,8 +285,8 @@ fn v0_to_v1(tx: &Transaction<'_>) -> StoreResult<()> {
                 r.get::<_, u32>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                record::encode(&input),
-                record::encode(&ActivityOptionsRecord::from(&options)),
+                record::encode(&input)?,
+                record::encode(&ActivityOptionsRecord::from(&options))?,
                 r.get::<_, u32>(6)?,
                 r.get::<_, i64>(7)?,
             ],

@@ -29,7 +29,7 @@ use super::registration::{ActivityDone, ActivityTask, Registration};
 use super::request::{Answer, Reply, Request, Responder};
 use super::runs::{OpenRun, RunCache};
 use super::spin::spin;
-use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult};
+use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult, WorkflowId};
 use crate::activity::ActivityInfo;
 use crate::executor::{QueryError, RunInstance};
 use crate::limits::Limits;
@@ -182,7 +182,7 @@ struct Runs {
     /// Loaded open runs by key.
     open: HashMap<RunKey, OpenRun>,
     /// The loaded open run of each workflow id.
-    current: HashMap<String, RunKey>,
+    current: HashMap<WorkflowId, RunKey>,
     /// Runs whose counters changed in this batch, to write before it commits.
     changed: Vec<RunKey>,
     /// Runs whose instance left the cache in this batch: unloaded at its
@@ -359,7 +359,7 @@ impl EngineThread {
         if run.changed {
             self.runs.changed.push(key);
         }
-        self.runs.current.insert(run.row.workflow_id.clone(), key);
+        self.runs.current.insert(WorkflowId(run.row.workflow_id.clone()), key);
         self.runs.open.insert(key, run);
         Ok(key)
     }
@@ -409,8 +409,8 @@ impl EngineThread {
                 continue;
             }
             if let Some(run) = self.runs.open.remove(&key) {
-                if self.runs.current.get(&run.row.workflow_id) == Some(&key) {
-                    self.runs.current.remove(&run.row.workflow_id);
+                if self.runs.current.get(run.row.workflow_id.as_str()) == Some(&key) {
+                    self.runs.current.remove(run.row.workflow_id.as_str());
                 }
             }
         }

@@ -31,7 +31,7 @@ impl EngineThread {
 
     /// The run a target names; an open one is loaded on first touch.
     pub(super) fn resolve(&mut self, target: &Execution) -> StoreResult<Target> {
-        if let Some(key) = self.runs.current.get(&target.workflow_id).copied() {
+        if let Some(key) = self.runs.current.get(target.workflow_id.as_str()).copied() {
             let run = self.open_run(key)?;
             if target.run_id.as_ref().is_none_or(|id| *id == run.row.run_id) {
                 return Ok(Target::Open(key));
@@ -121,7 +121,7 @@ impl EngineThread {
         row.key = self.store.insert_run(&row)?;
         let key = row.key;
         self.runs.open.insert(key, OpenRun::new(row));
-        self.runs.current.insert(new.workflow_id, key);
+        self.runs.current.insert(WorkflowId(new.workflow_id), key);
         // Seeds `ctx.random()`: fixed per run, so replay draws the same values.
         let seed = u64::from_str_radix(&run_id[..8], 16).unwrap_or(0) << 32 | now & 0xffff_ffff;
         let started = EventKind::WorkflowExecutionStarted {

@@ -253,7 +253,10 @@ impl EngineThread {
                         input: args.clone(),
                     }
                 }
-                other => command_event(other, &row.task_queue),
+                other => match command_event(other, &row.task_queue) {
+                    Some(kind) => kind,
+                    None => continue,
+                },
             };
             self.append(key, kind, now)?;
         }
@@ -440,8 +443,8 @@ impl EngineThread {
         self.store.close_run(key, status, now, next_run_id)?;
         let run = self.runs.open.remove(&key).ok_or(StoreError::NotOpen(key))?;
         self.store.save_progress(key, &run.row.progress)?;
-        if self.runs.current.get(&run.row.workflow_id) == Some(&key) {
-            self.runs.current.remove(&run.row.workflow_id);
+        if self.runs.current.get(run.row.workflow_id.as_str()) == Some(&key) {
+            self.runs.current.remove(run.row.workflow_id.as_str());
         }
         for seq in &run.activities {
             self.forget_activity(ActivityKey { run: key, seq: *seq });
@@ -524,9 +527,10 @@ impl EngineThread {
     }
 }
 
-/// The event recording a non-closing command.
-fn command_event(command: &Command, task_queue: &str) -> EventKind {
-    match command.clone() {
+/// The event recording a command; update responses have none (acceptance
+/// is recorded when it is decided, rejection not at all).
+fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
+    Some(match command.clone() {
         Command::StartTimer { seq, duration } => EventKind::TimerStarted {
             seq,
             duration_ms: duration_ms(duration),
@@ -582,8 +586,6 @@ fn command_event(command: &Command, task_queue: &str) -> EventKind {
             new_run_id: String::new(),
             input,
         },
-        Command::UpdateAccepted { .. } | Command::UpdateRejected { .. } => {
-            unreachable!("update responses are not recorded as command events")
-        }
-    }
+        Command::UpdateAccepted { .. } | Command::UpdateRejected { .. } => return None,
+    })
 }
