@@ -139,3 +139,23 @@ async fn the_clock_starts_at_the_system_time() {
     let system = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     assert!(system.abs_diff(now) < Duration::from_secs(5));
 }
+
+/// `sleep` counts from when the work under way has settled: an activity
+/// that takes real time to answer does not eat into the time moved.
+#[tokio::test]
+async fn sleep_counts_from_when_the_running_activity_has_answered() {
+    let env = TestEnvironment::new().unwrap();
+    env.worker(QUEUE)
+        .workflow::<Expense>()
+        .mock_activity("notify_approver", |(expense,): (String,)| async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok::<_, ApplicationError>(format!("mailed about {expense}"))
+        })
+        .start()
+        .unwrap();
+    let handle = start(&env, "lunch").await;
+    // Exactly the week the approver has, counted from the mail.
+    env.sleep(7 * DAY).await;
+    assert_eq!(handle.describe().await.unwrap().status, WorkflowStatus::Completed);
+    assert_eq!(handle.result().await.unwrap(), "mailed about lunch; expired");
+}

@@ -147,8 +147,19 @@ fn now_ms() -> u64 {
 pub(crate) struct Clock {
     skipping: bool,
     skipped_ms: u64,
-    /// An `Advance` being carried out: its target time and who waits for it.
-    advance: Option<(u64, oneshot::Sender<u64>)>,
+    /// An `Advance` being carried out.
+    advance: Option<Advance>,
+}
+
+/// A time-skipping engine's clock moved by hand.
+struct Advance {
+    /// How far, counted from when the work under way has settled: an
+    /// activity running now finishes at the current time.
+    by: Duration,
+    /// The time to reach, fixed once that work has settled.
+    target: Option<u64>,
+    /// Who waits for it, told the time reached.
+    done: oneshot::Sender<u64>,
 }
 
 impl Clock {
@@ -501,11 +512,18 @@ impl EngineThread {
     /// current time: fires what falls due up to its target, in time order,
     /// each at its own time, letting what each firing starts settle too.
     fn finish_advance(&mut self) {
-        while let Some(target) = self.clock.advance.as_ref().map(|(target, _)| *target) {
+        while self.clock.advance.is_some() {
             if !self.settled() {
                 // The message that settles it (an activity's result) wakes the loop.
                 return;
             }
+            let now = self.clock.now();
+            let Some(advance) = self.clock.advance.as_mut() else {
+                return;
+            };
+            let target = *advance
+                .target
+                .get_or_insert_with(|| now.saturating_add(duration_ms(advance.by)));
             match self.agenda.next().filter(|at| *at <= target) {
                 Some(at) => {
                     self.clock.jump_to(at);
@@ -513,8 +531,8 @@ impl EngineThread {
                 }
                 None => {
                     self.clock.jump_to(target);
-                    if let Some((_, done)) = self.clock.advance.take() {
-                        let _ = done.send(self.clock.now());
+                    if let Some(advance) = self.clock.advance.take() {
+                        let _ = advance.done.send(self.clock.now());
                     }
                 }
             }
@@ -676,14 +694,11 @@ impl EngineThread {
                 }
             }
             Msg::ActivityDone(done) => self.activity_done(done, now)?,
-            Msg::Advance(by, done) => {
-                let target = now.saturating_add(by.as_millis() as u64);
-                match self.clock.skipping {
-                    true => self.clock.advance = Some((target, done)),
-                    // Only a test environment's clock moves on request.
-                    false => drop(done),
-                }
-            }
+            Msg::Advance(by, done) => match self.clock.skipping {
+                true => self.clock.advance = Some(Advance { by, target: None, done }),
+                // Only a test environment's clock moves on request.
+                false => drop(done),
+            },
             Msg::Close => {}
         }
         Ok(())
