@@ -316,3 +316,34 @@ fn backup_and_prune_work_while_the_owner_runs() {
     ok(&copy, &["signal", "order-1", "add_item", r#""apple""#]);
     owner.stop();
 }
+
+#[test]
+fn a_run_whose_history_cannot_be_decoded_is_marked_and_the_rest_works() {
+    let (_dir, db) = scratch();
+    Owner::start(&db).stop();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let changed = conn
+            .execute(
+                "UPDATE events SET data = x'ff00' WHERE id = 2 AND run_key =
+                     (SELECT run_key FROM workflows WHERE workflow_id = 'order-1')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    // The owner opens the file and touches both orders as it starts.
+    let owner = Owner::start(&db);
+    let list = ok(&db, &["list"]);
+    let marked = list.lines().find(|l| l.starts_with("order-1")).expect(&list);
+    assert!(marked.contains("Running (task failing)"), "{list}");
+    let healthy = list.lines().find(|l| l.starts_with("order-2")).expect(&list);
+    assert!(!healthy.contains("task failing"), "{list}");
+    let describe = ok(&db, &["describe", "order-1"]);
+    assert!(
+        describe.contains("task failure      history event 2 cannot be decoded"),
+        "{describe}"
+    );
+    ok(&db, &["signal", "order-2", "add_item", r#""tea""#]);
+    owner.stop();
+}
