@@ -42,7 +42,9 @@
 //! milliseconds, `M` prints `M <engine> <count> <MiB>MiB`), then one line per
 //! target met or missed. With sqlite, a `ceiling sqlite` line gives the rate
 //! of bare SQLite commits with the engine's durability settings, measured in
-//! the same run: the physical bound of workload A. Progress notes go to stderr.
+//! the same run (before and after the workloads, the faster of the two, as a
+//! shared disk's speed drifts): the physical bound of workload A. Progress
+//! notes go to stderr.
 
 use std::error::Error;
 use std::fmt;
@@ -808,6 +810,13 @@ async fn main() -> Result<(), BoxError> {
             std::process::exit(2);
         }
     };
+    let ceiling_commits = if options.quick { 500 } else { 5_000 };
+    let sqlite = options.engines.contains(&EngineKind::Sqlite);
+    let before = if sqlite {
+        Some(commit_ceiling(ceiling_commits)?)
+    } else {
+        None
+    };
     let mut results = Vec::new();
     for &engine in &options.engines {
         let bench = Bench::new(engine, options.quick, options.large);
@@ -821,8 +830,14 @@ async fn main() -> Result<(), BoxError> {
             results.push(measurement);
         }
     }
-    let ceiling = if options.engines.contains(&EngineKind::Sqlite) {
-        let (count, elapsed) = commit_ceiling(if options.quick { 500 } else { 5_000 })?;
+    let ceiling = if let Some(before) = before {
+        let after = commit_ceiling(ceiling_commits)?;
+        let (count, elapsed) = if after.1 < before.1 { after } else { before };
+        eprintln!(
+            "ceiling: {:.0}/s before the workloads, {:.0}/s after",
+            before.0 as f64 / before.1.as_secs_f64().max(1e-9),
+            after.0 as f64 / after.1.as_secs_f64().max(1e-9)
+        );
         let rate = count as f64 / elapsed.as_secs_f64().max(1e-9);
         println!("ceiling sqlite {count} {:.2}s {rate:.0}/s", elapsed.as_secs_f64());
         Some(rate)
