@@ -332,8 +332,9 @@ fn a_run_whose_history_cannot_be_decoded_is_marked_and_the_rest_works() {
             .unwrap();
         assert_eq!(changed, 1);
     }
-    // The owner opens the file and touches both orders as it starts.
+    // A signal loads the run: it is recorded, and the history found undecodable.
     let owner = Owner::start(&db);
+    ok(&db, &["signal", "order-1", "add_item", r#""tea""#]);
     let list = ok(&db, &["list"]);
     let marked = list.lines().find(|l| l.starts_with("order-1")).expect(&list);
     assert!(marked.contains("Running (task failing)"), "{list}");

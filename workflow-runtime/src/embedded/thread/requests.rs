@@ -6,6 +6,15 @@ use workflow_client::{
 };
 
 use super::*;
+
+/// Where a target's run is, before anything is loaded.
+enum Found {
+    /// Loaded and open.
+    Loaded(RunKey),
+    /// Only in the store (closed, or open and idle).
+    Stored(Box<RunRow>),
+    Missing,
+}
 use crate::embedded::store::Progress;
 
 impl EngineThread {
@@ -31,21 +40,27 @@ impl EngineThread {
 
     /// The run a target names; an open one is loaded on first touch.
     pub(super) fn resolve(&mut self, target: &Execution) -> StoreResult<Target> {
+        Ok(match self.find(target)? {
+            Found::Loaded(key) => Target::Open(key),
+            Found::Stored(row) if row.status == WorkflowStatus::Running => Target::Open(self.load_row(*row)?),
+            Found::Stored(row) => Target::Closed(row),
+            Found::Missing => Target::Missing,
+        })
+    }
+
+    /// The run a target names, loaded or as its row says, without loading it.
+    fn find(&self, target: &Execution) -> StoreResult<Found> {
         if let Some(key) = self.runs.current.get(target.workflow_id.as_str()).copied() {
             let run = self.open_run(key)?;
             if target.run_id.as_ref().is_none_or(|id| *id == run.row.run_id) {
-                return Ok(Target::Open(key));
+                return Ok(Found::Loaded(key));
             }
         }
         let row = match &target.run_id {
             Some(run_id) => self.store.run(run_id)?.filter(|r| r.workflow_id == target.workflow_id),
             None => self.store.current_run(&target.workflow_id)?,
         };
-        Ok(match row {
-            Some(row) if row.status == WorkflowStatus::Running => Target::Open(self.load_row(row)?),
-            Some(row) => Target::Closed(Box::new(row)),
-            None => Target::Missing,
-        })
+        Ok(row.map_or(Found::Missing, |row| Found::Stored(Box::new(row))))
     }
 
     /// Appends an event to an open run's history.
@@ -259,10 +274,11 @@ impl EngineThread {
     }
 
     pub(super) fn describe(&mut self, target: &Execution) -> StoreResult<Result<Description, ClientError>> {
-        Ok(match self.resolve(target)? {
-            Target::Open(key) => Ok(described(self.open_run(key)?.row.clone())),
-            Target::Closed(row) => Ok(described(*row)),
-            Target::Missing => Err(not_found(target)),
+        // An idle run's row says all there is to say: no need to load it.
+        Ok(match self.find(target)? {
+            Found::Loaded(key) => Ok(described(self.open_run(key)?.row.clone())),
+            Found::Stored(row) => Ok(described(*row)),
+            Found::Missing => Err(not_found(target)),
         })
     }
 
