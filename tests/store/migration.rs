@@ -1,10 +1,10 @@
-//! A file written by the first release (schema version 0, before the store
-//! had a version) opens with today's code, and every run in it carries on
-//! with nothing lost.
+//! A file written by each earlier release opens with today's code, and
+//! every run in it carries on with nothing lost.
 //!
-//! `tests/fixtures/store-v0.db` was written by `write_v0_fixture` at the
-//! last commit with an unversioned store; the histories it held then are
-//! in `store-v0.histories.json`, as `History::to_json` exported them.
+//! `tests/fixtures/store-vN.db` was written by `write_fixture` at the last
+//! commit with schema version N (0: the first release, before the store had
+//! a version); the histories it held then are in `store-vN.histories.json`,
+//! as `History::to_json` exported them.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -42,16 +42,18 @@ fn has(name: &'static str) -> impl Fn(&History) -> bool {
     move |h| h.events_named(name).next().is_some()
 }
 
-/// Writes the version 0 fixture. Run on purpose only:
-/// `WORKFLOW_WRITE_FIXTURE=1 cargo test --test store write_v0_fixture -- --ignored`.
+/// Writes the fixture of the current schema version, before a change to
+/// what is stored. Run on purpose only, naming the version the code writes:
+/// `WORKFLOW_WRITE_FIXTURE=v1 cargo test --test store write_fixture -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "writes tests/fixtures; run by hand when a fixture is due"]
-async fn write_v0_fixture() {
-    if std::env::var("WORKFLOW_WRITE_FIXTURE").is_err() {
+async fn write_fixture() {
+    let Ok(version) = std::env::var("WORKFLOW_WRITE_FIXTURE") else {
         return;
-    }
+    };
+    let name = format!("store-{version}");
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store-v0.db");
+    let path = dir.path().join(format!("{name}.db"));
     let engine = Engine::open(&path).unwrap();
     let worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
     let client = engine.client();
@@ -127,23 +129,23 @@ async fn write_v0_fixture() {
     histories.push(next.fetch_history().await.unwrap());
     engine.close();
     assert!(
-        !dir.path().join("store-v0.db-wal").exists(),
+        !dir.path().join(format!("{name}.db-wal")).exists(),
         "closing checkpoints the WAL"
     );
 
     std::fs::create_dir_all(fixtures()).unwrap();
-    std::fs::copy(&path, fixtures().join("store-v0.db")).unwrap();
+    std::fs::copy(&path, fixtures().join(format!("{name}.db"))).unwrap();
     let exports: Vec<serde_json::Value> = histories
         .iter()
         .map(|h| serde_json::from_str(&h.to_json()).unwrap())
         .collect();
     let text = serde_json::to_string_pretty(&exports).unwrap();
-    std::fs::write(fixtures().join("store-v0.histories.json"), text + "\n").unwrap();
+    std::fs::write(fixtures().join(format!("{name}.histories.json")), text + "\n").unwrap();
 }
 
-/// The histories the version 0 file held when it was written.
-fn v0_histories() -> Vec<History> {
-    let text = std::fs::read_to_string(fixtures().join("store-v0.histories.json")).unwrap();
+/// The histories a fixture file held when it was written.
+fn histories(name: &str) -> Vec<History> {
+    let text = std::fs::read_to_string(fixtures().join(format!("{name}.histories.json"))).unwrap();
     let exports: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     exports
         .iter()
@@ -153,13 +155,23 @@ fn v0_histories() -> Vec<History> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v0_file_opens_and_every_run_carries_on() {
-    let (_dir, path) = copy_fixture("store-v0.db");
+    every_run_carries_on("store-v0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v1_file_opens_and_every_run_carries_on() {
+    every_run_carries_on("store-v1").await;
+}
+
+/// Opens a copy of fixture `name` and takes each of its runs to the end.
+async fn every_run_carries_on(name: &str) {
+    let (_dir, path) = copy_fixture(&format!("{name}.db"));
     let engine = Engine::open(&path).unwrap();
     let client = engine.client();
 
     // Every history reads back as it was written (a due timer may have
     // fired since), before any worker runs.
-    for before in v0_histories() {
+    for before in histories(name) {
         let handle = client
             .get_workflow_handle(&before.workflow_id)
             .with_run_id(&before.run_id);
