@@ -180,6 +180,21 @@ impl RunCache {
         }
     }
 
+    /// Drops the instances of the runs `pick` selects; they go to `evicted`.
+    pub(crate) fn evict(&mut self, mut pick: impl FnMut(RunKey) -> bool, evicted: &mut Vec<RunKey>) {
+        let picked: Vec<(u64, RunKey)> = self
+            .entries
+            .iter()
+            .filter(|(run, _)| pick(**run))
+            .map(|(run, (tick, _))| (*tick, *run))
+            .collect();
+        for (tick, run) in picked {
+            self.order.remove(&tick);
+            self.entries.remove(&run);
+            evicted.push(run);
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.order.clear();

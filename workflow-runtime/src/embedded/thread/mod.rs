@@ -692,6 +692,12 @@ impl EngineThread {
                         self.workers.remove(&task_queue);
                     }
                 }
+                // The stopped worker's code goes with it, as a process's
+                // cache does: the queue's next worker rebuilds its runs
+                // from history with its own code.
+                let open = &self.runs.open;
+                let of_queue = |key| open.get(&key).is_none_or(|r| r.row.task_queue == task_queue);
+                self.cache.evict(of_queue, &mut self.runs.evicted);
             }
             Msg::ActivityDone(done) => self.activity_done(done, now)?,
             Msg::Advance(by, done) => match self.clock.skipping {
