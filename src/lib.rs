@@ -64,8 +64,8 @@ pub use workflow_macros::{activity, defn, init, nondeterministic, query, run, si
 
 pub use workflow_client::{
     ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History, IntoArgs,
-    Limit, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind, Untyped,
-    Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
+    Limit, Marker, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind,
+    Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
 };
 /// Options of [`Engine::connect`] (feature `temporal`).
 #[cfg(feature = "temporal")]

@@ -21,3 +21,4 @@ mod observability;
 mod queries;
 mod signals;
 mod updates;
+mod versioning;

@@ -263,6 +263,26 @@ pub enum EventKind {
         /// The new run's arguments.
         input: Vec<Payload>,
     },
+    /// The workflow recorded a marker: a fact replay must see again.
+    MarkerRecorded {
+        /// What the marker records.
+        marker: Marker,
+    },
+}
+
+/// What a [`MarkerRecorded`](EventKind::MarkerRecorded) event records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Marker {
+    /// `ctx.patched(id)` took the new code (or `ctx.deprecate_patch(id)`
+    /// ran): replays of this history take the new code too. Temporal's
+    /// `core_patch` marker, shared with the other SDKs.
+    Patch {
+        /// The patch id given to `patched`.
+        patch_id: String,
+        /// Recorded by `deprecate_patch`: replay may skip it once the call
+        /// is gone from the code.
+        deprecated: bool,
+    },
 }
 
 impl EventKind {
@@ -284,6 +304,7 @@ impl EventKind {
             StartChildWorkflowExecutionFailed ChildWorkflowExecutionCompleted
             ChildWorkflowExecutionFailed WorkflowExecutionCompleted WorkflowExecutionFailed
             WorkflowExecutionCanceled WorkflowExecutionTerminated WorkflowExecutionContinuedAsNew
+            MarkerRecorded
         )
     }
 

@@ -2,7 +2,7 @@
 //! and every awaitable operation a workflow performs.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::task::Poll;
@@ -43,6 +43,10 @@ pub(crate) struct RunState {
     pub(crate) handlers_running: usize,
     pub(crate) pending_outgoing_signals: usize,
     pub(crate) max_pending_outgoing_signals: usize,
+    /// Patch ids whose marker replay has announced (`Job::NotifyHasPatch`).
+    pub(crate) patches_in_history: HashSet<String>,
+    /// What `patched` answered for each id: a run asks once and keeps the answer.
+    patches: HashMap<String, bool>,
     next_seq: u32,
     rng: u64,
 }
@@ -63,6 +67,8 @@ impl RunState {
             handlers_running: 0,
             pending_outgoing_signals: 0,
             max_pending_outgoing_signals,
+            patches_in_history: HashSet::new(),
+            patches: HashMap::new(),
             next_seq: 1,
             rng: seed,
         }
@@ -82,6 +88,24 @@ impl RunState {
         self.commands.push(command(seq));
         self.progress += 1;
         seq
+    }
+
+    /// Decides patch `patch_id` once per run: new code unless replaying a
+    /// history recorded without its marker. Taking the new code records
+    /// the marker (`deprecated` for `deprecate_patch`).
+    fn patch(&mut self, patch_id: &str, deprecated: bool) -> bool {
+        if let Some(&taken) = self.patches.get(patch_id) {
+            return taken;
+        }
+        let taken = !self.replaying || self.patches_in_history.contains(patch_id);
+        self.patches.insert(patch_id.to_owned(), taken);
+        if taken {
+            self.commands.push(Command::SetPatchMarker {
+                patch_id: patch_id.to_owned(),
+                deprecated,
+            });
+        }
+        taken
     }
 
     /// splitmix64: small, fast and fully determined by the seed.
@@ -304,6 +328,53 @@ impl<W> WorkflowContext<W> {
     /// [`continue_as_new`](Self::continue_as_new) with its state.
     pub fn continue_as_new_suggested(&self) -> bool {
         self.run_state.borrow().continue_as_new_suggested
+    }
+
+    /// Whether this run takes the code of patch `patch_id`: the way to
+    /// change a workflow's code while runs of the old code are open.
+    ///
+    /// A run that reaches this call for the first time while executing
+    /// live takes the new code and records a marker in its history; a run
+    /// replaying a history recorded before the patch (no marker) takes the
+    /// old code, so it issues the commands it issued then. The answer is
+    /// fixed for the run at its first call. On Temporal the marker is the
+    /// other SDKs' `core_patch` marker, so `workflow.patched("id")` in
+    /// Python and this call agree on one history.
+    ///
+    /// Once no run of the old code remains, replace the call with
+    /// [`deprecate_patch`](Self::deprecate_patch) and keep only the new code.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn remind<W>(ctx: &WorkflowContext<W>) -> WorkflowResult<()> {
+    ///     if ctx.patched("shorter-reminder") {
+    ///         ctx.sleep(Duration::from_secs(3600)).await // the new code
+    ///     } else {
+    ///         ctx.sleep(Duration::from_secs(24 * 3600)).await // what open runs recorded
+    ///     }
+    /// }
+    /// ```
+    pub fn patched(&self, patch_id: &str) -> bool {
+        self.run_state.borrow_mut().patch(patch_id, false)
+    }
+
+    /// Marks patch `patch_id` as deprecated: every open run has taken the
+    /// new code, which is now the only code. Histories recorded with the
+    /// patch's marker and those without it (started after this change)
+    /// both replay; once no run recorded with the marker remains, the call
+    /// can go.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// async fn remind<W>(ctx: &WorkflowContext<W>) -> WorkflowResult<()> {
+    ///     ctx.deprecate_patch("shorter-reminder");
+    ///     ctx.sleep(Duration::from_secs(3600)).await
+    /// }
+    /// ```
+    pub fn deprecate_patch(&self, patch_id: &str) {
+        self.run_state.borrow_mut().patch(patch_id, true);
     }
 
     /// Sleeps on a durable timer; survives restarts.

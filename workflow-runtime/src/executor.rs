@@ -116,7 +116,25 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
         if let Some(run) = &self.run {
             run.run_state.borrow_mut().observe(&activation);
         }
-        for job in std::mem::take(&mut activation.jobs) {
+        // Patches are known before any code runs, the start's included.
+        let mut patches = Vec::new();
+        let jobs: Vec<Job> = std::mem::take(&mut activation.jobs)
+            .into_iter()
+            .filter_map(|job| match job {
+                Job::NotifyHasPatch { patch_id } => {
+                    patches.push(patch_id);
+                    None
+                }
+                job => Some(job),
+            })
+            .collect();
+        if let Some(run) = &self.run {
+            run.run_state
+                .borrow_mut()
+                .patches_in_history
+                .extend(patches.iter().cloned());
+        }
+        for job in jobs {
             if self.closed {
                 break;
             }
@@ -128,6 +146,7 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
             {
                 let mut run_state = RunState::new(info, randomness_seed, self.max_pending_outgoing_signals);
                 run_state.observe(&activation);
+                run_state.patches_in_history.extend(patches.iter().cloned());
                 match Started::new(run_state, args) {
                     Ok(run) => self.run = Some(run),
                     Err(e) => {
@@ -248,6 +267,8 @@ impl<W: WorkflowDefinition> Started<W> {
                 self.run_state.borrow_mut().child_results.insert(seq, result);
             }
             Job::Cancel => self.run_state.borrow_mut().cancel_epoch += 1,
+            // Taken by `RunExecutor::apply` before the other jobs.
+            Job::NotifyHasPatch { .. } => {}
         }
         self.run_state.borrow_mut().progress += 1;
     }

@@ -110,6 +110,13 @@ pub enum Job {
     },
     /// Cancellation was requested.
     Cancel,
+    /// Replay: history holds a marker for this patch among the commands of
+    /// the task being replayed, so `ctx.patched(id)` takes the new code.
+    /// Comes before the activation's other jobs.
+    NotifyHasPatch {
+        /// The patch id.
+        patch_id: String,
+    },
 }
 
 /// Why an update was turned down before being accepted.
@@ -204,6 +211,15 @@ pub enum Command {
         id: String,
         /// Its outcome.
         outcome: Result<Payload, Failure>,
+    },
+    /// Record that the run takes the patched code (`ctx.patched`), or that
+    /// the patch is deprecated (`ctx.deprecate_patch`). Uses no `seq`, so
+    /// the other commands number the same with and without it.
+    SetPatchMarker {
+        /// The patch id.
+        patch_id: String,
+        /// Whether `deprecate_patch` issued it.
+        deprecated: bool,
     },
     /// The run method returned a value.
     Complete(Payload),

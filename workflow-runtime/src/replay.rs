@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use workflow_client::{Event, EventKind};
+use workflow_client::{Event, EventKind, Marker};
 
 use crate::executor::{RunInstance, TaskFailure};
 use crate::protocol::{Activation, Command, Job, WorkflowInfo};
@@ -72,7 +72,31 @@ pub(crate) fn is_command_event(kind: &EventKind) -> bool {
             | EventKind::WorkflowExecutionFailed { .. }
             | EventKind::WorkflowExecutionCanceled
             | EventKind::WorkflowExecutionContinuedAsNew { .. }
+            | EventKind::MarkerRecorded { .. }
     )
+}
+
+/// The patch a marker event records, with its deprecated flag.
+fn patch_marker(kind: &EventKind) -> Option<(&str, bool)> {
+    match kind {
+        EventKind::MarkerRecorded {
+            marker: Marker::Patch { patch_id, deprecated },
+        } => Some((patch_id, *deprecated)),
+        _ => None,
+    }
+}
+
+/// The patches whose markers are among the commands recorded from
+/// `events[0]` on: what replay announces to the run before that task, so
+/// `ctx.patched` answers as it did when the task ran live.
+pub(crate) fn patches_ahead(events: &[Event]) -> impl Iterator<Item = Job> + '_ {
+    events
+        .iter()
+        .take_while(|e| is_command_event(&e.kind))
+        .filter_map(|e| patch_marker(&e.kind))
+        .map(|(patch_id, _)| Job::NotifyHasPatch {
+            patch_id: patch_id.to_owned(),
+        })
 }
 
 /// The job an input event delivers to the run, if any.
@@ -201,6 +225,12 @@ pub(crate) fn command_matches(command: &Command, event: &EventKind) -> bool {
         (Command::UpdateCompleted { id, .. }, EventKind::WorkflowExecutionUpdateCompleted { update_id, .. }) => {
             id == update_id
         }
+        (
+            Command::SetPatchMarker { patch_id, .. },
+            EventKind::MarkerRecorded {
+                marker: Marker::Patch { patch_id: p, .. },
+            },
+        ) => patch_id == p,
         (Command::Complete(_), EventKind::WorkflowExecutionCompleted { .. })
         | (Command::Fail(_), EventKind::WorkflowExecutionFailed { .. })
         | (Command::CancelWorkflow, EventKind::WorkflowExecutionCanceled)
@@ -234,6 +264,12 @@ fn describe_command(command: &Command) -> String {
         } => {
             format!("StartChild(seq {seq}, `{workflow_type}` as `{workflow_id}`)")
         }
+        Command::SetPatchMarker { patch_id, deprecated } => {
+            format!(
+                "SetPatchMarker(`{patch_id}`{})",
+                if *deprecated { ", deprecated" } else { "" }
+            )
+        }
         Command::Complete(_) => "CompleteWorkflow".to_owned(),
         Command::Fail(f) => format!("FailWorkflow({f})"),
         other => format!("{other:?}"),
@@ -262,7 +298,74 @@ fn describe_event(event: &Event) -> String {
         } => {
             format!("StartChildWorkflowExecutionInitiated(seq {seq}, `{workflow_type}` as `{workflow_id}`)")
         }
+        EventKind::MarkerRecorded {
+            marker: Marker::Patch { patch_id, deprecated },
+        } => format!(
+            "MarkerRecorded(patch `{patch_id}`{})",
+            if *deprecated { ", deprecated" } else { "" }
+        ),
         other => other.name().to_owned(),
+    }
+}
+
+/// Whether replay may pass over a recorded event the code did not issue a
+/// command for: a deprecated patch's marker, once the call is gone.
+fn skippable(event: &Event) -> bool {
+    patch_marker(&event.kind).is_some_and(|(_, deprecated)| deprecated)
+}
+
+/// Whether a command may be missing from history: `deprecate_patch` in a
+/// run recorded before the patch, or after the call was dropped.
+fn optional(command: &Command) -> bool {
+    matches!(command, Command::SetPatchMarker { deprecated: true, .. })
+}
+
+/// Matches one task's commands with the command events recorded after it,
+/// from `events[i]` on; returns the index after them.
+pub(crate) fn match_commands(events: &[Event], mut i: usize, commands: &[Command]) -> Result<usize, Nondeterminism> {
+    let task_event = i.checked_sub(1).and_then(|t| events.get(t)).map_or(0, |e| e.id);
+    for command in commands.iter().filter(|c| is_recorded(c)) {
+        loop {
+            match events.get(i) {
+                Some(recorded) if is_command_event(&recorded.kind) => {
+                    if command_matches(command, &recorded.kind) {
+                        i += 1;
+                        break;
+                    }
+                    if skippable(recorded) {
+                        i += 1;
+                        continue;
+                    }
+                    if optional(command) {
+                        break;
+                    }
+                    return Err(Nondeterminism {
+                        event_id: recorded.id,
+                        expected: describe_event(recorded),
+                        actual: describe_command(command),
+                    });
+                }
+                _ if optional(command) => break,
+                next => {
+                    return Err(Nondeterminism {
+                        event_id: next.map_or(task_event + 1, |e| e.id),
+                        expected: "no further command".to_owned(),
+                        actual: describe_command(command),
+                    })
+                }
+            }
+        }
+    }
+    while events.get(i).is_some_and(skippable) {
+        i += 1;
+    }
+    match events.get(i).filter(|e| is_command_event(&e.kind)) {
+        Some(recorded) => Err(Nondeterminism {
+            event_id: recorded.id,
+            expected: describe_event(recorded),
+            actual: "no command".to_owned(),
+        }),
+        None => Ok(i),
     }
 }
 
@@ -295,6 +398,7 @@ pub(crate) fn replay(
             jobs.extend(job_for(&event.kind, workflow_id, run_id));
             continue;
         }
+        jobs.splice(0..0, patches_ahead(&events[i..]));
         let activation = Activation {
             now: event.time(),
             replaying: true,
@@ -303,37 +407,7 @@ pub(crate) fn replay(
             jobs: std::mem::take(&mut jobs),
         };
         let commands = instance.activate(activation)?;
-        for command in commands.iter().filter(|c| is_recorded(c)) {
-            match events.get(i) {
-                Some(recorded) if is_command_event(&recorded.kind) => {
-                    if !command_matches(command, &recorded.kind) {
-                        return Err(Nondeterminism {
-                            event_id: recorded.id,
-                            expected: describe_event(recorded),
-                            actual: describe_command(command),
-                        }
-                        .into());
-                    }
-                    i += 1;
-                }
-                next => {
-                    return Err(Nondeterminism {
-                        event_id: next.map_or(event.id + 1, |e| e.id),
-                        expected: "no further command".to_owned(),
-                        actual: describe_command(command),
-                    }
-                    .into())
-                }
-            }
-        }
-        if let Some(recorded) = events.get(i).filter(|e| is_command_event(&e.kind)) {
-            return Err(Nondeterminism {
-                event_id: recorded.id,
-                expected: describe_event(recorded),
-                actual: "no command".to_owned(),
-            }
-            .into());
-        }
+        i = match_commands(events, i, &commands)?;
         suggest.history_events = events.get(i.saturating_sub(1)).map_or(0, |e| e.id);
     }
     Ok(())
@@ -598,5 +672,157 @@ mod tests {
         let events = history(vec![started(), EventKind::WorkflowTaskCompleted]);
         let n = nondeterminism(&events);
         assert_eq!((n.event_id, n.expected.as_str()), (3, "no further command"));
+    }
+
+    /// Calls patch `p` as `CALL` says (0: no call, 1: `patched`, 2:
+    /// `deprecate_patch`), then sleeps a minute on the new code or a second
+    /// on the old.
+    struct Patchy<const CALL: u8>;
+
+    impl<const CALL: u8> WorkflowType for Patchy<CALL> {
+        const NAME: &'static str = "Patchy";
+        type Output = ();
+    }
+
+    impl<const CALL: u8> WorkflowDefinition for Patchy<CALL> {
+        const DYNAMIC: bool = false;
+        const SIGNALS: &'static [&'static str] = &[];
+        const QUERIES: &'static [&'static str] = &[];
+        const UPDATES: &'static [&'static str] = &[];
+        type Input = ();
+
+        fn encode_input((): ()) -> Result<Vec<Payload>, PayloadError> {
+            Ok(Vec::new())
+        }
+
+        fn create(_args: &[Payload]) -> WorkflowResult<Self> {
+            Ok(Patchy)
+        }
+
+        fn run(ctx: WorkflowContext<Self>, _args: Vec<Payload>) -> LocalFuture<WorkflowResult<Payload>> {
+            Box::pin(async move {
+                let new = match CALL {
+                    1 => ctx.patched("p"),
+                    2 => {
+                        ctx.deprecate_patch("p");
+                        true
+                    }
+                    _ => true,
+                };
+                ctx.sleep(if new { MINUTE } else { Duration::from_secs(1) }).await?;
+                Ok(Payload::null())
+            })
+        }
+
+        fn signal(_: &WorkflowContext<Self>, _: &str, _: Vec<Payload>) -> Option<Dispatch<WorkflowResult<()>>> {
+            None
+        }
+
+        fn query(&self, _: &str, _: Vec<Payload>) -> Option<WorkflowResult<Payload>> {
+            None
+        }
+
+        fn validate_update(&self, _: &str, _: &[Payload]) -> Option<WorkflowResult<()>> {
+            None
+        }
+
+        fn update(_: &WorkflowContext<Self>, _: &str, _: Vec<Payload>) -> Option<Dispatch<WorkflowResult<Payload>>> {
+            None
+        }
+    }
+
+    fn marker(deprecated: bool) -> EventKind {
+        EventKind::MarkerRecorded {
+            marker: Marker::Patch {
+                patch_id: "p".to_owned(),
+                deprecated,
+            },
+        }
+    }
+
+    /// A first task recording `commands`, then the timer fired.
+    fn patch_history(commands: Vec<EventKind>) -> Vec<Event> {
+        let mut kinds = vec![started(), EventKind::WorkflowTaskCompleted];
+        kinds.extend(commands);
+        kinds.push(EventKind::TimerFired { seq: 1 });
+        history(kinds)
+    }
+
+    fn replayed_by<const CALL: u8>(events: &[Event]) -> Result<(), ReplayError> {
+        let mut instance = new_instance::<Patchy<CALL>>(10);
+        replay(&mut *instance, events, "patchy-1", "run-1", &Limits::default())
+    }
+
+    const NONE: u8 = 0;
+    const PATCHED: u8 = 1;
+    const DEPRECATED: u8 = 2;
+
+    #[test]
+    fn a_live_patched_call_takes_the_new_code_and_records_a_marker() {
+        let mut instance = new_instance::<Patchy<PATCHED>>(10);
+        let start = job_for(&started(), "patchy-1", "run-1").unwrap();
+        let commands = instance.activate(activation(vec![start])).unwrap();
+        let marker = Command::SetPatchMarker {
+            patch_id: "p".to_owned(),
+            deprecated: false,
+        };
+        assert_eq!(
+            commands,
+            [
+                marker,
+                Command::StartTimer {
+                    seq: 1,
+                    duration: MINUTE
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn patched_replays_both_histories_each_on_its_branch() {
+        let with_marker = patch_history(vec![marker(false), timer_started(MINUTE)]);
+        let without = patch_history(vec![timer_started(Duration::from_secs(1))]);
+        assert_eq!(replayed_by::<PATCHED>(&with_marker), Ok(()));
+        assert_eq!(replayed_by::<PATCHED>(&without), Ok(()));
+        let deprecated = patch_history(vec![marker(true), timer_started(MINUTE)]);
+        assert_eq!(replayed_by::<PATCHED>(&deprecated), Ok(()));
+    }
+
+    #[test]
+    fn deprecate_patch_replays_with_or_without_the_marker() {
+        for commands in [
+            vec![marker(false), timer_started(MINUTE)],
+            vec![marker(true), timer_started(MINUTE)],
+            vec![timer_started(MINUTE)],
+        ] {
+            assert_eq!(replayed_by::<DEPRECATED>(&patch_history(commands)), Ok(()));
+        }
+    }
+
+    #[test]
+    fn without_the_call_a_deprecated_marker_is_passed_over_and_a_live_one_is_nondeterminism() {
+        let deprecated = patch_history(vec![marker(true), timer_started(MINUTE)]);
+        assert_eq!(replayed_by::<NONE>(&deprecated), Ok(()));
+        let live = patch_history(vec![marker(false), timer_started(MINUTE)]);
+        let Err(ReplayError::Nondeterminism(n)) = replayed_by::<NONE>(&live) else {
+            panic!("expected nondeterminism");
+        };
+        assert_eq!((n.event_id, n.expected.as_str()), (3, "MarkerRecorded(patch `p`)"));
+    }
+
+    #[test]
+    fn a_marker_for_another_patch_is_nondeterminism() {
+        let other = EventKind::MarkerRecorded {
+            marker: Marker::Patch {
+                patch_id: "q".to_owned(),
+                deprecated: false,
+            },
+        };
+        let events = patch_history(vec![other, timer_started(MINUTE)]);
+        let Err(ReplayError::Nondeterminism(n)) = replayed_by::<PATCHED>(&events) else {
+            panic!("expected nondeterminism");
+        };
+        assert_eq!(n.event_id, 3);
+        assert!(n.expected.contains("`q`"), "{n}");
     }
 }

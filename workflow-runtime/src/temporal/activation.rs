@@ -121,11 +121,10 @@ impl Runs {
                     });
                 }
                 JobIn::RemoveFromCache(_) => evict = true,
-                // Patches, reseeding after reset and Nexus are not part of this DSL.
-                JobIn::NotifyHasPatch(_)
-                | JobIn::UpdateRandomSeed(_)
-                | JobIn::ResolveNexusOperationStart(_)
-                | JobIn::ResolveNexusOperation(_) => {}
+                JobIn::NotifyHasPatch(p) => jobs.push(Job::NotifyHasPatch { patch_id: p.patch_id }),
+                // Reseeding after reset and Nexus are not part of this DSL.
+                JobIn::UpdateRandomSeed(_) | JobIn::ResolveNexusOperationStart(_) | JobIn::ResolveNexusOperation(_) => {
+                }
             }
         }
         if evict {
@@ -306,6 +305,9 @@ impl Run {
                 let out = self.update_response(&id, response);
                 self.updates.remove(&id);
                 out
+            }
+            Command::SetPatchMarker { patch_id, deprecated } => {
+                Out::SetPatchMarker(cmd::SetPatchMarker { patch_id, deprecated })
             }
             Command::Complete(result) => Out::CompleteWorkflowExecution(cmd::CompleteWorkflowExecution {
                 result: Some(payload_out(result)),

@@ -2,15 +2,17 @@
 //! `fetch_history` and `describe` read the same on both engines.
 //!
 //! Server bookkeeping (workflow task scheduled/started, activity started,
-//! markers) has no counterpart and is skipped; event ids stay the server's.
+//! markers other than patches) has no counterpart and is skipped; event ids stay the server's.
 
 use std::collections::HashMap;
 
+use temporalio_common::protos::constants::PATCH_MARKER_NAME;
+use temporalio_common::protos::coresdk::common::decode_change_marker_details;
 use temporalio_common::protos::temporal::api::enums::v1::SignalExternalWorkflowExecutionFailedCause;
 use temporalio_common::protos::temporal::api::history::v1::{history_event::Attributes as A, HistoryEvent};
 use temporalio_common::protos::temporal::api::update::v1::outcome;
 use workflow_client::{
-    ActivityOptions, ApplicationError, Event, EventKind, ExternalFailureCause, Failure, ParentInfo, RetryPolicy,
+    ActivityOptions, ApplicationError, Event, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, RetryPolicy,
 };
 
 use super::convert::{duration_in, failure_in, millis_in, payloads_in, result_in};
@@ -203,6 +205,12 @@ impl Translator {
                 new_run_id: a.new_execution_run_id,
                 input: payloads_in(a.input),
             },
+            A::MarkerRecordedEventAttributes(a) if a.marker_name == PATCH_MARKER_NAME => {
+                let (patch_id, deprecated) = decode_change_marker_details(&a.details)?;
+                EventKind::MarkerRecorded {
+                    marker: Marker::Patch { patch_id, deprecated },
+                }
+            }
             _ => return None,
         })
     }

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow_client::{
-    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, ParentInfo, Payload, RetryPolicy,
-    TimeoutKind,
+    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
+    RetryPolicy, TimeoutKind,
 };
 
 use super::{StoreError, StoreResult};
@@ -459,6 +459,11 @@ pub(super) enum EventRecord {
         new_run_id: String,
         input: Vec<PayloadRecord>,
     },
+    /// Since schema version 2.
+    PatchMarker {
+        patch_id: String,
+        deprecated: bool,
+    },
 }
 
 impl From<&EventKind> for EventRecord {
@@ -599,6 +604,12 @@ impl From<&EventKind> for EventRecord {
                 new_run_id: new_run_id.clone(),
                 input: payloads(input),
             },
+            K::MarkerRecorded {
+                marker: Marker::Patch { patch_id, deprecated },
+            } => EventRecord::PatchMarker {
+                patch_id: patch_id.clone(),
+                deprecated: *deprecated,
+            },
         }
     }
 }
@@ -730,6 +741,9 @@ impl From<EventRecord> for EventKind {
             EventRecord::ContinuedAsNew { new_run_id, input } => K::WorkflowExecutionContinuedAsNew {
                 new_run_id,
                 input: from_payloads(input),
+            },
+            EventRecord::PatchMarker { patch_id, deprecated } => K::MarkerRecorded {
+                marker: Marker::Patch { patch_id, deprecated },
             },
         }
     }

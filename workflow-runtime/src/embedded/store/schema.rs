@@ -11,7 +11,7 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 /// The current schema, created whole in a new file.
 const SCHEMA: &str = "
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1];
+const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -298,5 +298,12 @@ fn v0_to_v1(tx: &Transaction<'_>) -> StoreResult<()> {
         "DROP TABLE runs_v0; DROP TABLE workflows_v0; DROP TABLE events_v0;
          DROP TABLE timers_v0; DROP TABLE activities_v0;",
     )?;
+    Ok(())
+}
+
+/// Version 1 to 2: histories may hold patch markers (`ctx.patched`), an
+/// event record version 1 cannot decode. The tables are unchanged; the new
+/// version keeps a release that predates markers from opening the file.
+fn v1_to_v2(_tx: &Transaction<'_>) -> StoreResult<()> {
     Ok(())
 }

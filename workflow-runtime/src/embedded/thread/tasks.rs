@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use workflow_client::{
-    ClientError, EventKind, ExternalFailureCause, Failure, ParentInfo, Payload, UpdateRequest, UpdateStatus, WaitStage,
-    WorkflowStatus,
+    ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload, UpdateRequest, UpdateStatus,
+    WaitStage, WorkflowStatus,
 };
 
 use super::*;
@@ -585,6 +585,9 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
         Command::ContinueAsNew(input) => EventKind::WorkflowExecutionContinuedAsNew {
             new_run_id: String::new(),
             input,
+        },
+        Command::SetPatchMarker { patch_id, deprecated } => EventKind::MarkerRecorded {
+            marker: Marker::Patch { patch_id, deprecated },
         },
         Command::UpdateAccepted { .. } | Command::UpdateRejected { .. } => return None,
     })
