@@ -7,11 +7,16 @@
 #[path = "../semantics/workflows.rs"]
 mod workflows;
 
+#[allow(dead_code)]
+#[path = "../semantics/reminder.rs"]
+mod reminder;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use workflow::{ClientError, ConnectOptions, Engine, StartOptions, Untyped};
+use reminder::{markers, until_waiting, ReminderV1, ReminderV2};
+use workflow::{ClientError, ConnectOptions, Engine, ReplayError, Replayer, StartOptions, Untyped};
 use workflows::{greet, GreetingWorkflow, Relay};
 
 /// Where the server and the Python interpreter are, or `None` to skip.
@@ -41,10 +46,11 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A Python worker serving `PyGreeting`; it stops when dropped.
+/// A Python worker serving `PyGreeting` and `Reminder`; it stops when
+/// dropped.
 struct PythonWorker {
     child: Child,
-    _stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
 }
 
 impl PythonWorker {
@@ -62,7 +68,18 @@ impl PythonWorker {
             .read_line(&mut line)
             .expect("the Python worker reports");
         assert_eq!(line.trim(), "ready", "the Python worker did not start");
-        PythonWorker { child, _stdin: stdin }
+        PythonWorker {
+            child,
+            stdin: Some(stdin),
+        }
+    }
+
+    /// Stops the worker as a deploy does: it finishes its task and tells
+    /// the server it is gone, so its runs' next tasks go to the next worker.
+    fn stop(mut self) {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("the Python worker exits");
+        assert!(status.success(), "the Python worker failed to stop: {status}");
     }
 }
 
@@ -213,4 +230,85 @@ async fn python_client_drives_a_rust_workflow() {
         .client()
         .get_workflow_handle_for(GreetingWorkflow::run, &workflow_id);
     assert_eq!(handle.query(GreetingWorkflow::greetings, ()).await.unwrap(), result);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_history_with_a_patch_marker_carries_on_under_the_rust_workflow() {
+    let Some(setup) = setup() else { return };
+    let task_queue = unique("py-patched");
+    let python = PythonWorker::start(&setup, &task_queue);
+    let engine = connect(&setup).await;
+    let client = engine.client();
+    let options = StartOptions::new(unique("py-patched")).task_queue(&task_queue);
+    let handle = client.start_workflow(ReminderV1::run, (), options).await.unwrap();
+    until_waiting(&handle).await;
+    python.stop();
+    assert_eq!(
+        markers(&handle).await,
+        [("shorter".to_owned(), false)],
+        "Python recorded the marker"
+    );
+
+    // The Rust worker rebuilds the run from the Python worker's history.
+    let _worker = engine.worker(&task_queue).workflow::<ReminderV2>().start().unwrap();
+    handle.signal(ReminderV1::go, ()).await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "new");
+
+    let history = handle.fetch_history().await.unwrap();
+    Replayer::new().workflow::<ReminderV2>().replay(&history).unwrap();
+    let unpatched = Replayer::new().workflow::<ReminderV1>().replay(&history);
+    assert!(
+        matches!(unpatched, Err(ReplayError::Nondeterminism(_))),
+        "{unpatched:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_histories_with_and_without_the_marker_carry_on_under_the_python_workflow() {
+    let Some(setup) = setup() else { return };
+    let task_queue = unique("rs-patched");
+    let engine = connect(&setup).await;
+    let client = engine.client();
+    let start = |base: &str| {
+        let options = StartOptions::new(unique(base)).task_queue(&task_queue);
+        client.start_workflow(ReminderV1::run, (), options)
+    };
+    let worker = engine.worker(&task_queue).workflow::<ReminderV1>().start().unwrap();
+    let old = start("rs-old").await.unwrap();
+    until_waiting(&old).await;
+    worker.shutdown();
+    let worker = engine.worker(&task_queue).workflow::<ReminderV2>().start().unwrap();
+    let new = start("rs-new").await.unwrap();
+    until_waiting(&new).await;
+    worker.shutdown();
+    assert_eq!(markers(&old).await, []);
+    assert_eq!(markers(&new).await, [("shorter".to_owned(), false)]);
+
+    // The Python worker rebuilds both runs from the Rust worker's histories.
+    let python = PythonWorker::start(&setup, &task_queue);
+    for handle in [&old, &new] {
+        handle.signal(ReminderV1::go, ()).await.unwrap();
+    }
+    assert_eq!(old.result().await.unwrap(), "old");
+    assert_eq!(new.result().await.unwrap(), "new");
+    python.stop();
+
+    // And the Python SDK's replayer accepts both closed histories.
+    let ids = [old.id().to_owned(), new.id().to_owned()];
+    let (python, address) = (setup.python.clone(), setup.address.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script("py_replay.py"))
+            .args(["--address", &address])
+            .args(&ids)
+            .output()
+            .expect("the Python replayer runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the Python replayer failed: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(report[old.id()], "ok", "{report}");
+    assert_eq!(report[new.id()], "ok", "{report}");
 }

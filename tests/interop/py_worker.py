@@ -1,4 +1,4 @@
-"""Temporal Python worker serving the "PyGreeting" workflow, for interop tests.
+"""Temporal Python worker serving the "PyGreeting" and "Reminder" workflows, for interop tests.
 
 Usage:
     python tests/interop/py_worker.py --address 127.0.0.1:PORT --task-queue TQ
@@ -17,6 +17,10 @@ inline instead of through an activity:
     query greetings() -> list[str]
     update set_language(language: str) -> str   returns the previous language;
                                         the validator rejects "Klingon"
+
+Reminder is the Rust ReminderV2 of tests/semantics/reminder.rs: behind
+`workflow.patched("shorter")` a 2 ms timer, else the old 1 ms one; then it
+waits for the `go` signal and returns "new" or "old".
 """
 
 import argparse
@@ -86,6 +90,27 @@ class PyGreeting:
             raise ValueError(f"{language} is not supported")
 
 
+@workflow.defn(name="Reminder")
+class Reminder:
+    def __init__(self) -> None:
+        self._go = False
+
+    @workflow.run
+    async def run(self) -> str:
+        if workflow.patched("shorter"):
+            await asyncio.sleep(0.002)
+            branch = "new"
+        else:
+            await asyncio.sleep(0.001)
+            branch = "old"
+        await workflow.wait_condition(lambda: self._go)
+        return branch
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
+
+
 async def wait_until_polling(client: Client, task_queue: str, timeout: float) -> bool:
     """Wait until the server lists this process's poller on `task_queue`."""
     request = DescribeTaskQueueRequest(
@@ -139,7 +164,7 @@ async def main() -> int:
     watch_stdin(loop, stop)
 
     client = await Client.connect(args.address, namespace=NAMESPACE)
-    worker = Worker(client, task_queue=args.task_queue, workflows=[PyGreeting])
+    worker = Worker(client, task_queue=args.task_queue, workflows=[PyGreeting, Reminder])
     run_task = asyncio.create_task(worker.run())
     stop_task = asyncio.create_task(stop.wait())
 

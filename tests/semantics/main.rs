@@ -5,6 +5,7 @@
 // Some workflows and helpers serve only the Temporal flavor.
 #![cfg_attr(not(feature = "temporal"), allow(dead_code))]
 
+mod reminder;
 mod support;
 mod workflows;
 

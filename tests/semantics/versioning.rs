@@ -1,136 +1,17 @@
-//! Changing a workflow's code while its runs are open, with patches: four
-//! versions of one workflow type, deployed in turn, each taking over the
-//! runs the previous one left open.
-//!
-//! * `ReminderV1`, the deployed code: a 1 ms timer.
-//! * `ReminderV2` patches it: `ctx.patched("shorter")` takes a 2 ms timer.
-//! * `ReminderV3` deprecates the patch once no run of V1 is open.
-//! * `ReminderV4` drops the call once no run of V2 is open.
+//! Changing a workflow's code while its runs are open, with patches: the
+//! four versions of `Reminder` deployed in turn, each taking over the runs
+//! the previous one left open.
 
-use std::time::Duration;
+use workflow::{Nondeterminism, ReplayError, Replayer, StartOptions, WorkflowHandle};
 
-use workflow::{
-    EventKind, Marker, Nondeterminism, ReplayError, Replayer, StartOptions, WorkflowContext, WorkflowHandle,
-    WorkflowResult,
-};
-
+use crate::reminder::{markers, until_waiting, ReminderV1, ReminderV2, ReminderV3, ReminderV4};
 use crate::support::{matrix, Env};
-
-const OLD: Duration = Duration::from_millis(1);
-const NEW: Duration = Duration::from_millis(2);
-
-/// State shared by every version: set by the `go` signal.
-#[derive(Default)]
-pub struct Gate {
-    go: bool,
-}
-
-macro_rules! version {
-    ($(#[$doc:meta])* $name:ident, |$ctx:ident| $branch:block) => {
-        $(#[$doc])*
-        #[derive(Default)]
-        pub struct $name {
-            gate: Gate,
-        }
-
-        #[workflow::defn(name = "Reminder")]
-        impl $name {
-            /// Takes a branch, then waits for `go` and returns the branch's name.
-            #[workflow::run]
-            async fn run($ctx: &mut WorkflowContext<Self>) -> WorkflowResult<String> {
-                let branch: &str = $branch;
-                $ctx.wait_condition(|s| s.gate.go).await?;
-                Ok(branch.to_owned())
-            }
-
-            #[workflow::signal]
-            fn go(&mut self) {
-                self.gate.go = true;
-            }
-        }
-    };
-}
-
-version!(
-    /// The deployed code.
-    ReminderV1,
-    |ctx| {
-        ctx.sleep(OLD).await?;
-        "old"
-    }
-);
-
-version!(
-    /// The patch: new runs take the shorter timer.
-    ReminderV2,
-    |ctx| {
-        if ctx.patched("shorter") {
-            ctx.sleep(NEW).await?;
-            "new"
-        } else {
-            ctx.sleep(OLD).await?;
-            "old"
-        }
-    }
-);
-
-version!(
-    /// The patch deprecated: only the new code is left.
-    ReminderV3,
-    |ctx| {
-        ctx.deprecate_patch("shorter");
-        ctx.sleep(NEW).await?;
-        "new"
-    }
-);
-
-version!(
-    /// The call gone.
-    ReminderV4,
-    |ctx| {
-        ctx.sleep(NEW).await?;
-        "new"
-    }
-);
-
-/// Waits until the run has fired its timer and waits for `go`.
-async fn until_waiting(handle: &WorkflowHandle<ReminderV1>) {
-    for _ in 0..1_000 {
-        let history = handle.fetch_history().await.unwrap();
-        if let Some(fired) = history.events_named("TimerFired").next() {
-            let after = history.events.iter().filter(|e| e.id > fired.id);
-            if after
-                .clone()
-                .any(|e| matches!(e.kind, EventKind::WorkflowTaskCompleted))
-            {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the run never got past its timer");
-}
 
 async fn start(env: &Env, id: &str) -> WorkflowHandle<ReminderV1> {
     let options = StartOptions::new(env.id(id)).task_queue(env.tq("remind"));
     let handle = env.client.start_workflow(ReminderV1::run, (), options).await.unwrap();
     until_waiting(&handle).await;
     handle
-}
-
-/// The patch markers of a run's history, as (id, deprecated).
-async fn markers(handle: &WorkflowHandle<ReminderV1>) -> Vec<(String, bool)> {
-    let history = handle.fetch_history().await.unwrap();
-    history
-        .events
-        .into_iter()
-        .filter_map(|e| match e.kind {
-            EventKind::MarkerRecorded {
-                marker: Marker::Patch { patch_id, deprecated },
-            } => Some((patch_id, deprecated)),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn finish(handle: &WorkflowHandle<ReminderV1>) -> String {
