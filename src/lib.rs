@@ -72,9 +72,9 @@ pub use workflow_client::{
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
-    EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, Replayer, RunSummary,
-    StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
-    WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
+    EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport, Replayer,
+    RunReplay, RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext,
+    WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
 
 #[doc = include_str!("../docs/guide.md")]

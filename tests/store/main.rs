@@ -1,6 +1,7 @@
 //! The store over time: files of earlier releases open and carry on, newer
 //! ones are refused, runs load lazily, closed runs expire, a corrupt run is
-//! contained, and the file can be backed up and survives a full disk.
+//! contained, the file can be backed up and survives a full disk, and every
+//! run in it replays against changed code.
 
 mod backup;
 mod capture;
@@ -10,4 +11,5 @@ mod lazy;
 mod ledger;
 mod migration;
 mod newer;
+mod replay;
 mod retention;

@@ -33,7 +33,7 @@ pub use executor::{QueryError, RunInstance, TaskFailure};
 pub use limits::Limits;
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 pub use replay::{Nondeterminism, ReplayError};
-pub use replayer::Replayer;
+pub use replayer::{ReplayReport, Replayer, RunReplay};
 pub use setup_error::{EngineError, WorkerError};
 #[cfg(feature = "temporal")]
 pub use temporal::ConnectOptions;

@@ -39,6 +39,15 @@ pub enum ReplayError {
         /// The type the history names.
         workflow_type: String,
     },
+    /// The histories to replay could not be read (a workflow file or a
+    /// directory of exports).
+    #[error("cannot read histories from {}: {message}", path.display())]
+    Source {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Inputs to the "continue as new suggested" flag, a pure function of

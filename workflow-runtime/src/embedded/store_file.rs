@@ -250,6 +250,33 @@ impl StoreFile {
 }
 
 impl StoreFile {
+    /// Calls `each` with every run of the file and its history (or why the
+    /// history cannot be read), a page of runs at a time, so a file of any
+    /// size is walked in bounded memory.
+    pub(crate) fn for_each_history(
+        &self,
+        mut each: impl FnMut(RunSummary, Result<History, ClientError>),
+    ) -> Result<(), ClientError> {
+        const PAGE: usize = 500;
+        let mut after = None;
+        loop {
+            let page = self.with_store(|s| s.runs_after(after, PAGE))?;
+            for row in &page {
+                let events = self.with_store(|s| s.events_between(row.key, 1, u64::MAX));
+                let history = events.map(|events| History {
+                    workflow_id: row.workflow_id.clone(),
+                    run_id: row.run_id.clone(),
+                    events,
+                });
+                each(RunSummary::from(row.clone()), history);
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.key),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> Result<T, ClientError> {
         let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
         Ok(f(&store)?)

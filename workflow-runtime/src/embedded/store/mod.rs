@@ -513,6 +513,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Up to `limit` runs after run `after` in the order they were created,
+    /// open and closed: a page of a walk over every run of the file.
+    pub(crate) fn runs_after(&self, after: Option<RunKey>, limit: usize) -> StoreResult<Vec<RunRow>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_key > ?1 ORDER BY run_key LIMIT ?2");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after.map_or(0, |k| k.0), limit], run_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Open runs that are children of the run `parent_run_id`.
     pub(crate) fn open_children(&self, parent_run_id: &str) -> StoreResult<Vec<RunKey>> {
         let mut stmt = self
