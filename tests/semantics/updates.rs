@@ -117,3 +117,64 @@ matrix! {
         );
     }
 }
+
+matrix! {
+    async fn an_update_started_elsewhere_is_awaited_by_its_id(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = started(&env, "u-handle").await;
+        handle
+            .start_update_with_id(GreetingWorkflow::wait_for_greetings, 1, "wait-1", WaitStage::Accepted)
+            .await
+            .unwrap();
+
+        // Another caller, holding only the workflow and update ids.
+        let elsewhere = env.client.get_workflow_handle_for(GreetingWorkflow::run, env.id("u-handle"));
+        let typed = elsewhere.get_update_handle(GreetingWorkflow::wait_for_greetings, "wait-1");
+        let by_name = elsewhere.get_update_handle_by_name::<Vec<String>>("wait_for_greetings", "wait-1");
+        assert_eq!(typed.id(), "wait-1");
+        handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_owned()).await.unwrap();
+        assert_eq!(typed.result().await.unwrap(), ["Hello, Ada!"]);
+        assert_eq!(by_name.result().await.unwrap(), ["Hello, Ada!"]);
+
+        let unknown = elsewhere.get_update_handle(GreetingWorkflow::wait_for_greetings, "never-sent");
+        match unknown.result().await {
+            Err(ClientError::UpdateNotFound { workflow_id, update_id }) => {
+                assert_eq!((workflow_id.as_str(), update_id.as_str()), (env.id("u-handle").as_str(), "never-sent"));
+            }
+            other => panic!("expected UpdateNotFound, got {other:?}"),
+        }
+
+        // After the run closed, the update's outcome is still there.
+        handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
+        handle.result().await.unwrap();
+        let after = elsewhere.get_update_handle(GreetingWorkflow::wait_for_greetings, "wait-1");
+        assert_eq!(after.result().await.unwrap(), ["Hello, Ada!"]);
+        let unknown = elsewhere.get_update_handle(GreetingWorkflow::wait_for_greetings, "never-sent");
+        assert!(matches!(unknown.result().await, Err(ClientError::UpdateNotFound { .. })));
+    }
+}
+
+matrix! {
+    async fn a_retried_update_returns_at_its_stage_and_a_completed_one_with_its_outcome(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = started(&env, "u-retry").await;
+        let send = |stage| handle.start_update_with_id(GreetingWorkflow::wait_for_greetings, 1, "retry-1", stage);
+        send(WaitStage::Accepted).await.unwrap();
+
+        // The retry of an accepted update whose handler still waits answers
+        // at acceptance, not behind the first call's handler.
+        let retry = tokio::time::timeout(std::time::Duration::from_secs(10), send(WaitStage::Accepted)).await;
+        let retry = retry.expect("a retry at Accepted returns while the handler waits").unwrap();
+        let history = handle.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("WorkflowExecutionUpdateAccepted").count(), 1, "applied once");
+
+        handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_owned()).await.unwrap();
+        assert_eq!(retry.result().await.unwrap(), ["Hello, Ada!"]);
+        let completed = send(WaitStage::Completed).await.unwrap();
+        assert_eq!(completed.result().await.unwrap(), ["Hello, Ada!"]);
+        let history = handle.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("WorkflowExecutionUpdateCompleted").count(), 1, "completed once");
+    }
+}

@@ -154,6 +154,16 @@ pub enum ClientError {
         /// The static update names it has.
         known: Vec<String>,
     },
+    /// No update with this id was accepted by the workflow (a handle from
+    /// `get_update_handle` with an id nobody sent, or one the validator
+    /// rejected).
+    #[error("workflow `{workflow_id}` has no update with id `{update_id}`")]
+    UpdateNotFound {
+        /// The workflow.
+        workflow_id: String,
+        /// The update id asked for.
+        update_id: String,
+    },
     /// The query handler returned an error.
     #[error("query `{name}` failed: {failure}")]
     QueryFailed {

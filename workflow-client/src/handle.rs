@@ -282,6 +282,62 @@ impl<W: WorkflowType> WorkflowHandle<W> {
             .await
     }
 
+    /// A handle to an update sent elsewhere (another process, or an earlier
+    /// call whose handle is gone), to wait for its result. Nothing is sent
+    /// until [`result`](UpdateHandle::result), which fails with
+    /// [`ClientError::UpdateNotFound`] when the run accepted no update of
+    /// that id.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{ClientError, Payload, Update, WorkflowHandle, WorkflowType};
+    /// # struct Order;
+    /// # impl WorkflowType for Order { const NAME: &'static str = "Order"; type Output = (); }
+    /// # impl Order {
+    /// #     const approve: Update<Self, String, bool> = Update::__new("approve", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// async fn approval(order: &WorkflowHandle<Order>) -> Result<bool, ClientError> {
+    ///     // Started by the approvals service with id `approve-<order id>`.
+    ///     let update = order.get_update_handle(Order::approve, format!("approve-{}", order.id()));
+    ///     update.result().await
+    /// }
+    /// ```
+    pub fn get_update_handle<A, O: DeserializeOwned>(
+        &self,
+        update: Update<W, A, O>,
+        update_id: impl Into<String>,
+    ) -> UpdateHandle<O> {
+        self.update_handle(update.name().to_owned(), update_id.into())
+    }
+
+    /// [`get_update_handle`](Self::get_update_handle) by the update's name.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// # async fn demo(client: Client) -> Result<(), ClientError> {
+    /// let handle = client.get_workflow_handle("approval-3");
+    /// let approved: bool = handle.get_update_handle_by_name("approve", "approve-3").result().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get_update_handle_by_name<O: DeserializeOwned>(
+        &self,
+        name: &str,
+        update_id: impl Into<String>,
+    ) -> UpdateHandle<O> {
+        self.update_handle(name.to_owned(), update_id.into())
+    }
+
+    fn update_handle<O>(&self, name: String, update_id: String) -> UpdateHandle<O> {
+        UpdateHandle {
+            backend: self.backend.clone(),
+            target: self.target.clone(),
+            update_id,
+            name,
+            outcome: None,
+            _output: PhantomData,
+        }
+    }
+
     async fn send_update<O: DeserializeOwned>(
         &self,
         update_id: String,
@@ -296,18 +352,11 @@ impl<W: WorkflowType> WorkflowHandle<W> {
             wait,
         };
         let status = self.backend.update(self.target.clone(), request).await?;
-        let outcome = match status {
-            UpdateStatus::Accepted => None,
-            UpdateStatus::Completed(outcome) => Some(outcome),
-        };
-        Ok(UpdateHandle {
-            backend: self.backend.clone(),
-            target: self.target.clone(),
-            update_id,
-            name,
-            outcome,
-            _output: PhantomData,
-        })
+        let mut handle = self.update_handle(name, update_id);
+        if let UpdateStatus::Completed(outcome) = status {
+            handle.outcome = Some(outcome);
+        }
+        Ok(handle)
     }
 
     /// Waits for the workflow to close (following continue-as-new) and

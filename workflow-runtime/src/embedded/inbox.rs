@@ -83,6 +83,7 @@ wire_errors! {
     AlreadyStarted { workflow_id: String, run_id: String },
     UnknownQuery { workflow_type: String, name: String, known: Vec<String> },
     UnknownUpdate { workflow_type: String, name: String, known: Vec<String> },
+    UpdateNotFound { workflow_id: String, update_id: String },
     QueryFailed { name: String, failure: Failure },
     UpdateRejected { name: String, failure: Failure },
     UpdateFailed { name: String, failure: Failure },

@@ -419,6 +419,16 @@ impl TemporalBackend {
                     }
                 }
                 Err(s) if s.code() == Code::DeadlineExceeded => continue,
+                // The run exists (open or closed) and has no such update.
+                Err(s) if s.code() == Code::NotFound => {
+                    return Err(match self.describe_execution(&target).await {
+                        Ok(_) => ClientError::UpdateNotFound {
+                            workflow_id: target.workflow_id.clone(),
+                            update_id,
+                        },
+                        Err(e) => e,
+                    })
+                }
                 Err(s) => return Err(self.refusal(&target, s, "updates").await),
             }
         }

@@ -835,8 +835,8 @@ fn closed(row: &RunRow, what: &'static str) -> ClientError {
 }
 
 fn unknown_update(workflow_id: &str, update_id: &str) -> ClientError {
-    ClientError::WorkflowTask {
+    ClientError::UpdateNotFound {
         workflow_id: workflow_id.to_owned(),
-        message: format!("no update with id `{update_id}` is known"),
+        update_id: update_id.to_owned(),
     }
 }

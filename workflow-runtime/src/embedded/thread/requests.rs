@@ -185,7 +185,16 @@ impl EngineThread {
     pub(super) fn update(&mut self, target: Execution, update: UpdateRequest, now: u64) -> StoreResult<Handled> {
         let key = match self.resolve(&target)? {
             Target::Open(key) => key,
-            Target::Closed(row) => return Ok(Handled::Answer(Err(closed(&row, "updates")))),
+            // A retry of an update the run completed before it closed gets
+            // its outcome, as from the server.
+            Target::Closed(row) => {
+                let answer = match self.recorded_update(&row, &update.update_id)? {
+                    Ok(RecordedUpdate::Completed(outcome)) => Ok(Reply::Update(UpdateStatus::Completed(outcome))),
+                    Ok(_) => Err(closed(&row, "updates")),
+                    Err(e) => Err(e),
+                };
+                return Ok(Handled::Answer(answer));
+            }
             Target::Missing => return Ok(Handled::Answer(Err(not_found(&target)))),
         };
         if let Err(e) = self.check_payloads(&target.workflow_id, &update.args) {
@@ -196,6 +205,10 @@ impl EngineThread {
             return Ok(Handled::Answer(Ok(Reply::Update(UpdateStatus::Completed(
                 outcome.clone(),
             )))));
+        }
+        // A retry of an accepted update that asks for acceptance has it.
+        if update.wait == WaitStage::Accepted && run.accepted_updates.contains(&update.update_id) {
+            return Ok(Handled::Answer(Ok(Reply::Update(UpdateStatus::Accepted))));
         }
         let known = run.awaits_update(&update.update_id);
         let update_id = update.update_id.clone();
@@ -230,21 +243,34 @@ impl EngineThread {
                     Err(unknown_update(&target.workflow_id, &update_id))
                 }
             }
-            Target::Closed(row) => contained(self.store.events(row.key, 1))?.and_then(|events| {
-                let outcome = events.into_iter().find_map(|e| match e.kind {
-                    EventKind::WorkflowExecutionUpdateCompleted { update_id: id, outcome } if id == update_id => {
-                        Some(outcome)
-                    }
-                    _ => None,
-                });
-                match outcome {
-                    Some(outcome) => Ok(Reply::Update(UpdateStatus::Completed(outcome))),
-                    None => Err(closed(&row, "updates")),
-                }
-            }),
+            Target::Closed(row) => match self.recorded_update(&row, &update_id)? {
+                Ok(RecordedUpdate::Completed(outcome)) => Ok(Reply::Update(UpdateStatus::Completed(outcome))),
+                Ok(RecordedUpdate::Unfinished) => Err(closed(&row, "updates")),
+                Ok(RecordedUpdate::Unknown) => Err(unknown_update(&target.workflow_id, &update_id)),
+                Err(e) => Err(e),
+            },
             Target::Missing => Err(not_found(&target)),
         };
         Ok(Handled::Answer(answer))
+    }
+
+    /// What a closed run's history says of update `update_id`.
+    fn recorded_update(&self, row: &RunRow, update_id: &str) -> StoreResult<Result<RecordedUpdate, ClientError>> {
+        Ok(contained(self.store.events(row.key, 1))?.map(|events| {
+            let mut found = RecordedUpdate::Unknown;
+            for event in events {
+                match event.kind {
+                    EventKind::WorkflowExecutionUpdateAccepted { update_id: id, .. } if id == update_id => {
+                        found = RecordedUpdate::Unfinished;
+                    }
+                    EventKind::WorkflowExecutionUpdateCompleted { update_id: id, outcome } if id == update_id => {
+                        return RecordedUpdate::Completed(outcome);
+                    }
+                    _ => {}
+                }
+            }
+            found
+        }))
     }
 
     pub(super) fn result(&mut self, target: Execution) -> StoreResult<Handled> {
@@ -334,4 +360,14 @@ pub(crate) fn described(row: RunRow) -> Description {
         unhandled_signals: row.progress.unhandled_signals,
         task_failure: row.progress.task_failure,
     }
+}
+
+/// An update as a closed run's history recorded it.
+enum RecordedUpdate {
+    /// Never accepted.
+    Unknown,
+    /// Accepted, and the run closed before its handler finished.
+    Unfinished,
+    /// Its handler finished.
+    Completed(Result<Payload, Failure>),
 }
