@@ -15,7 +15,7 @@ use tracing::span::{Attributes, Id};
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
-use workflow::{StartOptions, WorkflowHandle};
+use workflow::{ClientError, StartOptions, WaitStage, WorkflowHandle, WorkflowStatus};
 
 use crate::support::{matrix, Env};
 use crate::workflows::*;
@@ -211,5 +211,48 @@ matrix! {
         let records = records_of(&handle).await;
         assert!(records.iter().any(|r| r.span && r.name == "workflow_task"), "the run was traced");
         assert!(!records.iter().any(|r| r.name == SLOW), "{records:?}");
+    }
+}
+
+const UNFINISHED: &str = "workflow finished while signal or update handlers were still running";
+
+matrix! {
+    async fn a_run_that_completes_with_an_update_running_warns_and_its_caller_gets_a_typed_error(flavor: Flavor) {
+        capture();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("observe")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = start(&env, "unfinished").await;
+        let waiting = handle
+            .start_update_with_id(GreetingWorkflow::wait_for_greetings, 3, "three", WaitStage::Accepted)
+            .await
+            .unwrap();
+        handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
+        handle.result().await.unwrap();
+        assert_eq!(
+            waiting.result().await.unwrap_err(),
+            ClientError::UpdateUnfinished {
+                workflow_id: handle.id().to_owned(),
+                update_id: "three".to_owned(),
+                status: WorkflowStatus::Completed,
+            }
+        );
+        let warnings: Vec<Record> =
+            records_of(&handle).await.into_iter().filter(|r| !r.span && r.name.starts_with(UNFINISHED)).collect();
+        assert_eq!(warnings.len(), 1, "once, not again on replay: {warnings:?}");
+        assert_eq!(warnings[0].field("unfinished_updates"), Some(r#"["wait_for_greetings (id three)"]"#));
+        assert_eq!(warnings[0].field("unfinished_signals"), Some("[]"));
+    }
+}
+
+matrix! {
+    async fn a_run_whose_handlers_finished_does_not_warn(flavor: Flavor) {
+        capture();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("observe")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = start(&env, "finished").await;
+        handle.execute_update(GreetingWorkflow::wait_for_greetings, 0).await.unwrap();
+        handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
+        handle.result().await.unwrap();
+        assert!(!records_of(&handle).await.iter().any(|r| r.name.starts_with(UNFINISHED)));
     }
 }

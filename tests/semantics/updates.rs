@@ -105,16 +105,25 @@ matrix! {
         let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
         let handle = started(&env, "u6").await;
         let waiting = handle
-            .start_update(GreetingWorkflow::wait_for_greetings, 5, WaitStage::Accepted)
+            .start_update_with_id(GreetingWorkflow::wait_for_greetings, 5, "five", WaitStage::Accepted)
             .await
             .unwrap();
         let pending = tokio::spawn(waiting.result());
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         handle.terminate("stop").await.unwrap();
+        let unfinished = ClientError::UpdateUnfinished {
+            workflow_id: env.id("u6"),
+            update_id: "five".to_owned(),
+            status: WorkflowStatus::Terminated,
+        };
+        assert_eq!(pending.await.unwrap().unwrap_err(), unfinished);
         assert_eq!(
-            pending.await.unwrap().unwrap_err(),
-            ClientError::Closed { workflow_id: env.id("u6"), status: WorkflowStatus::Terminated, what: "updates" }
+            unfinished.to_string(),
+            format!("workflow `{}` closed (Terminated) before update `five` finished", env.id("u6"))
         );
+        // Asked again later, the answer is the same.
+        let again = handle.get_update_handle(GreetingWorkflow::wait_for_greetings, "five");
+        assert_eq!(again.result().await.unwrap_err(), unfinished);
     }
 }
 
@@ -176,5 +185,15 @@ matrix! {
         assert_eq!(completed.result().await.unwrap(), ["Hello, Ada!"]);
         let history = handle.fetch_history().await.unwrap();
         assert_eq!(history.events_named("WorkflowExecutionUpdateCompleted").count(), 1, "completed once");
+    }
+}
+
+matrix! {
+    async fn an_update_handler_knows_its_update(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("greet")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let handle = started(&env, "u-whoami").await;
+        let update = handle.start_update_with_id(GreetingWorkflow::whoami, (), "who-1", WaitStage::Accepted).await.unwrap();
+        assert_eq!(update.result().await.unwrap(), ("who-1".to_owned(), "whoami".to_owned()));
     }
 }

@@ -103,6 +103,14 @@ impl GreetingWorkflow {
         Ok(ctx.state(|s| s.greetings.clone()))
     }
 
+    /// The update's own id and name, read after an await.
+    #[workflow::update]
+    async fn whoami(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<(String, String)> {
+        ctx.sleep(Duration::from_millis(1)).await?;
+        let info = ctx.current_update_info().expect("inside an update handler");
+        Ok((info.id, info.name))
+    }
+
     #[workflow::signal(dynamic)]
     fn any_signal(&mut self, name: String, args: Vec<RawValue>) {
         let first = args.first().and_then(|a| a.decode::<String>().ok()).unwrap_or_default();

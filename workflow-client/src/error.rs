@@ -164,6 +164,19 @@ pub enum ClientError {
         /// The update id asked for.
         update_id: String,
     },
+    /// The workflow closed while the update's handler was still running:
+    /// the update was accepted and has no result. Wait for
+    /// `ctx.all_handlers_finished()` before returning from the run method
+    /// to let handlers finish.
+    #[error("workflow `{workflow_id}` closed ({status}) before update `{update_id}` finished")]
+    UpdateUnfinished {
+        /// The workflow.
+        workflow_id: String,
+        /// The update.
+        update_id: String,
+        /// How the run closed.
+        status: WorkflowStatus,
+    },
     /// The query handler returned an error.
     #[error("query `{name}` failed: {failure}")]
     QueryFailed {

@@ -17,6 +17,16 @@ use crate::activity::Activity;
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Command, WorkflowInfo};
 
+/// The update being handled, from [`WorkflowContext::current_update_info`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpdateInfo {
+    /// The update's id (the caller's, or one the client made up).
+    pub id: String,
+    /// The update's name.
+    pub name: String,
+}
+
 /// How a command issued by the workflow was resolved.
 #[derive(Debug)]
 pub(crate) enum Resolution {
@@ -45,6 +55,8 @@ pub(crate) struct RunState {
     pub(crate) max_pending_outgoing_signals: usize,
     /// Patch ids whose marker replay has announced (`Job::NotifyHasPatch`).
     pub(crate) patches_in_history: HashSet<String>,
+    /// The update whose handler (or validator) is running, while one is.
+    pub(crate) current_update: Option<UpdateInfo>,
     /// What `patched` answered for each id: a run asks once and keeps the answer.
     patches: HashMap<String, bool>,
     next_seq: u32,
@@ -68,6 +80,7 @@ impl RunState {
             pending_outgoing_signals: 0,
             max_pending_outgoing_signals,
             patches_in_history: HashSet::new(),
+            current_update: None,
             patches: HashMap::new(),
             next_seq: 1,
             rng: seed,
@@ -306,6 +319,22 @@ impl<W> WorkflowContext<W> {
     /// Whether cancellation of this workflow has been requested.
     pub fn is_cancel_requested(&self) -> bool {
         self.run_state.borrow().cancel_epoch > 0
+    }
+
+    /// The update whose handler or validator is running, inside one (in an
+    /// async handler, the handler's own update across its awaits); `None`
+    /// elsewhere.
+    ///
+    /// ```
+    /// # use workflow_runtime::WorkflowContext;
+    /// fn log_update<W>(ctx: &WorkflowContext<W>) {
+    ///     if let Some(update) = ctx.current_update_info() {
+    ///         tracing::info!(update_id = %update.id, "handling `{}`", update.name);
+    ///     }
+    /// }
+    /// ```
+    pub fn current_update_info(&self) -> Option<UpdateInfo> {
+        self.run_state.borrow().current_update.clone()
     }
 
     /// Whether no signal or update handler is still running; wait for this

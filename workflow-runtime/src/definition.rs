@@ -35,6 +35,10 @@ pub trait WorkflowDefinition: WorkflowType + Sized {
     const QUERIES: &'static [&'static str];
     /// Wire names of the static update handlers.
     const UPDATES: &'static [&'static str];
+    /// Wire names of the signal and update handlers marked
+    /// `unfinished_policy = "abandon"`: no warning when the run finishes
+    /// while one of them is still running.
+    const ABANDON_UNFINISHED: &'static [&'static str] = &[];
     /// The run method's arguments as one value: `()` for none, the type for
     /// one, a tuple for several (the `A` of its `Run<Self, A>` marker).
     type Input;

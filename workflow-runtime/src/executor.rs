@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tracing::Span;
 use workflow_client::{Failure, Payload};
 
-use crate::context::{Resolution, RunState, WorkflowContext};
+use crate::context::{Resolution, RunState, UpdateInfo, WorkflowContext};
 use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
@@ -66,8 +66,28 @@ pub enum QueryError {
 
 enum RoutineKind {
     Main,
-    Signal,
-    Update(String),
+    /// A signal handler, by signal name.
+    Signal(String),
+    /// An update handler.
+    Update {
+        /// The update's id.
+        id: String,
+        /// The update's name.
+        name: String,
+    },
+}
+
+impl RoutineKind {
+    /// What `ctx.current_update_info()` answers while this routine runs.
+    fn update_info(&self) -> Option<UpdateInfo> {
+        match self {
+            RoutineKind::Update { id, name } => Some(UpdateInfo {
+                id: id.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 struct Routine {
@@ -245,7 +265,7 @@ impl<W: WorkflowDefinition> Started<W> {
                         unhandled.push(name);
                     }
                     Some(Dispatch::Spawn(future)) => self.spawn(
-                        RoutineKind::Signal,
+                        RoutineKind::Signal(name),
                         Box::pin(async move { future.await.map(|()| Payload::null()) }),
                         span.clone(),
                     ),
@@ -281,6 +301,16 @@ impl<W: WorkflowDefinition> Started<W> {
             update_id = id.as_str()
         );
         let _entered = span.enter();
+        let info = UpdateInfo {
+            id: id.clone(),
+            name: name.clone(),
+        };
+        self.run_state.borrow_mut().current_update = Some(info);
+        self.dispatch_update(id, name, args, validate, &span);
+        self.run_state.borrow_mut().current_update = None;
+    }
+
+    fn dispatch_update(&mut self, id: String, name: String, args: Vec<Payload>, validate: bool, span: &Span) {
         let command = |c| self.run_state.borrow_mut().commands.push(c);
         if validate {
             let validator = run_span!(self.run_state.borrow().info, "validator", update = name.as_str());
@@ -303,7 +333,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 id,
                 outcome: outcome.map_err(|e| e.to_failure()),
             }),
-            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update(id), future, span.clone()),
+            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update { id, name }, future, span.clone()),
             None => command(Command::UpdateCompleted {
                 id,
                 outcome: Err(
@@ -330,7 +360,9 @@ impl<W: WorkflowDefinition> Started<W> {
             let mut i = 0;
             while i < self.routines.len() {
                 let routine = &mut self.routines[i];
+                self.run_state.borrow_mut().current_update = routine.kind.update_info();
                 let polled = routine.span.in_scope(|| routine.future.as_mut().poll(&mut cx));
+                self.run_state.borrow_mut().current_update = None;
                 let Poll::Ready(outcome) = polled else {
                     i += 1;
                     continue;
@@ -340,9 +372,9 @@ impl<W: WorkflowDefinition> Started<W> {
                 run_state.progress += 1;
                 let closing = match (routine.kind, outcome) {
                     (RoutineKind::Main, outcome) => Some(close_command(outcome, run_state.cancel_epoch > 0)),
-                    (RoutineKind::Signal, Ok(_)) => None,
-                    (RoutineKind::Signal, Err(e)) => Some(Command::Fail(e.to_failure())),
-                    (RoutineKind::Update(id), outcome) => {
+                    (RoutineKind::Signal(_), Ok(_)) => None,
+                    (RoutineKind::Signal(_), Err(e)) => Some(Command::Fail(e.to_failure())),
+                    (RoutineKind::Update { id, .. }, outcome) => {
                         run_state.commands.push(Command::UpdateCompleted {
                             id,
                             outcome: outcome.map_err(|e| e.to_failure()),
@@ -354,6 +386,9 @@ impl<W: WorkflowDefinition> Started<W> {
                     run_state.handlers_running = run_state.handlers_running.saturating_sub(1);
                 }
                 if let Some(close) = closing {
+                    if !run_state.replaying && matches!(close, Command::Complete(_) | Command::ContinueAsNew(_)) {
+                        warn_unfinished::<W>(&run_state.info, &self.routines);
+                    }
                     run_state.commands.push(close);
                     drop(run_state);
                     self.routines.clear();
@@ -368,6 +403,39 @@ impl<W: WorkflowDefinition> Started<W> {
             message: format!("workflow code did not settle after {MAX_ROUNDS} passes: a routine keeps changing state without awaiting"),
         })
     }
+}
+
+/// Warns, as Temporal's SDKs do, that the run completes or continues as
+/// new with handlers still running (their updates' callers get
+/// `UpdateUnfinished`), naming them; handlers marked
+/// `unfinished_policy = "abandon"` are left out.
+fn warn_unfinished<W: WorkflowDefinition>(info: &WorkflowInfo, routines: &[Routine]) {
+    let abandoned = |name: &str| {
+        let is_static = W::SIGNALS.contains(&name) || W::UPDATES.contains(&name);
+        W::ABANDON_UNFINISHED.contains(&name) || (!is_static && W::ABANDON_UNFINISHED.contains(&"*"))
+    };
+    let mut signals = Vec::new();
+    let mut updates = Vec::new();
+    for routine in routines {
+        match &routine.kind {
+            RoutineKind::Signal(name) if !abandoned(name) => signals.push(name.as_str()),
+            RoutineKind::Update { id, name } if !abandoned(name) => updates.push(format!("{name} (id {id})")),
+            _ => {}
+        }
+    }
+    if signals.is_empty() && updates.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        workflow_id = info.workflow_id.as_str(),
+        run_id = info.run_id.as_str(),
+        workflow_type = info.workflow_type.as_str(),
+        unfinished_signals = ?signals,
+        unfinished_updates = ?updates,
+        "workflow finished while signal or update handlers were still running: their work was cut short and \
+         the updates' callers get an error instead of a result; wait until `ctx.all_handlers_finished()` \
+         before returning, or mark a handler `unfinished_policy = \"abandon\"` where cutting it short is fine"
+    );
 }
 
 fn close_command(outcome: WorkflowResult<Payload>, cancel_requested: bool) -> Command {

@@ -24,7 +24,9 @@ mod testing;
 mod worker;
 
 pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
-pub use context::{ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, WorkflowContext};
+pub use context::{
+    ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,
+};
 pub use definition::{Dispatch, LocalFuture, WorkflowDefinition};
 pub use embedded::{ListFilter, RunSummary, StoreFile, DEFAULT_RETENTION};
 pub use engine::{Engine, EngineBuilder};

@@ -84,6 +84,7 @@ wire_errors! {
     UnknownQuery { workflow_type: String, name: String, known: Vec<String> },
     UnknownUpdate { workflow_type: String, name: String, known: Vec<String> },
     UpdateNotFound { workflow_id: String, update_id: String },
+    UpdateUnfinished { workflow_id: String, update_id: String, status: WorkflowStatus },
     QueryFailed { name: String, failure: Failure },
     UpdateRejected { name: String, failure: Failure },
     UpdateFailed { name: String, failure: Failure },

@@ -215,10 +215,10 @@ impl TemporalBackend {
                 let error_type = failure.application_error().and_then(|e| e.error_type());
                 if error_type == Some(UPDATE_OUTLIVED_RUN) {
                     return Err(match self.describe_execution(target).await {
-                        Ok(d) => ClientError::Closed {
+                        Ok(d) => ClientError::UpdateUnfinished {
                             workflow_id: target.workflow_id.clone(),
+                            update_id: update_id.to_owned(),
                             status: status_in(d.workflow_execution_info.unwrap_or_default().status),
-                            what: "updates",
                         },
                         Err(e) => e,
                     });

@@ -245,7 +245,11 @@ impl EngineThread {
             }
             Target::Closed(row) => match self.recorded_update(&row, &update_id)? {
                 Ok(RecordedUpdate::Completed(outcome)) => Ok(Reply::Update(UpdateStatus::Completed(outcome))),
-                Ok(RecordedUpdate::Unfinished) => Err(closed(&row, "updates")),
+                Ok(RecordedUpdate::Unfinished) => Err(ClientError::UpdateUnfinished {
+                    workflow_id: row.workflow_id.clone(),
+                    update_id,
+                    status: row.status,
+                }),
                 Ok(RecordedUpdate::Unknown) => Err(unknown_update(&target.workflow_id, &update_id)),
                 Err(e) => Err(e),
             },

@@ -449,19 +449,21 @@ impl EngineThread {
         for seq in &run.activities {
             self.forget_activity(ActivityKey { run: key, seq: *seq });
         }
-        let pending: Vec<String> = run
-            .accepted_updates
-            .iter()
-            .cloned()
-            .chain(run.pending_updates.iter().map(|u| u.update_id.clone()))
-            .collect();
-        for update_id in pending {
+        for update_id in &run.accepted_updates {
+            let error = ClientError::UpdateUnfinished {
+                workflow_id: run.row.workflow_id.clone(),
+                update_id: update_id.clone(),
+                status,
+            };
+            self.finish_update_waiters(update_id, |w| w.run == key, Err(error));
+        }
+        for update in &run.pending_updates {
             let error = ClientError::Closed {
                 workflow_id: run.row.workflow_id.clone(),
                 status,
                 what: "updates",
             };
-            self.finish_update_waiters(&update_id, |w| w.run == key, Err(error));
+            self.finish_update_waiters(&update.update_id, |w| w.run == key, Err(error));
         }
         let waiters = self.waiters.results.remove(&key).unwrap_or_default();
         if let Some((next_run_id, input)) = continued {
