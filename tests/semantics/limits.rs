@@ -1,5 +1,5 @@
 use futures::future::join_all;
-use workflow::{ClientError, Engine, Limit, Limits, StartOptions};
+use workflow::{ClientError, Engine, Limit, Limits, StartOptions, WaitStage};
 
 use crate::support::{matrix, Env};
 use crate::workflows::*;
@@ -95,5 +95,67 @@ matrix! {
         handle.signal(GreetingWorkflow::submit_greeting, "small".to_owned()).await.unwrap();
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         assert_eq!(handle.result().await.unwrap(), ["Hello, small!"], "nothing else was lost");
+    }
+}
+
+matrix! {
+    async fn the_11th_update_in_flight_fails_and_the_first_10_complete(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let options = StartOptions::new(env.id("upd")).task_queue(env.tq("lim"));
+        let handle = env.client.start_workflow(GreetingWorkflow::run, (), options).await.unwrap();
+        let mut waiting = Vec::new();
+        for i in 0..10 {
+            let id = format!("wait-{i}");
+            waiting.push(handle.start_update_with_id(GreetingWorkflow::wait_for_greetings, 1, id, WaitStage::Accepted).await.unwrap());
+        }
+        let err = handle.start_update(GreetingWorkflow::wait_for_greetings, 1, WaitStage::Accepted).await.unwrap_err();
+        assert_eq!(err, ClientError::LimitExceeded { workflow_id: env.id("upd"), limit: Limit::InFlightUpdates, max: 10 });
+        // A retry of one in flight is the same update, not an 11th.
+        handle.start_update_with_id(GreetingWorkflow::wait_for_greetings, 1, "wait-3", WaitStage::Accepted).await.unwrap();
+
+        handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_owned()).await.unwrap();
+        for update in waiting {
+            assert_eq!(update.result().await.unwrap(), ["Hello, Ada!"]);
+        }
+        let room = handle.execute_update(GreetingWorkflow::wait_for_greetings, 1).await;
+        assert_eq!(room.unwrap(), ["Hello, Ada!"], "room again once they completed");
+    }
+}
+
+matrix! {
+    embedded: async fn the_total_update_limit_is_configurable(flavor: Flavor) {
+        let limits = Limits { max_total_updates: 3, ..Limits::default() };
+        let env = Env::with(flavor, Engine::builder().limits(limits)).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<GreetingWorkflow>().activity(greet).start().unwrap();
+        let options = StartOptions::new(env.id("total")).task_queue(env.tq("lim"));
+        let handle = env.client.start_workflow(GreetingWorkflow::run, (), options).await.unwrap();
+        for language in [Language::French, Language::English, Language::French] {
+            handle.execute_update(GreetingWorkflow::set_language, language).await.unwrap();
+        }
+        let err = handle.execute_update(GreetingWorkflow::set_language, Language::English).await.unwrap_err();
+        assert_eq!(err, ClientError::LimitExceeded { workflow_id: env.id("total"), limit: Limit::TotalUpdates, max: 3 });
+        assert_eq!(
+            err.to_string(),
+            format!("workflow `{}` reached the total updates per execution limit of 3", env.id("total"))
+        );
+    }
+}
+
+matrix! {
+    async fn the_2001st_update_fails_and_the_first_2000_completed(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("lim")).workflow::<Cart>().start().unwrap();
+        let options = StartOptions::new(env.id("many")).task_queue(env.tq("lim"));
+        let cart = env.client.start_workflow(Cart::run, (), options).await.unwrap();
+        // In waves under the in-flight limit.
+        for wave in 0..200 {
+            let adds = (0..10).map(|i| cart.execute_update(Cart::add_item, format!("item-{}", wave * 10 + i)));
+            assert!(join_all(adds).await.into_iter().all(|r| r.is_ok()));
+        }
+        let err = cart.execute_update(Cart::add_item, "one too many".to_owned()).await.unwrap_err();
+        assert_eq!(err, ClientError::LimitExceeded { workflow_id: env.id("many"), limit: Limit::TotalUpdates, max: 2_000 });
+        cart.signal(Cart::checkout, ()).await.unwrap();
+        assert_eq!(cart.result().await.unwrap().1.len(), 2_000, "nothing accepted was lost");
     }
 }

@@ -197,3 +197,55 @@ matrix! {
         assert_eq!(update.result().await.unwrap(), ("who-1".to_owned(), "whoami".to_owned()));
     }
 }
+
+matrix! {
+    async fn update_with_start_starts_the_run_with_its_update_before_the_first_step(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("cart")).workflow::<Cart>().start().unwrap();
+        let options = || StartOptions::new(env.id("cart")).task_queue(env.tq("cart"));
+        let add = |item: &str| env.client.execute_update_with_start(Cart::run, (), options(), Cart::add_item, item.to_owned());
+
+        let (cart, count) = add("apple").await.unwrap();
+        assert_eq!(count, 1);
+        // The running cart takes the next ones.
+        assert_eq!(add("pear").await.unwrap().1, 2);
+        let (same, plum) = env
+            .client
+            .start_update_with_start(Cart::run, (), options(), Cart::add_item, "plum".to_owned(), WaitStage::Accepted)
+            .await
+            .unwrap();
+        assert_eq!(plum.result().await.unwrap(), 3);
+        assert_eq!(same.id(), cart.id());
+
+        cart.signal(Cart::checkout, ()).await.unwrap();
+        let (at_first_step, items) = cart.result().await.unwrap();
+        assert_eq!(at_first_step, 1, "the first update ran before the run method's first step");
+        assert_eq!(items, ["apple", "pear", "plum"]);
+        let history = cart.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("WorkflowExecutionStarted").count(), 1, "one run");
+    }
+}
+
+matrix! {
+    async fn update_with_start_rejected_by_the_validator_still_starts_the_run(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("cart")).workflow::<Cart>().start().unwrap();
+        let options = StartOptions::new(env.id("cart-rejected")).task_queue(env.tq("cart"));
+        let rejected = env.client.execute_update_with_start(Cart::run, (), options, Cart::add_item, String::new()).await;
+        match rejected {
+            Err(ClientError::UpdateRejected { name, failure }) => {
+                assert_eq!(name, "add_item");
+                assert_eq!(failure.to_string(), "an item needs a name");
+            }
+            other => panic!("expected the validator's rejection, got {other:?}"),
+        }
+        let cart = env.client.get_workflow_handle_for(Cart::run, env.id("cart-rejected"));
+        assert_eq!(cart.describe().await.unwrap().status, WorkflowStatus::Running);
+        cart.signal(Cart::checkout, ()).await.unwrap();
+        assert_eq!(cart.result().await.unwrap(), (0, Vec::new()), "no trace of the rejected update");
+
+        let with_signal = StartOptions::new(env.id("cart-signal")).task_queue(env.tq("cart")).start_signal(Cart::checkout, ());
+        let refused = env.client.execute_update_with_start(Cart::run, (), with_signal, Cart::add_item, "fig".to_owned()).await;
+        assert!(matches!(refused, Err(ClientError::InvalidOptions { .. })), "{refused:?}");
+    }
+}

@@ -486,3 +486,41 @@ impl Patient {
         ctx.execute_activity(patient_task, (), options).await
     }
 }
+
+/// A shopping cart, started by its first item (update-with-start); its run
+/// method notes how many items it had at its first step.
+#[derive(Default)]
+pub struct Cart {
+    items: Vec<String>,
+    checkout: bool,
+}
+
+#[workflow::defn]
+impl Cart {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<(usize, Vec<String>)> {
+        let at_first_step = ctx.state(|s| s.items.len());
+        ctx.wait_condition(|s| s.checkout).await?;
+        Ok((at_first_step, ctx.state(|s| s.items.clone())))
+    }
+
+    /// Adds an item; returns how many the cart holds.
+    #[workflow::update]
+    fn add_item(&mut self, item: String) -> usize {
+        self.items.push(item);
+        self.items.len()
+    }
+
+    #[workflow::validator(add_item)]
+    fn validate_item(&self, item: &str) -> Result<(), ApplicationError> {
+        match item.is_empty() {
+            true => Err(ApplicationError::new("an item needs a name")),
+            false => Ok(()),
+        }
+    }
+
+    #[workflow::signal]
+    fn checkout(&mut self) {
+        self.checkout = true;
+    }
+}

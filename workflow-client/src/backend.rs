@@ -73,6 +73,14 @@ pub trait Backend: Send + Sync + 'static {
     fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>>;
     /// Sends an update and waits for the requested stage.
     fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>>;
+    /// Update-with-start: starts the workflow unless a run of its id is
+    /// open, and sends the update to that run; a started run takes the
+    /// update in its first workflow task, before its run method's first step.
+    fn update_with_start(
+        &self,
+        start: StartRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<Result<UpdateStatus, ClientError>>;
     /// Waits for an accepted update's outcome.
     fn update_result(
         &self,

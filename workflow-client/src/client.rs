@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::backend::{Backend, Execution, StartRequest};
+use serde::de::DeserializeOwned;
+
+use crate::backend::{Backend, Execution, StartRequest, UpdateRequest};
 use crate::error::ClientError;
-use crate::handle::WorkflowHandle;
-use crate::marker::{Run, Untyped, WorkflowType};
-use crate::options::StartOptions;
+use crate::handle::{UpdateHandle, WorkflowHandle};
+use crate::marker::{Run, Untyped, Update, WorkflowType};
+use crate::options::{StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
 
 /// Starts workflows and hands out handles to them. Cheap to clone; the same
@@ -106,25 +108,79 @@ impl Client {
         args: Result<Vec<Payload>, PayloadError>,
         options: StartOptions<W>,
     ) -> Result<WorkflowHandle<W>, ClientError> {
-        let start_signal = match options.start_signal {
-            Some((name, args)) => Some((name, args?)),
-            None => None,
+        let workflow_id = options.workflow_id.clone();
+        self.backend.start(start_request(workflow_type, args, options)?).await?;
+        Ok(WorkflowHandle::new(self.backend.clone(), latest(workflow_id)))
+    }
+
+    /// Update-with-start: starts the workflow unless a run of its id is
+    /// open, sends it the update and waits for the update's result. A run
+    /// started here takes the update in its first workflow task, before its
+    /// run method's first step, so a workflow that needs its first item can
+    /// have it with the start. Returns a handle to the workflow with the
+    /// result.
+    ///
+    /// When the validator rejects the update the call fails with
+    /// [`ClientError::UpdateRejected`], and a run it started stays started,
+    /// as on Temporal. A start signal in the options is not allowed here.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Client, ClientError, Payload, Run, StartOptions, Update, WorkflowHandle, WorkflowType};
+    /// # struct Cart;
+    /// # impl WorkflowType for Cart { const NAME: &'static str = "Cart"; type Output = u64; }
+    /// # impl Cart {
+    /// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
+    /// #     const add_item: Update<Self, String, usize> = Update::__new("add_item", |a| Ok(vec![Payload::encode(&a)?]));
+    /// # }
+    /// // The shopper's cart: started by the first item, which it counts.
+    /// async fn add(client: &Client, shopper: &str, item: String) -> Result<usize, ClientError> {
+    ///     let options = StartOptions::new(format!("cart-{shopper}")).task_queue("carts");
+    ///     let (_cart, items) = client.execute_update_with_start(Cart::run, (), options, Cart::add_item, item).await?;
+    ///     Ok(items)
+    /// }
+    /// ```
+    pub async fn execute_update_with_start<W: WorkflowType, A, U, O: DeserializeOwned>(
+        &self,
+        run: Run<W, A>,
+        args: A,
+        options: StartOptions<W>,
+        update: Update<W, U, O>,
+        update_args: U,
+    ) -> Result<(WorkflowHandle<W>, O), ClientError> {
+        let (handle, update) = self
+            .start_update_with_start(run, args, options, update, update_args, WaitStage::Completed)
+            .await?;
+        Ok((handle, update.result().await?))
+    }
+
+    /// [`execute_update_with_start`](Self::execute_update_with_start) that
+    /// returns once the update reached `wait`, with its handle.
+    pub async fn start_update_with_start<W: WorkflowType, A, U, O: DeserializeOwned>(
+        &self,
+        run: Run<W, A>,
+        args: A,
+        options: StartOptions<W>,
+        update: Update<W, U, O>,
+        update_args: U,
+        wait: WaitStage,
+    ) -> Result<(WorkflowHandle<W>, UpdateHandle<O>), ClientError> {
+        let handle = WorkflowHandle::new(self.backend.clone(), latest(options.workflow_id.clone()));
+        if options.start_signal.is_some() {
+            return Err(ClientError::InvalidOptions {
+                message: "update-with-start takes no start signal: make it the update, or signal afterwards".to_owned(),
+            });
+        }
+        let start = start_request(W::NAME, run.encode(args), options)?;
+        let request = UpdateRequest {
+            update_id: crate::id::unique_id(),
+            name: update.name().to_owned(),
+            args: update.encode(update_args)?,
+            wait,
         };
-        let request = StartRequest {
-            workflow_type: workflow_type.to_owned(),
-            workflow_id: options.workflow_id.clone(),
-            task_queue: options.task_queue,
-            args: args?,
-            start_signal,
-        };
-        self.backend.start(request).await?;
-        Ok(WorkflowHandle::new(
-            self.backend.clone(),
-            Execution {
-                workflow_id: options.workflow_id,
-                run_id: None,
-            },
-        ))
+        let status = self.backend.update_with_start(start, request.clone()).await?;
+        let update = handle.update_handle(request.name, request.update_id, status);
+        Ok((handle, update))
     }
 
     /// A typed handle to an existing workflow by id (no call is made).
@@ -149,6 +205,25 @@ impl Client {
     pub fn get_workflow_handle(&self, workflow_id: impl Into<String>) -> WorkflowHandle<Untyped> {
         WorkflowHandle::new(self.backend.clone(), latest(workflow_id))
     }
+}
+
+/// What the backend needs to start a workflow.
+fn start_request<W>(
+    workflow_type: &str,
+    args: Result<Vec<Payload>, PayloadError>,
+    options: StartOptions<W>,
+) -> Result<StartRequest, ClientError> {
+    let start_signal = match options.start_signal {
+        Some((name, args)) => Some((name, args?)),
+        None => None,
+    };
+    Ok(StartRequest {
+        workflow_type: workflow_type.to_owned(),
+        workflow_id: options.workflow_id,
+        task_queue: options.task_queue,
+        args: args?,
+        start_signal,
+    })
 }
 
 fn latest(workflow_id: impl Into<String>) -> Execution {

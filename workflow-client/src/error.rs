@@ -17,6 +17,11 @@ pub enum Limit {
     PendingOutgoingSignals,
     /// Size of one payload in bytes (default 2 MiB).
     PayloadSize,
+    /// Updates one execution may have admitted or accepted and not yet
+    /// completed (default 10).
+    InFlightUpdates,
+    /// Updates one execution may receive in all (default 2,000).
+    TotalUpdates,
 }
 
 impl fmt::Display for Limit {
@@ -25,6 +30,8 @@ impl fmt::Display for Limit {
             Limit::ReceivedSignals => "received signals per execution",
             Limit::PendingOutgoingSignals => "pending outgoing signals per execution",
             Limit::PayloadSize => "payload size",
+            Limit::InFlightUpdates => "in-flight updates per execution",
+            Limit::TotalUpdates => "total updates per execution",
         })
     }
 }
@@ -222,6 +229,12 @@ pub enum ClientError {
     /// An argument or result did not encode or decode.
     #[error(transparent)]
     Payload(#[from] PayloadError),
+    /// The call's options do not go together; nothing was sent.
+    #[error("invalid options: {message}")]
+    InvalidOptions {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// No worker serves the workflow's task queue, so nothing can answer.
     #[error("no worker is polling task queue `{task_queue}` (waited {waited:?}); start a worker for it")]
     NoWorker {

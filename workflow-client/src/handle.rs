@@ -307,7 +307,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         update: Update<W, A, O>,
         update_id: impl Into<String>,
     ) -> UpdateHandle<O> {
-        self.update_handle(update.name().to_owned(), update_id.into())
+        self.update_handle(update.name().to_owned(), update_id.into(), UpdateStatus::Accepted)
     }
 
     /// [`get_update_handle`](Self::get_update_handle) by the update's name.
@@ -324,16 +324,20 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         name: &str,
         update_id: impl Into<String>,
     ) -> UpdateHandle<O> {
-        self.update_handle(name.to_owned(), update_id.into())
+        self.update_handle(name.to_owned(), update_id.into(), UpdateStatus::Accepted)
     }
 
-    fn update_handle<O>(&self, name: String, update_id: String) -> UpdateHandle<O> {
+    /// A handle to update `update_id` at `status` (its outcome once completed).
+    pub(crate) fn update_handle<O>(&self, name: String, update_id: String, status: UpdateStatus) -> UpdateHandle<O> {
         UpdateHandle {
             backend: self.backend.clone(),
             target: self.target.clone(),
             update_id,
             name,
-            outcome: None,
+            outcome: match status {
+                UpdateStatus::Accepted => None,
+                UpdateStatus::Completed(outcome) => Some(outcome),
+            },
             _output: PhantomData,
         }
     }
@@ -352,11 +356,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
             wait,
         };
         let status = self.backend.update(self.target.clone(), request).await?;
-        let mut handle = self.update_handle(name, update_id);
-        if let UpdateStatus::Completed(outcome) = status {
-            handle.outcome = Some(outcome);
-        }
-        Ok(handle)
+        Ok(self.update_handle(name, update_id, status))
     }
 
     /// Waits for the workflow to close (following continue-as-new) and
@@ -470,6 +470,17 @@ pub struct UpdateHandle<O> {
     name: String,
     outcome: Option<Result<Payload, Failure>>,
     _output: PhantomData<fn() -> O>,
+}
+
+impl<O> fmt::Debug for UpdateHandle<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateHandle")
+            .field("workflow", &self.target)
+            .field("update_id", &self.update_id)
+            .field("name", &self.name)
+            .field("completed", &self.outcome.is_some())
+            .finish()
+    }
 }
 
 impl<O: DeserializeOwned> UpdateHandle<O> {

@@ -91,6 +91,7 @@ wire_errors! {
     WorkflowFailed { workflow_id: String, failure: Failure },
     LimitExceeded { workflow_id: String, limit: Limit, max: usize },
     NoWorker { task_queue: String, waited: Duration },
+    InvalidOptions { message: String },
     WorkflowTask { workflow_id: String, message: String },
 }
 

@@ -257,6 +257,17 @@ impl Backend for Embedded {
         })
     }
 
+    fn update_with_start(
+        &self,
+        start: StartRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<Result<UpdateStatus, ClientError>> {
+        self.call(Request::UpdateWithStart(start, update), |r| match r {
+            Reply::Update(status) => Some(status),
+            _ => None,
+        })
+    }
+
     fn update_result(
         &self,
         target: Execution,

@@ -19,6 +19,7 @@ pub(crate) enum Request {
     Signal(Execution, String, Vec<Payload>),
     Query(Execution, String, Vec<Payload>),
     Update(Execution, UpdateRequest),
+    UpdateWithStart(StartRequest, UpdateRequest),
     UpdateResult(Execution, String),
     Result(Execution),
     Cancel(Execution, String),

@@ -410,6 +410,24 @@ impl Backend for StoreFile {
         })
     }
 
+    fn update_with_start(
+        &self,
+        start: StartRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<Result<UpdateStatus, ClientError>> {
+        let (this, timeout) = (self.clone(), self.reply_timeout);
+        Box::pin(async move {
+            let task_queue = start.task_queue.clone();
+            match this
+                .ask(Request::UpdateWithStart(start, update), task_queue, false, timeout)
+                .await?
+            {
+                Reply::Update(status) => Ok(status),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
     fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>> {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {

@@ -12,15 +12,17 @@ use temporalio_common::protos::google::rpc::Status as RpcStatus;
 use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_common::protos::temporal::api::enums::v1::{
     HistoryEventFilterType, TaskQueueKind, UpdateWorkflowExecutionLifecycleStage as Stage,
-    WorkflowExecutionStatus as ProtoStatus,
+    WorkflowExecutionStatus as ProtoStatus, WorkflowIdConflictPolicy,
 };
 use temporalio_common::protos::temporal::api::errordetails::v1::{
-    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
+    MultiOperationExecutionFailure, QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
 };
 use temporalio_common::protos::temporal::api::history::v1::{history_event::Attributes as A, HistoryEvent};
 use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::update::v1::{self as update, outcome, Outcome};
+use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_request::operation::Operation;
+use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_response::response::Response;
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
 use workflow_client::{
@@ -40,6 +42,10 @@ const SERVER_MAX_SIGNALS: usize = 10_000;
 const UPDATE_OUTLIVED_RUN: &str = "AcceptedUpdateCompletedWorkflow";
 /// The server's default payload size limit (`limit.blobSize.error`).
 const SERVER_MAX_PAYLOAD: usize = 2 * 1024 * 1024;
+/// The server's default updates in flight per execution.
+const SERVER_MAX_IN_FLIGHT_UPDATES: usize = 10;
+/// The server's default updates per execution in all.
+const SERVER_MAX_TOTAL_UPDATES: usize = 2_000;
 
 /// Calls a Temporal server on behalf of a [`Client`](workflow_client::Client).
 #[derive(Clone)]
@@ -245,9 +251,8 @@ impl TemporalBackend {
         }
     }
 
-    async fn start_workflow(self, request: StartRequest) -> Result<String, ClientError> {
-        let workflow_id = request.workflow_id.clone();
-        let start = StartWorkflowExecutionRequest {
+    fn start_request(&self, request: StartRequest) -> StartWorkflowExecutionRequest {
+        StartWorkflowExecutionRequest {
             namespace: self.namespace.clone(),
             workflow_id: request.workflow_id,
             workflow_type: Some(WorkflowType {
@@ -258,9 +263,15 @@ impl TemporalBackend {
             identity: self.identity.clone(),
             request_id: unique_id(),
             ..Default::default()
-        };
+        }
+    }
+
+    async fn start_workflow(self, mut request: StartRequest) -> Result<String, ClientError> {
+        let workflow_id = request.workflow_id.clone();
+        let start_signal = request.start_signal.take();
+        let start = self.start_request(request);
         let mut service = self.service();
-        let started = match request.start_signal {
+        let started = match start_signal {
             None => service
                 .start_workflow_execution(Request::new(start))
                 .await
@@ -344,37 +355,105 @@ impl TemporalBackend {
     }
 
     async fn update_workflow(self, target: Execution, request: UpdateRequest) -> Result<UpdateStatus, ClientError> {
-        let UpdateRequest {
-            update_id,
-            name,
-            args,
-            wait,
-        } = request;
-        let mut call = Request::new(UpdateWorkflowExecutionRequest {
+        let mut call = Request::new(self.update_request(&target, &request));
+        call.set_timeout(self.rpc_wait);
+        match self.service().update_workflow_execution(call).await {
+            Ok(r) => self.update_reached(target, request, r.into_inner()).await,
+            Err(s) => Err(self.refusal(&target, s, "updates").await),
+        }
+    }
+
+    /// Update-with-start: the server's multi-operation call, a start that
+    /// uses an open run of the id, and the update.
+    async fn update_with_start(self, start: StartRequest, request: UpdateRequest) -> Result<UpdateStatus, ClientError> {
+        let target = Execution {
+            workflow_id: start.workflow_id.clone(),
+            run_id: None,
+        };
+        let start = StartWorkflowExecutionRequest {
+            workflow_id_conflict_policy: WorkflowIdConflictPolicy::UseExisting as i32,
+            ..self.start_request(start)
+        };
+        let operations = [
+            Operation::StartWorkflow(start),
+            Operation::UpdateWorkflow(self.update_request(&target, &request)),
+        ];
+        let mut call = Request::new(ExecuteMultiOperationRequest {
             namespace: self.namespace.clone(),
-            workflow_execution: Some(execution(&target)),
+            operations: operations
+                .into_iter()
+                .map(|operation| execute_multi_operation_request::Operation {
+                    operation: Some(operation),
+                })
+                .collect(),
+            ..Default::default()
+        });
+        call.set_timeout(self.rpc_wait);
+        let refused = match self.service().execute_multi_operation(call).await {
+            Ok(response) => {
+                let update = response
+                    .into_inner()
+                    .responses
+                    .into_iter()
+                    .find_map(|r| match r.response {
+                        Some(Response::UpdateWorkflow(update)) => Some(update),
+                        _ => None,
+                    });
+                return match update {
+                    Some(update) => self.update_reached(target, request, update).await,
+                    None => Err(ClientError::Server {
+                        message: "update-with-start answered without the update's response".to_owned(),
+                    }),
+                };
+            }
+            Err(s) => s,
+        };
+        // The operation that failed; the others are reported as aborted.
+        let failed = detail::<MultiOperationExecutionFailure>(&refused, "MultiOperationExecutionFailure")
+            .and_then(|f| f.statuses.into_iter().find(|s| s.code != Code::Aborted as i32));
+        match failed {
+            Some(status) => {
+                let status = Status::new(Code::from(status.code), status.message);
+                Err(self.refusal(&target, status, "updates").await)
+            }
+            None => Err(self.refusal(&target, refused, "updates").await),
+        }
+    }
+
+    fn update_request(&self, target: &Execution, request: &UpdateRequest) -> UpdateWorkflowExecutionRequest {
+        UpdateWorkflowExecutionRequest {
+            namespace: self.namespace.clone(),
+            workflow_execution: Some(execution(target)),
             first_execution_run_id: String::new(),
             wait_policy: Some(update::WaitPolicy {
                 lifecycle_stage: Stage::Accepted as i32,
             }),
             request: Some(update::Request {
                 meta: Some(update::Meta {
-                    update_id: update_id.clone(),
+                    update_id: request.update_id.clone(),
                     identity: self.identity.clone(),
                 }),
                 input: Some(update::Input {
                     header: None,
-                    name: name.clone(),
-                    args: payloads_out(args),
+                    name: request.name.clone(),
+                    args: payloads_out(request.args.clone()),
                 }),
                 ..Default::default()
             }),
-        });
-        call.set_timeout(self.rpc_wait);
-        let response = match self.service().update_workflow_execution(call).await {
-            Ok(r) => r.into_inner(),
-            Err(s) => return Err(self.refusal(&target, s, "updates").await),
-        };
+        }
+    }
+
+    /// The update's status from the server's answer at acceptance, waiting
+    /// for completion when the caller asked for it.
+    async fn update_reached(
+        &self,
+        target: Execution,
+        request: UpdateRequest,
+        response: UpdateWorkflowExecutionResponse,
+    ) -> Result<UpdateStatus, ClientError> {
+        let UpdateRequest {
+            update_id, name, wait, ..
+        } = request;
         if let Some(outcome) = response.outcome {
             return self.update_outcome(&target, &name, &update_id, outcome).await;
         }
@@ -563,6 +642,10 @@ impl Backend for TemporalBackend {
         Box::pin(self.clone().update_workflow(target, request))
     }
 
+    fn update_with_start(&self, start: StartRequest, update: UpdateRequest) -> Call<UpdateStatus> {
+        Box::pin(self.clone().update_with_start(start, update))
+    }
+
     fn update_result(&self, target: Execution, update_id: String) -> Call<Result<Payload, Failure>> {
         let this = self.clone();
         Box::pin(async move { this.poll_update(target, String::new(), update_id).await })
@@ -664,6 +747,16 @@ fn limit_error(workflow_id: &str, status: &Status) -> Option<ClientError> {
         (Limit::ReceivedSignals, SERVER_MAX_SIGNALS)
     } else if message.contains("size exceeds limit") || message.contains("blob") {
         (Limit::PayloadSize, SERVER_MAX_PAYLOAD)
+    } else if message.contains("in-flight updates") {
+        (
+            Limit::InFlightUpdates,
+            stated_max(&message).unwrap_or(SERVER_MAX_IN_FLIGHT_UPDATES),
+        )
+    } else if message.contains("distinct updates") || message.contains("total updates") {
+        (
+            Limit::TotalUpdates,
+            stated_max(&message).unwrap_or(SERVER_MAX_TOTAL_UPDATES),
+        )
     } else {
         return None;
     };
@@ -672,6 +765,13 @@ fn limit_error(workflow_id: &str, status: &Status) -> Option<ClientError> {
         limit,
         max,
     })
+}
+
+/// The limit a refusal states, as in "... has been reached (10)".
+fn stated_max(message: &str) -> Option<usize> {
+    let (_, after) = message.split_once("reached (")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// The failure of a query handler, from the status details the server

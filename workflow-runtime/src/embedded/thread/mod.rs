@@ -735,6 +735,7 @@ impl EngineThread {
                 });
             }
             Request::Update(target, update) => return self.update(target, update, now),
+            Request::UpdateWithStart(start, update) => return self.update_with_start(start, update, now),
             Request::UpdateResult(target, update_id) => return self.update_result(target, update_id),
             Request::Result(target) => return self.result(target),
             Request::Cancel(target, reason) => match self.resolve(&target)? {

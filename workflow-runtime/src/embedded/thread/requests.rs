@@ -200,6 +200,7 @@ impl EngineThread {
         if let Err(e) = self.check_payloads(&target.workflow_id, &update.args) {
             return Ok(Handled::Answer(Err(e)));
         }
+        let (max_in_flight, max_total) = (self.limits.max_in_flight_updates, self.limits.max_total_updates);
         let run = self.run_mut(key)?;
         if let Some(outcome) = run.completed_updates.get(&update.update_id) {
             return Ok(Handled::Answer(Ok(Reply::Update(UpdateStatus::Completed(
@@ -211,6 +212,24 @@ impl EngineThread {
             return Ok(Handled::Answer(Ok(Reply::Update(UpdateStatus::Accepted))));
         }
         let known = run.awaits_update(&update.update_id);
+        if !known {
+            let in_flight = run.accepted_updates.len() + run.pending_updates.len();
+            let total = run.completed_updates.len() + in_flight;
+            let exceeded = if in_flight >= max_in_flight {
+                Some((Limit::InFlightUpdates, max_in_flight))
+            } else if total >= max_total {
+                Some((Limit::TotalUpdates, max_total))
+            } else {
+                None
+            };
+            if let Some((limit, max)) = exceeded {
+                return Ok(Handled::Answer(Err(ClientError::LimitExceeded {
+                    workflow_id: target.workflow_id,
+                    limit,
+                    max,
+                })));
+            }
+        }
         let update_id = update.update_id.clone();
         let stage = update.wait;
         if !known {
@@ -225,6 +244,28 @@ impl EngineThread {
             run: key,
             stage,
         })
+    }
+
+    /// Starts the run unless one of the id is open, then sends it the
+    /// update: both in this batch, so a new run's first task takes the
+    /// update before its run method's first step. The start stands when
+    /// the validator rejects the update, as on Temporal.
+    pub(super) fn update_with_start(
+        &mut self,
+        start: StartRequest,
+        update: UpdateRequest,
+        now: u64,
+    ) -> StoreResult<Handled> {
+        let target = Execution {
+            workflow_id: start.workflow_id.clone(),
+            run_id: None,
+        };
+        if self.current_open(&start.workflow_id)?.is_none() {
+            if let Err(e) = self.start(start, now)? {
+                return Ok(Handled::Answer(Err(e)));
+            }
+        }
+        self.update(target, update, now)
     }
 
     pub(super) fn update_result(&mut self, target: Execution, update_id: String) -> StoreResult<Handled> {
