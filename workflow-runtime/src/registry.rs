@@ -73,6 +73,22 @@ impl Offer {
         self.slow_activations = Some(threshold);
     }
 
+    /// The names of its workflow types, and `(dynamic)` for a dynamic one.
+    pub(crate) fn workflow_names(&self) -> impl Iterator<Item = &str> {
+        let dynamic = self.dynamic_workflow.map(|_| "(dynamic)");
+        self.workflows.keys().copied().chain(dynamic)
+    }
+
+    /// The names of its activities, and `(dynamic)` for a dynamic one.
+    pub(crate) fn activity_names(&self) -> impl Iterator<Item = &str> {
+        let dynamic = self.dynamic_activity.as_ref().map(|_| "(dynamic)");
+        self.mocks
+            .keys()
+            .chain(self.activities.keys())
+            .map(String::as_str)
+            .chain(dynamic)
+    }
+
     /// Whether any workflow type is registered.
     #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
     pub(crate) fn serves_workflows(&self) -> bool {
@@ -83,5 +99,57 @@ impl Offer {
     #[cfg_attr(not(feature = "temporal"), allow(dead_code))]
     pub(crate) fn serves_activities(&self) -> bool {
         !self.activities.is_empty() || self.dynamic_activity.is_some()
+    }
+}
+
+/// What a worker registers, as messages name it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Registrable {
+    WorkflowType,
+    Activity,
+}
+
+impl Registrable {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Registrable::WorkflowType => ("workflow type", "workflow types"),
+            Registrable::Activity => ("activity", "activities"),
+        }
+    }
+}
+
+/// What a task for an unregistered workflow type or activity fails with:
+/// what was asked for, where, and what is registered there.
+pub(crate) fn unregistered<'a>(
+    kind: Registrable,
+    name: &str,
+    task_queue: &str,
+    registered: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let (one, many) = kind.names();
+    let mut names: Vec<&str> = registered.into_iter().collect();
+    names.sort_unstable();
+    names.dedup();
+    let names = match names.is_empty() {
+        true => "none".to_owned(),
+        false => names.join(", "),
+    };
+    format!("{one} `{name}` is not registered on task queue `{task_queue}`; registered {many}: {names}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{unregistered, Registrable};
+
+    #[test]
+    fn the_message_lists_what_is_registered_sorted_once() {
+        assert_eq!(
+            unregistered(Registrable::Activity, "notify", "orders", ["ship", "charge", "ship"]),
+            "activity `notify` is not registered on task queue `orders`; registered activities: charge, ship"
+        );
+        assert_eq!(
+            unregistered(Registrable::WorkflowType, "Order", "orders", []),
+            "workflow type `Order` is not registered on task queue `orders`; registered workflow types: none"
+        );
     }
 }

@@ -23,7 +23,7 @@ use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInf
 use super::convert::{duration_out, failure_in, failure_out, payload_in, payload_out, retry_policy_out, time_in};
 use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
-use crate::registry::Offer;
+use crate::registry::{unregistered, Offer, Registrable};
 
 /// The runs a worker holds between activations; Core decides when to evict.
 pub(super) struct Runs {
@@ -180,9 +180,12 @@ impl Runs {
     /// Creates the run's executor and its start job.
     fn initialize(&mut self, run_id: &str, init: InitializeWorkflow) -> Result<Job, String> {
         let factory = self.offer.workflow(&init.workflow_type).ok_or_else(|| {
-            format!(
-                "workflow type `{}` is not registered on this worker of task queue `{}`",
-                init.workflow_type, self.task_queue
+            let registered = self.offer.workflow_names();
+            unregistered(
+                Registrable::WorkflowType,
+                &init.workflow_type,
+                &self.task_queue,
+                registered,
             )
         })?;
         self.runs.insert(

@@ -21,7 +21,7 @@ use super::Connection;
 use crate::activity::run_activity;
 use crate::activity::{ActivityContext, ActivityInfo};
 use crate::backend::RunningWorker;
-use crate::registry::Offer;
+use crate::registry::{unregistered, Offer, Registrable};
 use crate::setup_error::WorkerError;
 
 /// A started worker, for [`Worker::shutdown`](crate::Worker::shutdown).
@@ -200,13 +200,17 @@ impl Attempt {
                 let outcome = run_activity(execute, ctx, args).await;
                 execution_result(outcome, cancelled.is_cancelled())
             }
-            None => ActivityExecutionResult::fail(failure_out(Failure::Application(
-                ApplicationError::new(format!(
-                    "activity `{}` is not registered on this worker",
-                    ctx.info().activity_type
-                ))
-                .with_type("NotFoundError"),
-            ))),
+            None => {
+                let info = ctx.info();
+                let registered = self.offer.activity_names();
+                let message = unregistered(Registrable::Activity, &info.activity_type, &info.task_queue, registered);
+                tracing::warn!(
+                    workflow_id = %info.workflow_id, attempt = info.attempt, error = %message,
+                    "activity attempt failed: this worker has no such activity; it is retried per its retry policy"
+                );
+                let error = ApplicationError::new(message).with_type("NotFoundError");
+                ActivityExecutionResult::fail(failure_out(Failure::Application(error)))
+            }
         };
         self.running
             .lock()

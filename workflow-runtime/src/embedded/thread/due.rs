@@ -6,6 +6,7 @@ use std::time::Duration;
 use workflow_client::{ClientError, EventKind, Failure, Payload, TimeoutKind};
 
 use super::*;
+use crate::registry::{unregistered, Registrable};
 
 impl EngineThread {
     pub(super) fn wake_due(&mut self, now: u64) -> StoreResult<()> {
@@ -109,9 +110,13 @@ impl EngineThread {
         let worker = self.worker_for(&row.task_queue, |w| w.offer.activity(&row.activity_type).is_some());
         let execute = worker.as_ref().and_then(|w| w.offer.activity(&row.activity_type));
         let (Some(worker), Some(execute)) = (worker, execute) else {
-            let message = format!(
-                "activity `{}` is not registered on any worker of task queue `{}`",
-                row.activity_type, row.task_queue
+            let registered = self.workers[&row.task_queue]
+                .iter()
+                .flat_map(|w| w.offer.activity_names());
+            let message = unregistered(Registrable::Activity, &row.activity_type, &row.task_queue, registered);
+            tracing::warn!(
+                workflow_id = %row.workflow_id, attempt, error = %message,
+                "activity attempt failed: no worker has the activity; it is retried per its retry policy"
             );
             let error = workflow_client::ApplicationError::new(message).with_type("NotFoundError");
             let done = ActivityDone {

@@ -11,6 +11,7 @@ use workflow_client::{
 
 use super::*;
 use crate::executor::{activate_timed, RunLabel};
+use crate::registry::{unregistered, Registrable};
 
 impl EngineThread {
     pub(super) fn worker_for(
@@ -28,8 +29,12 @@ impl EngineThread {
         self.worker_for(task_queue, |w| w.offer.workflow(workflow_type).is_some())
             .and_then(|w| w.offer.workflow(workflow_type))
             .ok_or_else(|| {
-                Unavailable::Failed(format!(
-                    "workflow type `{workflow_type}` is not registered on any worker of task queue `{task_queue}`"
+                let registered = self.workers[task_queue].iter().flat_map(|w| w.offer.workflow_names());
+                Unavailable::Failed(unregistered(
+                    Registrable::WorkflowType,
+                    workflow_type,
+                    task_queue,
+                    registered,
                 ))
             })
     }
