@@ -80,6 +80,14 @@ pub use workflow_runtime::{
 #[doc = include_str!("../docs/guide.md")]
 pub mod guide {}
 
+/// The `futures` crate, to join and race workflow futures (see the guide's
+/// "Concurrency in a workflow"): `join!`, `future::join_all` and
+/// `select_biased!` poll in the order written, so a run and its replay take
+/// the same branch. Its `select!` picks a branch at random; use
+/// `select_biased!`.
+#[doc(no_inline)]
+pub use futures;
+
 /// The crates the DSL is built from, for code that needs their full API.
 pub mod crates {
     pub use workflow_client as client;

@@ -11,6 +11,7 @@ mod workflows;
 
 mod activities;
 mod bad_input;
+mod concurrency;
 mod determinism;
 mod durability;
 mod dynamic;

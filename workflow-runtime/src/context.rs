@@ -55,6 +55,9 @@ pub(crate) struct RunState {
     pub(crate) max_pending_outgoing_signals: usize,
     /// Patch ids whose marker replay has announced (`Job::NotifyHasPatch`).
     pub(crate) patches_in_history: HashSet<String>,
+    /// Set once the run issued its closing command: what its routines drop
+    /// then is not canceled, as the run is over.
+    pub(crate) closed: bool,
     /// The update whose handler (or validator) is running, while one is.
     pub(crate) current_update: Option<UpdateInfo>,
     /// What `patched` answered for each id: a run asks once and keeps the answer.
@@ -80,6 +83,7 @@ impl RunState {
             pending_outgoing_signals: 0,
             max_pending_outgoing_signals,
             patches_in_history: HashSet::new(),
+            closed: false,
             current_update: None,
             patches: HashMap::new(),
             next_seq: 1,
@@ -423,6 +427,7 @@ impl<W> WorkflowContext<W> {
         let mut run_state = self.run_state.borrow_mut();
         let seq = run_state.issue(|seq| Command::StartTimer { seq, duration });
         Sleep {
+            pending: CancelOnDrop::new(&self.run_state, seq, Command::CancelTimer { seq }),
             run_state: self.run_state.clone(),
             seq,
             epoch: run_state.cancel_epoch,
@@ -495,7 +500,11 @@ impl<W> WorkflowContext<W> {
         async move {
             let (seq, epoch) = issued?;
             let cancel = Command::RequestCancelActivity { seq };
-            match resolution(&run_state, seq, epoch, Some(cancel)).await? {
+            // Dropped before it resolves (it lost a race), the call cancels the activity.
+            let pending = CancelOnDrop::new(&run_state, seq, cancel.clone());
+            let resolved = resolution(&run_state, seq, epoch, Some(cancel)).await;
+            pending.disarm();
+            match resolved? {
                 Resolution::Activity(Ok(payload)) => Ok(payload.decode()?),
                 Resolution::Activity(Err(failure)) => Err(WorkflowError::Failed(failure)),
                 other => unreachable_resolution(seq, other),
@@ -665,16 +674,61 @@ fn unreachable_resolution<T>(seq: u32, other: Resolution) -> WorkflowResult<T> {
     )))
 }
 
-/// A durable timer; resolves when it fires.
+/// Issues a cancellation command when dropped while armed: a timer or an
+/// activity whose future is dropped before it resolved (it lost a race, say)
+/// is canceled, and history records it.
+struct CancelOnDrop {
+    run_state: SharedRunState,
+    /// The call's `seq`: if its resolution has arrived, there is nothing to cancel.
+    seq: u32,
+    command: std::cell::Cell<Option<Command>>,
+}
+
+impl CancelOnDrop {
+    fn new(run_state: &SharedRunState, seq: u32, command: Command) -> Self {
+        CancelOnDrop {
+            run_state: run_state.clone(),
+            seq,
+            command: std::cell::Cell::new(Some(command)),
+        }
+    }
+
+    /// The call resolved, or was canceled another way: nothing to issue.
+    fn disarm(&self) {
+        self.command.set(None);
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(command) = self.command.take() else {
+            return;
+        };
+        // Never panic in drop: a run being torn down may hold its state.
+        if let Ok(mut run_state) = self.run_state.try_borrow_mut() {
+            let resolved = run_state.resolved.remove(&self.seq).is_some();
+            if !resolved && !run_state.closed {
+                run_state.commands.push(command);
+                run_state.progress += 1;
+            }
+        }
+    }
+}
+
+/// A durable timer; resolves when it fires. Dropping it before it fires
+/// cancels it (`TimerCanceled` in history), so a timer that lost a race
+/// does not linger.
 pub struct Sleep {
     run_state: SharedRunState,
     seq: u32,
     epoch: u32,
+    pending: CancelOnDrop,
 }
 
 impl Sleep {
     /// Cancels the timer unless it has already fired.
     fn cancel(&self) {
+        self.pending.disarm();
         let mut run_state = self.run_state.borrow_mut();
         if run_state.resolved.remove(&self.seq).is_none() {
             run_state.commands.push(Command::CancelTimer { seq: self.seq });
@@ -688,9 +742,11 @@ impl Future for Sleep {
     fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
         let mut run_state = self.run_state.borrow_mut();
         if run_state.resolved.remove(&self.seq).is_some() {
+            self.pending.disarm();
             return Poll::Ready(Ok(()));
         }
         if run_state.cancel_epoch > self.epoch {
+            self.pending.disarm();
             run_state.commands.push(Command::CancelTimer { seq: self.seq });
             return Poll::Ready(Err(WorkflowError::Canceled));
         }

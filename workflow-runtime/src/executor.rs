@@ -386,6 +386,7 @@ impl<W: WorkflowDefinition> Started<W> {
                     run_state.handlers_running = run_state.handlers_running.saturating_sub(1);
                 }
                 if let Some(close) = closing {
+                    run_state.closed = true;
                     if !run_state.replaying && matches!(close, Command::Complete(_) | Command::ContinueAsNew(_)) {
                         warn_unfinished::<W>(&run_state.info, &self.routines);
                     }
