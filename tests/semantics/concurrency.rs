@@ -1,15 +1,18 @@
 //! Racing and joining workflow futures: `futures`' ordered combinators
 //! replay identically, and the future that loses a race is canceled, with
-//! the cancellation in history.
+//! the cancellation in history; a child is canceled on its own.
 
 use std::time::Duration;
 
 use workflow::futures::future::{join_all, FutureExt};
 use workflow::futures::{join, pin_mut, select_biased};
-use workflow::{ActivityOptions, EventKind, Replayer, StartOptions, WorkflowContext, WorkflowResult};
+use workflow::{
+    ActivityOptions, ChildWorkflowOptions, EventKind, Failure, Replayer, StartOptions, WorkflowContext, WorkflowError,
+    WorkflowResult, WorkflowStatus,
+};
 
 use crate::support::{matrix, Env};
-use crate::workflows::slow;
+use crate::workflows::{slow, Counter};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -89,5 +92,41 @@ matrix! {
             .collect();
         assert_eq!(cancel_requested.len(), 1, "the long activity that lost");
         Replayer::new().workflow::<Racer>().replay(&history).unwrap();
+    }
+}
+
+/// Starts a child that waits for ever, then cancels it on its own.
+#[derive(Default)]
+pub struct Abandoner;
+
+#[workflow::defn]
+impl Abandoner {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<String> {
+        let id = format!("{}-child", ctx.info().workflow_id);
+        let child = ctx
+            .start_child_workflow(Counter::run, (), ChildWorkflowOptions::new(id))
+            .await?;
+        child.cancel().await?;
+        match child.result().await {
+            Err(WorkflowError::Failed(Failure::ChildWorkflow { cause, .. })) if *cause == Failure::Canceled => {
+                Ok("child canceled".to_owned())
+            }
+            other => Ok(format!("unexpected: {other:?}")),
+        }
+    }
+}
+
+matrix! {
+    async fn a_child_is_canceled_on_its_own_and_the_parent_goes_on(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("race")).workflow::<Abandoner>().workflow::<Counter>().start().unwrap();
+        let options = StartOptions::new(env.id("abandon")).task_queue(env.tq("race"));
+        let handle = env.client.start_workflow(Abandoner::run, (), options).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), "child canceled");
+        let history = handle.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("RequestCancelExternalWorkflowExecutionInitiated").count(), 1);
+        let child = env.client.get_workflow_handle(format!("{}-child", env.id("abandon")));
+        assert_eq!(child.describe().await.unwrap().status, WorkflowStatus::Canceled);
     }
 }

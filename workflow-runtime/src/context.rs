@@ -812,6 +812,29 @@ impl<V: WorkflowType> ChildWorkflowHandle<V> {
         ExternalWorkflowHandle::<V>::new(self.run_state.clone(), self.workflow_id.clone()).signal(signal, args)
     }
 
+    /// Requests cancellation of the child, on its own (the parent goes on);
+    /// resolves once the request is in the child's history. The child
+    /// decides how to finish: one that ends as canceled gives
+    /// [`result`](Self::result) a [`WorkflowError::Failed`] with a
+    /// `Failure::ChildWorkflow` whose cause is `Failure::Canceled`.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Payload, Run, WorkflowType};
+    /// # use workflow_runtime::{ChildWorkflowOptions, WorkflowContext, WorkflowResult};
+    /// # struct Search;
+    /// # impl WorkflowType for Search { const NAME: &'static str = "Search"; type Output = String; }
+    /// # impl Search { const run: Run<Self, String> = Run::__new("run", |a| Ok(vec![Payload::encode(&a)?])); }
+    /// async fn first_answer<W>(ctx: &WorkflowContext<W>, query: String) -> WorkflowResult<()> {
+    ///     let search = ctx.start_child_workflow(Search::run, query, ChildWorkflowOptions::new("search-7")).await?;
+    ///     // Found elsewhere: the child's work is no longer needed.
+    ///     search.cancel().await
+    /// }
+    /// ```
+    pub fn cancel(&self) -> impl Future<Output = WorkflowResult<()>> + 'static {
+        ExternalWorkflowHandle::<V>::new(self.run_state.clone(), self.workflow_id.clone()).cancel()
+    }
+
     /// Waits for the child to close and returns its result.
     pub fn result(self) -> impl Future<Output = WorkflowResult<V::Output>> + 'static {
         let (run_state, seq) = (self.run_state, self.seq);

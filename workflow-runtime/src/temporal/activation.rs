@@ -387,7 +387,9 @@ fn child_outcome(result: Option<ChildWorkflowResult>) -> Result<Payload, Failure
     match result.and_then(|r| r.status) {
         Some(Status::Completed(ok)) => Ok(ok.result.map(payload_in).unwrap_or_else(Payload::null)),
         Some(Status::Failed(f)) => Err(f.failure.map(failure_in).unwrap_or(Failure::Canceled)),
-        Some(Status::Cancelled(_)) | None => Err(Failure::Canceled),
+        // Core wraps the cancellation in the child's failure, as for a failed child.
+        Some(Status::Cancelled(c)) => Err(c.failure.map(failure_in).unwrap_or(Failure::Canceled)),
+        None => Err(Failure::Canceled),
     }
 }
 
