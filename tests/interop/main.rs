@@ -90,6 +90,24 @@ impl Drop for PythonWorker {
     }
 }
 
+/// Runs a Python script of this directory to its end; returns the one JSON
+/// line it prints.
+async fn run_python(setup: &Setup, name: &'static str, args: Vec<String>) -> serde_json::Value {
+    let python = setup.python.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script(name))
+            .args(args)
+            .output()
+            .expect("the Python script runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{name} failed: {stderr}");
+    serde_json::from_slice(&output.stdout).expect("one JSON line")
+}
+
 async fn connect(setup: &Setup) -> Engine {
     Engine::connect(ConnectOptions::new(setup.address.clone()))
         .await
@@ -190,7 +208,6 @@ async fn python_client_drives_a_rust_workflow() {
         .activity(greet)
         .start()
         .unwrap();
-    let python = setup.python.clone();
     let args = [
         "--address",
         &setup.address,
@@ -200,18 +217,7 @@ async fn python_client_drives_a_rust_workflow() {
         &workflow_id,
     ]
     .map(str::to_owned);
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script("py_client.py"))
-            .args(args)
-            .output()
-            .expect("the Python client runs")
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the Python client failed: {stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let report = run_python(&setup, "py_client.py", args.to_vec()).await;
     assert_eq!(report["previous_language"], "English");
     assert_eq!(report["rejection"], "Klingon is not supported");
     let result: Vec<String> = serde_json::from_value(report["result"].clone()).unwrap();
@@ -294,21 +300,9 @@ async fn rust_histories_with_and_without_the_marker_carry_on_under_the_python_wo
     python.stop();
 
     // And the Python SDK's replayer accepts both closed histories.
-    let ids = [old.id().to_owned(), new.id().to_owned()];
-    let (python, address) = (setup.python.clone(), setup.address.clone());
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script("py_replay.py"))
-            .args(["--address", &address])
-            .args(&ids)
-            .output()
-            .expect("the Python replayer runs")
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the Python replayer failed: {stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let mut args = vec!["--address".to_owned(), setup.address.clone()];
+    args.extend([old.id().to_owned(), new.id().to_owned()]);
+    let report = run_python(&setup, "py_replay.py", args).await;
     assert_eq!(report[old.id()], "ok", "{report}");
     assert_eq!(report[new.id()], "ok", "{report}");
 }
