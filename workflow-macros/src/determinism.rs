@@ -1,22 +1,37 @@
 //! The determinism lint: workflow code is replayed from history, so a call
 //! whose result differs between a run and its replay (the clock, randomness,
-//! timers and tasks history does not record, hash iteration order) makes a
-//! replay take another path. Every method of a `#[workflow::defn]` impl is
-//! checked, handlers and plain helpers alike (they run inside workflow code);
-//! activities are not, as they may do anything.
+//! threads history does not record, hash iteration order, `select!` picking
+//! a branch at random) makes a replay take another path. Every method of a
+//! `#[workflow::defn]` impl is checked, handlers and plain helpers alike
+//! (they run inside workflow code); activities are not, as they may do
+//! anything.
+//!
+//! Some calls cannot work in workflow code at all: it runs on the worker's
+//! own executor thread, which has no Tokio runtime, so `tokio::time::sleep`,
+//! `timeout`, `interval` and `tokio::spawn` panic there, and
+//! `std::thread::sleep` blocks every workflow on the thread. Their messages
+//! offer only replacements that work (`ctx.sleep(d).await`,
+//! `ctx.wait_condition_timeout`, an activity or a child workflow), and
+//! `#[workflow::nondeterministic]` does not cover them.
 //!
 //! The lint is syntactic: it goes by paths as written, matched on their last
-//! segments (`SystemTime::now` and `std::time::SystemTime::now` alike), and by
-//! the types of locals it sees declared in the same method. It cannot see
-//! through `use` of a function (`use std::thread::sleep; sleep(d)`), into a
-//! field's type (`self.map.iter()`), into other functions, or into macros
-//! whose arguments are not expressions.
+//! segments (`SystemTime::now` and `std::time::SystemTime::now` alike), by
+//! the `use` items in the method body (`use tokio::time::sleep; sleep(d)`),
+//! and by the types of locals it sees declared in the same method. An
+//! attribute on the impl cannot see the module's `use` items, so bare calls
+//! of `sleep(..)` and `spawn(..)` are taken for Tokio's or std's unless the
+//! method declares or imports its own. It cannot see into a field's type
+//! (`self.map.iter()`), into other functions, or into macros other than
+//! those whose arguments are expressions and the `select!` family.
 //!
 //! `#[workflow::nondeterministic]` on a method or on a `let` statement opts
-//! that method or statement out, for deliberate cases (logging the wall
-//! clock, say).
+//! that method or statement out of the rest, for deliberate cases (logging
+//! the wall clock, say).
 
-use std::collections::HashMap;
+mod calls;
+mod select;
+
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{quote, ToTokens};
@@ -24,9 +39,11 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{
-    Attribute, Block, Expr, ExprClosure, ExprForLoop, ExprLet, ExprMethodCall, ExprPath, FnArg, GenericArgument,
-    ImplItem, ImplItemFn, Local, Macro, Pat, Path, Token, Type,
+    Attribute, Block, Expr, ExprCall, ExprClosure, ExprForLoop, ExprLet, ExprMethodCall, ExprPath, FnArg,
+    GenericArgument, ImplItem, ImplItemFn, Item, Local, Macro, Pat, Path, Stmt, Token, Type, UseTree,
 };
+
+use calls::{Finding, Written};
 
 use crate::ast::{self, Workflow};
 use crate::attr::{self, NONDETERMINISTIC};
@@ -36,19 +53,18 @@ use crate::errors::Errors;
 const OPT_OUT: &str = "or, where this is deliberate, mark the method or the `let` statement \
                        `#[workflow::nondeterministic]`";
 
-/// Rule: workflow methods make no call whose result differs on replay.
+/// Rule: workflow methods make no call whose result differs on replay, and
+/// none that cannot work on the workflow's executor thread.
 pub fn check(w: &Workflow, errors: &mut Errors) {
     for item in &w.item.items {
         let ImplItem::Fn(method) = item else {
             continue;
         };
-        if method.attrs.iter().any(|a| attr::is_nondeterministic(a, &w.krate)) {
-            continue;
-        }
         let mut lint = Lint {
             krate: &w.krate,
             errors: &mut *errors,
-            hashed: HashMap::new(),
+            opted_out: method.attrs.iter().any(|a| attr::is_nondeterministic(a, &w.krate)),
+            scope: Scope::default(),
         };
         lint.bind_params(method);
         lint.visit_block(&method.block);
@@ -153,8 +169,24 @@ const ITERATING: &[&str] = &[
 struct Lint<'a> {
     krate: &'a Path,
     errors: &'a mut Errors,
-    /// Locals in scope known to hold a `HashMap` or `HashSet`.
+    /// Inside `#[workflow::nondeterministic]`: only calls that cannot work
+    /// at all are reported.
+    opted_out: bool,
+    scope: Scope,
+}
+
+/// What the lint knows about the names in scope.
+#[derive(Clone, Default)]
+struct Scope {
+    /// Locals known to hold a `HashMap` or `HashSet`.
     hashed: HashMap<String, Hashed>,
+    /// Every other local, and functions declared in the method: a bare
+    /// call of one of them is the user's own.
+    locals: HashSet<String>,
+    /// Names `use` items in the method bring in, with the path each stands for.
+    imports: HashMap<String, Vec<String>>,
+    /// Paths `use path::*` items in the method bring in everything from.
+    globs: Vec<Vec<String>>,
 }
 
 impl Lint<'_> {
@@ -173,25 +205,129 @@ impl Lint<'_> {
             Pat::Type(typed) => (&*typed.pat, hashed_type(&typed.ty).or(hashed)),
             _ => (pat, hashed),
         };
-        match (pat, hashed) {
-            (Pat::Ident(ident), Some(hashed)) if ident.subpat.is_none() => {
-                self.hashed.insert(ident.ident.to_string(), hashed);
-            }
-            _ => {
-                let mut names = Vec::new();
-                bound_names(pat, &mut names);
-                for name in names {
-                    self.hashed.remove(&name);
-                }
+        let mut names = Vec::new();
+        bound_names(pat, &mut names);
+        for name in names {
+            self.scope.hashed.remove(&name);
+            self.scope.imports.remove(&name);
+            self.scope.locals.insert(name);
+        }
+        if let (Pat::Ident(ident), Some(hashed)) = (pat, hashed) {
+            if ident.subpat.is_none() {
+                self.scope.hashed.insert(ident.ident.to_string(), hashed);
             }
         }
     }
 
     /// Runs `f` in a nested scope: bindings made inside do not outlive it.
     fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
-        let outer = self.hashed.clone();
+        let outer = self.scope.clone();
         f(self);
-        self.hashed = outer;
+        self.scope = outer;
+    }
+
+    /// Takes in the items a block declares, which are visible in all of it:
+    /// `use` items and functions.
+    fn declare_items(&mut self, block: &Block) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Item(Item::Use(item)) => self.import(&item.tree, Vec::new()),
+                Stmt::Item(Item::Fn(item)) => {
+                    let name = item.sig.ident.to_string();
+                    self.scope.imports.remove(&name);
+                    self.scope.locals.insert(name);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn import(&mut self, tree: &UseTree, mut prefix: Vec<String>) {
+        match tree {
+            UseTree::Path(path) => {
+                prefix.push(path.ident.to_string());
+                self.import(&path.tree, prefix);
+            }
+            UseTree::Name(name) => {
+                let name = name.ident.to_string();
+                if name != "self" {
+                    prefix.push(name.clone());
+                }
+                let local = prefix.last().cloned().unwrap_or(name);
+                self.scope.locals.remove(&local);
+                self.scope.imports.insert(local, prefix);
+            }
+            UseTree::Rename(rename) => {
+                if rename.ident != "self" {
+                    prefix.push(rename.ident.to_string());
+                }
+                let local = rename.rename.to_string();
+                self.scope.locals.remove(&local);
+                self.scope.imports.insert(local, prefix);
+            }
+            UseTree::Glob(_) => self.scope.globs.push(prefix),
+            UseTree::Group(group) => {
+                for tree in &group.items {
+                    self.import(tree, prefix.clone());
+                }
+            }
+        }
+    }
+
+    /// `path` with its first segment replaced by what a `use` in the method
+    /// imported under that name, if any.
+    fn resolve(&self, path: &Path) -> Option<Vec<String>> {
+        let mut segments = path.segments.iter().map(|s| s.ident.to_string());
+        let first = segments.next()?;
+        let mut resolved = self.scope.imports.get(&first)?.clone();
+        resolved.extend(segments);
+        Some(resolved)
+    }
+
+    /// What is wrong with the call or macro at `path`, imports resolved.
+    fn finding(&self, path: &Path, known: impl Fn(&[String], &Written) -> Option<Finding>) -> Option<Finding> {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let text = segments.join("::");
+        let via = |resolved: Vec<String>| {
+            let written = Written {
+                text: text.clone(),
+                resolved: Some(resolved.join("::")),
+            };
+            known(&resolved, &written)
+        };
+        if path.leading_colon.is_none() {
+            if let Some(resolved) = self.resolve(path) {
+                return via(resolved);
+            }
+            if let [name] = segments.as_slice() {
+                if !self.scope.locals.contains(name) {
+                    let globbed = self.scope.globs.iter().find_map(|glob| {
+                        let mut resolved = glob.clone();
+                        resolved.push(name.clone());
+                        via(resolved)
+                    });
+                    if globbed.is_some() {
+                        return globbed;
+                    }
+                }
+            }
+        }
+        known(&segments, &Written { text, resolved: None })
+    }
+
+    fn report(&mut self, tokens: impl ToTokens, finding: Finding) {
+        let message = match (&finding, self.opted_out) {
+            (Finding::DiffersOnReplay(_), true) => return,
+            (Finding::NeverWorks(_), true) => {
+                format!(
+                    "{finding}; `#[workflow::{NONDETERMINISTIC}]` does not cover it, as it cannot work in \
+                     workflow code at all"
+                )
+            }
+            (Finding::NeverWorks(_), false) => finding.to_string(),
+            (Finding::DiffersOnReplay(_), false) => format!("{finding}, {OPT_OUT}"),
+        };
+        self.errors.spanned(tokens, message);
     }
 
     /// The hashed collection `expr` names, if it is a local holding one.
@@ -199,7 +335,7 @@ impl Lint<'_> {
         match unwrap_expr(expr) {
             Expr::Path(path) if path.qself.is_none() => {
                 let ident = path.path.get_ident()?;
-                self.hashed.get(&ident.to_string()).copied()
+                self.scope.hashed.get(&ident.to_string()).copied()
             }
             _ => None,
         }
@@ -228,22 +364,23 @@ impl Lint<'_> {
 
     fn report_iteration(&mut self, tokens: impl ToTokens, local: &Expr, hashed: Hashed) {
         let local = unwrap_expr(local).to_token_stream();
-        self.errors.spanned(
-            tokens,
-            format!(
-                "iterating `{local}` (a `{}`) is not deterministic in workflow code: its order differs \
-                 between runs, so a replay could take another path; use a `{}` (or sort the {} first), {OPT_OUT}",
-                hashed.name(),
-                hashed.ordered(),
-                hashed.items(),
-            ),
-        );
+        let finding = Finding::DiffersOnReplay(format!(
+            "iterating `{local}` (a `{}`) is not deterministic in workflow code: its order differs between \
+             runs, so a replay could take another path; use a `{}` (or sort the {} first)",
+            hashed.name(),
+            hashed.ordered(),
+            hashed.items(),
+        ));
+        self.report(tokens, finding);
     }
 }
 
 impl<'ast> Visit<'ast> for Lint<'_> {
     fn visit_block(&mut self, block: &'ast Block) {
-        self.scoped(|lint| visit::visit_block(lint, block));
+        self.scoped(|lint| {
+            lint.declare_items(block);
+            visit::visit_block(lint, block);
+        });
     }
 
     fn visit_local(&mut self, local: &'ast Local) {
@@ -253,13 +390,16 @@ impl<'ast> Visit<'ast> for Lint<'_> {
             for attr in &local.attrs {
                 self.visit_attribute(attr);
             }
-            if let Some(init) = init {
-                self.visit_expr(&init.expr);
-                if let Some((_, diverge)) = &init.diverge {
-                    self.visit_expr(diverge);
-                }
+        }
+        let outer = self.opted_out;
+        self.opted_out |= opted_out;
+        if let Some(init) = init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
             }
         }
+        self.opted_out = outer;
         // The statement's own bindings stay visible to the lint: the opt-out
         // covers this statement, not later iteration of what it binds.
         let hashed = init.and_then(|init| self.hashed_init(&init.expr));
@@ -281,11 +421,25 @@ impl<'ast> Visit<'ast> for Lint<'_> {
 
     fn visit_expr_path(&mut self, expr: &'ast ExprPath) {
         if expr.qself.is_none() {
-            if let Some(message) = nondeterministic_call(&expr.path) {
-                self.errors.spanned(&expr.path, format!("{message}, {OPT_OUT}"));
+            if let Some(finding) = self.finding(&expr.path, calls::known) {
+                self.report(&expr.path, finding);
             }
         }
         visit::visit_expr_path(self, expr);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+        if let Expr::Path(func) = unwrap_expr(&call.func) {
+            let bare = func.qself.is_none() && func.path.leading_colon.is_none();
+            if let Some(name) = func.path.get_ident().filter(|_| bare) {
+                let name = name.to_string();
+                let own = self.scope.locals.contains(&name) || self.scope.imports.contains_key(&name);
+                if let Some(finding) = calls::bare(&name).filter(|_| !own) {
+                    self.report(&func.path, finding);
+                }
+            }
+        }
+        visit::visit_expr_call(self, call);
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
@@ -340,65 +494,25 @@ impl<'ast> Visit<'ast> for Lint<'_> {
 
     fn visit_macro(&mut self, mac: &'ast Macro) {
         // Macro arguments that are expressions (`println!`, `assert_eq!`,
-        // `vec!`) are checked like any other; other macros are opaque.
+        // `vec!`) are checked like any other, and so are the branches of
+        // `select!`-style macros; other macros are opaque.
         if let Ok(args) = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
             for arg in &args {
                 self.visit_expr(arg);
             }
+        } else if let Some(branches) = select::parse(mac) {
+            let biased = branches.biased;
+            if let Some(finding) = self.finding(&mac.path, |path, written| calls::known_macro(path, written, biased)) {
+                self.report(&mac.path, finding);
+            }
+            for expr in &branches.exprs {
+                self.scoped(|lint| lint.visit_expr(expr));
+            }
+        } else if let Some(finding) = self.finding(&mac.path, |path, written| calls::known_macro(path, written, false))
+        {
+            self.report(&mac.path, finding);
         }
     }
-}
-
-/// The message for a call to a known nondeterministic function, by the
-/// last segments of its path.
-fn nondeterministic_call(path: &Path) -> Option<String> {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let written = segments.join("::");
-    let has = |name: &str| segments.iter().any(|s| s == name);
-    let (parent, last) = match segments.as_slice() {
-        [.., parent, last] => (parent.as_str(), last.as_str()),
-        [last] => ("", last.as_str()),
-        [] => return None,
-    };
-    let (why, instead) = match (parent, last) {
-        ("SystemTime" | "Instant", "now") => (
-            "replays would see a different time",
-            "use `ctx.now()` (workflow time, the same on replay)",
-        ),
-        ("thread", "sleep") => (
-            "it blocks the workflow's executor and history does not record the wait",
-            "use `ctx.sleep(duration).await` (a durable timer)",
-        ),
-        (_, "sleep" | "sleep_until") if parent == "time" || has("tokio") => (
-            "history does not record the timer, so a replay does not see it",
-            "use `ctx.sleep(duration).await` (a durable timer)",
-        ),
-        ("tokio" | "task" | "thread", "spawn" | "spawn_blocking" | "spawn_local") => (
-            "the task runs outside the workflow's executor and history does not record what it does",
-            "run the work in an activity (`ctx.execute_activity`) or start a child workflow \
-             (`ctx.start_child_workflow`)",
-        ),
-        (_, "random" | "rng" | "thread_rng" | "random_range" | "random_bool") if has("rand") => (
-            "replays would draw different values",
-            "use `ctx.random()` / `ctx.random_u64()` / `ctx.uuid4()` (seeded, the same on replay)",
-        ),
-        (_, "thread_rng") => (
-            "replays would draw different values",
-            "use `ctx.random()` / `ctx.random_u64()` / `ctx.uuid4()` (seeded, the same on replay)",
-        ),
-        ("Uuid", "new_v4") => (
-            "replays would draw a different id",
-            "use `ctx.uuid4()` (seeded, the same on replay)",
-        ),
-        _ => return None,
-    };
-    let call = match last {
-        "now" => format!("{written}()"),
-        _ => written,
-    };
-    Some(format!(
-        "`{call}` is not deterministic in workflow code: {why}; {instead}"
-    ))
 }
 
 /// `HashMap<..>` / `HashSet<..>`, also behind a reference.
@@ -504,8 +618,17 @@ mod tests {
                 async fn run(ctx: &mut WorkflowContext<Self>) {
                     ctx.sleep(d).await;
                     let now = ctx.now();
-                    sleep(d);
+                    self::sleep(d);
                     random();
+                    futures::select_biased! {
+                        _ = ctx.sleep(d) => {},
+                        n = ctx.wait_condition(|s| s.done) => n,
+                    };
+                    tokio::select! {
+                        biased;
+                        _ = ctx.sleep(d) => {}
+                        else => {}
+                    }
                     let ordered: BTreeMap<u8, u8> = BTreeMap::new();
                     for _ in &ordered {}
                     let index = HashMap::new();
@@ -518,6 +641,119 @@ mod tests {
             }
         });
         assert!(messages.is_empty(), "{messages:#?}");
+    }
+
+    #[test]
+    fn use_items_in_the_method_are_followed() {
+        let messages = lint(parse_quote! {
+            impl W {
+                async fn run(ctx: &mut WorkflowContext<Self>) {
+                    use std::time::SystemTime as Clock;
+                    use tokio::time::{sleep as nap, self};
+                    use rand::*;
+                    nap(d).await;
+                    Clock::now();
+                    time::timeout(d, f);
+                    random();
+                    {
+                        use crate::clock::now;
+                        now();
+                    }
+                }
+            }
+        });
+        let expected = [
+            "`nap` (`tokio::time::sleep`) cannot be used",
+            "`Clock::now()` (`std::time::SystemTime::now()`) is not deterministic",
+            "`time::timeout` (`tokio::time::timeout`) cannot be used",
+            "`random` (`rand::random`) is not deterministic",
+        ];
+        assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+        for (message, start) in messages.iter().zip(expected) {
+            assert!(message.contains(start), "{start} not in {message}");
+        }
+    }
+
+    #[test]
+    fn bare_sleep_and_spawn_are_taken_for_tokio_or_std_unless_declared_in_the_method() {
+        let messages = lint(parse_quote! {
+            impl W {
+                async fn run(ctx: &mut WorkflowContext<Self>) {
+                    sleep(d).await;
+                    spawn(async {});
+                    ctx.sleep(d).await;
+                    self::sleep(d);
+                    helpers::spawn(f);
+                    {
+                        fn spawn(f: F) {}
+                        spawn(f);
+                    }
+                    {
+                        use crate::pause::sleep;
+                        sleep(d);
+                    }
+                    let sleep = |d| d;
+                    sleep(d);
+                }
+            }
+        });
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(messages[0].contains("`sleep(..)` is probably"), "{messages:#?}");
+        assert!(messages[1].contains("`spawn(..)` is probably"), "{messages:#?}");
+    }
+
+    #[test]
+    fn select_is_rejected_unless_biased_and_its_branches_are_checked() {
+        let messages = lint(parse_quote! {
+            impl W {
+                async fn run(ctx: &mut WorkflowContext<Self>) {
+                    tokio::select! {
+                        _ = ctx.sleep(d) => {}
+                        v = ctx.wait_condition(|s| s.done), if ready => v,
+                    }
+                    select! {
+                        _ = ctx.sleep(d) => {},
+                    }
+                    futures::select_biased! {
+                        _ = tokio::time::sleep(d) => {},
+                        complete => {},
+                    }
+                }
+            }
+        });
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].contains("`tokio::select!` cannot be used"), "{messages:#?}");
+        assert!(messages[1].contains("`select!` cannot be used"), "{messages:#?}");
+        assert!(
+            messages[2].contains("`tokio::time::sleep` cannot be used"),
+            "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn the_opt_out_does_not_cover_what_cannot_work() {
+        let messages = lint(parse_quote! {
+            impl W {
+                #[workflow::nondeterministic]
+                async fn log(ctx: &mut WorkflowContext<Self>) {
+                    SystemTime::now();
+                    tokio::time::sleep(d).await;
+                }
+                fn g(&self) {
+                    #[workflow::nondeterministic]
+                    let handle = tokio::spawn(f);
+                }
+            }
+        });
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert!(
+            messages.iter().all(|m| m.contains("does not cover it")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages.iter().all(|m| !m.contains("where this is deliberate")),
+            "{messages:#?}"
+        );
     }
 
     #[test]

@@ -84,12 +84,10 @@ pub fn validator(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// `#[workflow::defn]` rejects calls whose result differs when a run is
 /// replayed from history: `SystemTime::now()` / `Instant::now()` (use
-/// `ctx.now()`), `std::thread::sleep` / `tokio::time::sleep` (use
-/// `ctx.sleep(duration).await`), `tokio::spawn` / `thread::spawn` (use an
-/// activity or a child workflow), `rand::random` / `thread_rng` (use
-/// `ctx.random()`, `ctx.random_u64()`, `ctx.uuid4()`) and iteration of a
-/// local `HashMap` / `HashSet` (use `BTreeMap` / `BTreeSet`). Mark the
-/// deliberate cases:
+/// `ctx.now()`), `thread::spawn` (use an activity or a child workflow),
+/// `rand::random` / `thread_rng` (use `ctx.random()`, `ctx.random_u64()`,
+/// `ctx.uuid4()`) and iteration of a local `HashMap` / `HashSet` (use
+/// `BTreeMap` / `BTreeSet`). Mark the deliberate cases:
 ///
 /// ```ignore
 /// #[workflow::nondeterministic] // the whole method
@@ -102,6 +100,16 @@ pub fn validator(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///     ..
 /// }
 /// ```
+///
+/// It does not cover what cannot work in workflow code at all, which runs
+/// on the worker's own executor thread without a Tokio runtime:
+/// `tokio::time::sleep` / `timeout` / `interval` and `std::thread::sleep`
+/// (use `ctx.sleep(duration).await` or `ctx.wait_condition_timeout`),
+/// `tokio::spawn` (use an activity or a child workflow), and `select!`,
+/// which picks a branch at random (use `workflow::futures::select_biased!`).
+/// Bare calls of `sleep(..)` and `spawn(..)` count as Tokio's or std's
+/// unless the method declares or imports its own: the lint reads the `use`
+/// items in the method, not those of the module.
 ///
 /// It goes on a method or a `let` statement only: attributes on other
 /// statements and on expressions are unstable in Rust, so bind the value
