@@ -1,6 +1,7 @@
 //! The trees the checks and the expansion work on. Each node borrows the
 //! user's syntax so every error can point at it.
 
+use darling::util::SpannedValue;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 use syn::{
@@ -8,7 +9,7 @@ use syn::{
     PathSegment, ReturnType, Type,
 };
 
-use crate::attr::{self, ItemArgs, Kind, Naming};
+use crate::attr::{self, ItemArgs, Kind, Naming, UnfinishedPolicy};
 use crate::errors::Errors;
 
 /// The type a workflow handler's context parameter has (behind a reference).
@@ -114,6 +115,8 @@ pub struct Handler<'a> {
     pub method: &'a ImplItemFn,
     /// `name` / `dynamic`; for the run method, the workflow's `dynamic`.
     pub naming: Naming,
+    /// `unfinished_policy = "..."`, where given.
+    pub unfinished_policy: Option<SpannedValue<UnfinishedPolicy>>,
     /// For a validator: the update method it checks.
     pub validates: Option<Ident>,
     pub sig: Signature<'a>,
@@ -128,6 +131,7 @@ impl<'a> Handler<'a> {
         let (kind, attr) = markers.next()?;
         let extra = markers.collect();
         let mut naming = Naming::default();
+        let mut unfinished_policy = None;
         let mut validates = None;
         match kind {
             Kind::Run => {
@@ -135,7 +139,11 @@ impl<'a> Handler<'a> {
                 naming.dynamic = workflow.naming.dynamic;
             }
             Kind::Init => attr::no_options(attr, kind, errors),
-            Kind::Signal | Kind::Query | Kind::Update => naming = attr::handler_options(attr, errors),
+            Kind::Signal | Kind::Query | Kind::Update => {
+                let args = attr::handler_options(attr, kind, errors);
+                naming = args.naming;
+                unfinished_policy = args.unfinished_policy;
+            }
             Kind::Validator => validates = Some(attr::validator_target(attr, errors)?),
         }
         Some(Handler {
@@ -144,6 +152,7 @@ impl<'a> Handler<'a> {
             extra,
             method,
             naming,
+            unfinished_policy,
             validates,
             sig: Signature::parse(&method.sig, WORKFLOW_CONTEXT),
         })
@@ -182,6 +191,13 @@ impl<'a> Handler<'a> {
             Some(name) => name.value(),
             None => self.ident().to_string(),
         }
+    }
+
+    /// Whether the run may finish while this handler runs without a warning.
+    pub fn abandons_quietly(&self) -> bool {
+        self.unfinished_policy
+            .as_ref()
+            .is_some_and(|policy| **policy == UnfinishedPolicy::Abandon)
     }
 
     /// Where the wire name is written.

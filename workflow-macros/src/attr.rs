@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use darling::ast::NestedMeta;
-use darling::util::Flag;
+use darling::util::{Flag, SpannedValue};
 use darling::FromMeta;
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -131,19 +131,116 @@ impl ItemArgs {
     }
 }
 
+/// What happens to a signal or update handler still running when the run
+/// method returns: `unfinished_policy = "..."`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnfinishedPolicy {
+    /// The run finishes and a warning names the handler (the default).
+    WarnAndAbandon,
+    /// The run finishes without a warning: the handler may be cut short.
+    Abandon,
+}
+
+impl UnfinishedPolicy {
+    const ALL: [UnfinishedPolicy; 2] = [UnfinishedPolicy::WarnAndAbandon, UnfinishedPolicy::Abandon];
+
+    /// The option's value as written.
+    fn value(self) -> &'static str {
+        match self {
+            UnfinishedPolicy::WarnAndAbandon => "warn_and_abandon",
+            UnfinishedPolicy::Abandon => "abandon",
+        }
+    }
+}
+
+impl FromMeta for UnfinishedPolicy {
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        let found = match expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => {
+                let value = text.value();
+                if let Some(policy) = UnfinishedPolicy::ALL.into_iter().find(|p| p.value() == value) {
+                    return Ok(policy);
+                }
+                format!("\"{value}\"")
+            }
+            other => format!("`{}`", other.to_token_stream()),
+        };
+        Err(darling::Error::custom(format!(
+            "unknown `{UNFINISHED_POLICY}` {found}: write \"{}\" (the default: the run finishes with a \
+             warning naming the handler) or \"{}\" (the run finishes quietly)",
+            UnfinishedPolicy::WarnAndAbandon.value(),
+            UnfinishedPolicy::Abandon.value(),
+        ))
+        .with_span(expr))
+    }
+}
+
+/// The option `UnfinishedPolicy` is written as.
+pub const UNFINISHED_POLICY: &str = "unfinished_policy";
+
 /// Options of `#[workflow::signal]`, `#[workflow::query]`, `#[workflow::update]`.
-pub fn handler_options(attr: &Attribute, errors: &mut Errors) -> Naming {
-    match list_items(attr, errors) {
-        Some(items) => errors.darling(Naming::from_list(&items)).unwrap_or_default(),
-        None => Naming::default(),
+#[derive(Debug, Default, FromMeta)]
+pub struct HandlerArgs {
+    #[darling(flatten)]
+    pub naming: Naming,
+    /// Signal and update handlers only.
+    pub unfinished_policy: Option<SpannedValue<UnfinishedPolicy>>,
+}
+
+/// Options of `#[workflow::signal]`, `#[workflow::query]`, `#[workflow::update]`.
+pub fn handler_options(attr: &Attribute, kind: Kind, errors: &mut Errors) -> HandlerArgs {
+    let Some(items) = list_items(attr, errors) else {
+        return HandlerArgs::default();
+    };
+    if matches!(kind, Kind::Signal | Kind::Update) {
+        return errors.darling(HandlerArgs::from_list(&items)).unwrap_or_default();
+    }
+    let items: Vec<NestedMeta> = reject_unfinished_policy(&items, kind, errors)
+        .into_iter()
+        .cloned()
+        .collect();
+    HandlerArgs {
+        naming: errors.darling(Naming::from_list(&items)).unwrap_or_default(),
+        unfinished_policy: None,
     }
 }
 
 /// `#[workflow::run]` and `#[workflow::init]` take no options.
 pub fn no_options(attr: &Attribute, kind: Kind, errors: &mut Errors) {
-    if let Meta::List(list) = &attr.meta {
+    let Meta::List(list) = &attr.meta else {
+        return;
+    };
+    let items = NestedMeta::parse_meta_list(list.tokens.clone()).unwrap_or_default();
+    let others = reject_unfinished_policy(&items, kind, errors);
+    if others.len() == items.len() {
         errors.spanned(list, format!("{kind} takes no options: write it as {kind}"));
     }
+}
+
+/// Reports `unfinished_policy` given to `kind`, which only signal and update
+/// handlers take, and returns the other items.
+fn reject_unfinished_policy<'a>(items: &'a [NestedMeta], kind: Kind, errors: &mut Errors) -> Vec<&'a NestedMeta> {
+    items
+        .iter()
+        .filter(|item| match item {
+            NestedMeta::Meta(meta) if meta.path().is_ident(UNFINISHED_POLICY) => {
+                errors.spanned(meta.path(), unfinished_policy_misplaced(kind));
+                false
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// Why `unfinished_policy` does not go on a handler of `kind`.
+fn unfinished_policy_misplaced(kind: Kind) -> String {
+    format!(
+        "`{UNFINISHED_POLICY}` applies to signal and update handlers only, not to {kind}: it says whether \
+         a handler still running when the run method returns is abandoned with a warning or quietly"
+    )
 }
 
 /// The update method named by `#[workflow::validator(update_method)]`.
@@ -151,6 +248,7 @@ pub fn validator_target(attr: &Attribute, errors: &mut Errors) -> Option<Ident> 
     let fix = "name the update method this validator checks: \
                `#[workflow::validator(update_method)]`";
     let items = list_items(attr, errors).unwrap_or_default();
+    let items = reject_unfinished_policy(&items, Kind::Validator, errors);
     match items.as_slice() {
         [NestedMeta::Meta(Meta::Path(path))] if path.get_ident().is_some() => path.get_ident().cloned(),
         [] => {

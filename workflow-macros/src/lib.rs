@@ -52,7 +52,9 @@ pub fn init(_args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Marks a signal handler, inside a `#[workflow::defn]` impl. Options:
-/// `name = "..."`, `dynamic`.
+/// `name = "..."`, `dynamic`, `unfinished_policy = "abandon"` (no warning
+/// when the run finishes while the handler is still running; the default
+/// is `"warn_and_abandon"`).
 #[proc_macro_attribute]
 pub fn signal(_args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced(Kind::Signal, item.into()).into()
@@ -66,7 +68,8 @@ pub fn query(_args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Marks an update handler, inside a `#[workflow::defn]` impl. Options:
-/// `name = "..."`, `dynamic`.
+/// `name = "..."`, `dynamic`, `unfinished_policy = "abandon"` (as for
+/// signals).
 #[proc_macro_attribute]
 pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
     expand::misplaced(Kind::Update, item.into()).into()

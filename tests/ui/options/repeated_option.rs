@@ -14,6 +14,11 @@ impl Counter {
     fn add(&mut self, n: u32) {
         self.value += n;
     }
+
+    #[workflow::update(unfinished_policy = "abandon", unfinished_policy = "abandon")]
+    async fn reset(ctx: &mut WorkflowContext<Self>) {
+        ctx.state_mut(|s| s.value = 0);
+    }
 }
 
 #[workflow::activity(dynamic, dynamic)]

@@ -217,6 +217,7 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
     let dynamic = run.is_dynamic();
     let names = |kind| w.statics(kind).map(Handler::wire_name).collect::<Vec<_>>();
     let (signals, queries, updates) = (names(Kind::Signal), names(Kind::Query), names(Kind::Update));
+    let abandon = abandon_unfinished(w);
     let run_types: Vec<&Type> = run.sig.param_types().collect();
     let (input, (pattern, encode_input)) = if dynamic {
         (quote!(::std::vec::Vec<#p::RawValue>), encode_raw(p))
@@ -244,6 +245,7 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
             const SIGNALS: &'static [&'static str] = &[#(#signals),*];
             const QUERIES: &'static [&'static str] = &[#(#queries),*];
             const UPDATES: &'static [&'static str] = &[#(#updates),*];
+            const ABANDON_UNFINISHED: &'static [&'static str] = &[#(#abandon),*];
             type Input = #input;
 
             fn encode_input(
@@ -289,6 +291,19 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
             }
         }
     }
+}
+
+/// Wire names of the signal and update handlers marked
+/// `unfinished_policy = "abandon"`, `"*"` standing for a dynamic one.
+fn abandon_unfinished(w: &Workflow) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for h in w.handlers.iter().filter(|h| h.abandons_quietly()) {
+        let name = if h.is_dynamic() { "*".to_owned() } else { h.wire_name() };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// The state from the start arguments: `#[workflow::init]`, or `Default`.
