@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use syn::{parse_quote, ItemFn, Type};
 
 use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private, serde_checks,
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, payload, private,
     with_error,
 };
 use crate::ast::{Activity, Context};
@@ -47,22 +47,49 @@ fn expand(a: &Activity) -> TokenStream {
     let name = a.name();
     let dynamic = a.args.naming.is_dynamic();
     let types: Vec<&Type> = a.sig.param_types().collect();
-    let (input, (pattern, encode), (stmts, args)) = if dynamic {
+    let input = if dynamic {
+        quote!(::std::vec::Vec<#p::RawValue>)
+    } else {
+        args_type(&types)
+    };
+    let output = a.sig.output.value();
+    let (encode, execute) = functions(a, &p, &callee);
+    let doc = format!(
+        "Activity \"{name}\": register it with `Worker::activity` and call it with \
+         `WorkflowContext::execute_activity`."
+    );
+    let arguments = if dynamic { Vec::new() } else { types };
+    let support = payload::support(&p);
+    let checks = payload::checks(arguments.into_iter().chain(a.sig.output.value_type()));
+    quote! {
+        #function
+
+        #(#docs)*
+        #[doc = #doc]
+        #[allow(non_upper_case_globals)]
+        #vis const #ident: #p::Activity<#input, #output> = {
+            #support
+            #checks
+            #p::Activity::__new(#name, #dynamic, #encode, #execute)
+        };
+    }
+}
+
+/// The marker's encode and execute functions.
+fn functions(a: &Activity, p: &TokenStream, callee: &syn::Ident) -> (TokenStream, TokenStream) {
+    let dynamic = a.args.naming.is_dynamic();
+    let types: Vec<&Type> = a.sig.param_types().collect();
+    let ((pattern, encode), (stmts, args)) = if dynamic {
         (
-            quote!(::std::vec::Vec<#p::RawValue>),
-            encode_raw(&p),
+            encode_raw(p),
             dynamic_args(
-                &p,
+                p,
                 Some(quote!(::core::clone::Clone::clone(&ctx.info().activity_type))),
                 quote!(::core::iter::IntoIterator::into_iter(args)),
             ),
         )
     } else {
-        (
-            args_type(&types),
-            encode(&p, &types),
-            decode(&p, &types, &quote!(&args), &|failed| failed),
-        )
+        (encode(&types), decode(p, &types, &quote!(&args), &|failed| failed))
     };
     let takes_context = matches!(a.sig.context, Context::Param(_));
     let context = takes_context.then(|| quote!(ctx,));
@@ -71,9 +98,7 @@ fn expand(a: &Activity) -> TokenStream {
     } else {
         quote!(_)
     };
-    let output = a.sig.output.value();
     let result = encode_output(
-        &p,
         &a.sig.output,
         into_result(
             &a.sig.output,
@@ -81,30 +106,13 @@ fn expand(a: &Activity) -> TokenStream {
             &quote!(#p::ApplicationError),
         ),
     );
-    let doc = format!(
-        "Activity \"{name}\": register it with `Worker::activity` and call it with \
-         `WorkflowContext::execute_activity`."
-    );
-    let arguments = if dynamic { Vec::new() } else { types };
-    let checks = serde_checks(&p, arguments.into_iter().chain(a.sig.output.value_type()));
-    quote! {
-        #function
-
-        #(#docs)*
-        #[doc = #doc]
-        #[allow(non_upper_case_globals)]
-        #vis const #ident: #p::Activity<#input, #output> = #p::Activity::__new(
-            #name,
-            #dynamic,
-            |#pattern| #encode,
+    (
+        quote!(|#pattern| #encode),
+        quote! {
             |#context_param, args| ::std::boxed::Box::pin(async move {
                 #stmts
                 #result
-            }),
-        );
-
-        const _: () = {
-            #checks
-        };
-    }
+            })
+        },
+    )
 }

@@ -3,11 +3,11 @@
 //! need no dependencies of their own and no imports.
 
 pub mod activity;
+pub mod payload;
 pub mod workflow;
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
 use syn::{Attribute, Ident, Path, Type};
 
 use crate::ast::Output;
@@ -16,27 +16,6 @@ use crate::attr::Kind;
 /// Where generated code finds everything it touches.
 pub fn private(krate: &Path) -> TokenStream {
     quote!(#krate::__private)
-}
-
-/// `tokens` with every span set to `span`. A path spliced into code spanned
-/// at a user's token must be re-spanned too: rustc reports an error on an
-/// expression whose tokens come from two places at the macro's call site.
-fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
-    tokens
-        .clone()
-        .into_iter()
-        .map(|token| match token {
-            TokenTree::Group(group) => {
-                let mut respanned = Group::new(group.delimiter(), respan(&group.stream(), span));
-                respanned.set_span(span);
-                TokenTree::Group(respanned)
-            }
-            mut other => {
-                other.set_span(span);
-                other
-            }
-        })
-        .collect()
 }
 
 /// An inner attribute used outside `#[workflow::defn]`: an error at the
@@ -81,18 +60,17 @@ pub fn args_type(types: &[&Type]) -> TokenStream {
 }
 
 /// A pattern over the marker's argument type and the expression encoding
-/// it, one payload per argument: the body of an `EncodeFn`.
-pub fn encode(p: &TokenStream, types: &[&Type]) -> (TokenStream, TokenStream) {
+/// it, one payload per argument: the body of an `EncodeFn`. Needs the
+/// items of [`payload::support`] in scope.
+pub fn encode(types: &[&Type]) -> (TokenStream, TokenStream) {
     let idents = arg_idents(types.len());
     let pattern = match idents.as_slice() {
         [one] => quote!(#one),
         many => quote!((#(#many),*)),
     };
-    // Spanned at the types so one that cannot be encoded is reported there.
     let encoded = idents.iter().zip(types).map(|(ident, ty)| {
-        let p = respan(p, ty.span());
-        let ident = Ident::new(&ident.to_string(), ty.span());
-        quote_spanned!(ty.span()=> #p::Payload::encode(&#ident)?)
+        let encode = payload::encode(&quote!(#ty), quote!(&#ident));
+        quote!(#encode?)
     });
     let body = quote! {
         ::core::result::Result::Ok(::std::vec![#(#encoded),*])
@@ -135,11 +113,9 @@ pub fn decode(
     }
     let idents = arg_idents(count);
     let stmts = idents.iter().zip(types).enumerate().map(|(index, (ident, ty))| {
-        // Spanned at the type so a type that cannot be decoded is reported there.
-        let p = respan(p, ty.span());
-        let decode = quote_spanned!(ty.span()=> #p::decode_arg::<#ty>);
+        let decode = payload::decode(ty, payloads, index, count);
         quote! {
-            let #ident = match #decode(#payloads, #index, #count) {
+            let #ident = match #decode {
                 ::core::result::Result::Ok(__value) => __value,
                 ::core::result::Result::Err(__error) => return #failed,
             };
@@ -176,36 +152,27 @@ pub fn into_result(output: &Output, call: TokenStream, error: &TokenStream) -> T
     }
 }
 
-/// `result` with its success value encoded as a payload.
-pub fn encode_output(p: &TokenStream, output: &Output, result: TokenStream) -> TokenStream {
-    let span = output.value_type().map_or_else(Span::call_site, Spanned::span);
-    let encode = {
-        let p = respan(p, span);
-        quote_spanned!(span=> #p::Payload::encode(&__value))
-    };
+/// `result` with its success value encoded as a payload. Needs the items
+/// of [`payload::support`] in scope.
+pub fn encode_output(output: &Output, result: TokenStream) -> TokenStream {
+    let encode = payload::encode(&output.value(), quote!(&__value));
+    encoded(encode, result)
+}
+
+/// [`encode_output`] for the run method's result, with
+/// [`payload::run_output_support`] in scope too.
+pub fn encode_run_output(output: &Output, result: TokenStream) -> TokenStream {
+    let encode = payload::encode_run_output(output.value_type(), &format_ident!("__value"));
+    encoded(encode, result)
+}
+
+/// `result` with its success value encoded by `encode`, which takes `__value`.
+fn encoded(encode: TokenStream, result: TokenStream) -> TokenStream {
     quote! {
         ::core::result::Result::and_then(#result, |__value| {
             ::core::result::Result::map_err(#encode, ::core::convert::From::from)
         })
     }
-}
-
-/// Functions that fail to compile, at the user's type, when it cannot
-/// travel as a payload; never called. Each is spanned at its type as a
-/// whole, since rustc reports an unsatisfiable `where` clause at its item.
-pub fn serde_checks<'a>(p: &TokenStream, types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
-    types
-        .into_iter()
-        .enumerate()
-        .map(|(index, ty)| {
-            let check = format_ident!("__workflow_check_serde_{}", index, span = ty.span());
-            let p = respan(p, ty.span());
-            quote_spanned! {ty.span()=>
-                #[allow(dead_code)]
-                fn #check() where #ty: #p::DeserializeOwned + #p::Serialize {}
-            }
-        })
-        .collect()
 }
 
 /// An error at the attribute, with the item unchanged.

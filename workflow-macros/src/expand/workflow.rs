@@ -3,15 +3,15 @@
 //! `WorkflowDefinition` impls the client and the executor consume.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{parse_quote, Ident, ImplItem, ItemImpl, Path, Type};
+use syn::{parse_quote, Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, Path, Type};
 
 use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, private, serde_checks,
-    with_error,
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, encode_run_output, into_result, is_doc,
+    payload, private, with_error,
 };
-use crate::ast::{Handler, Workflow};
+use crate::ast::{Handler, Signature, Workflow};
 use crate::attr::{ItemArgs, Kind};
 use crate::check;
 use crate::determinism;
@@ -49,26 +49,52 @@ pub fn defn(args: TokenStream, input: TokenStream) -> TokenStream {
 
 fn expand(w: &Workflow, run: &Handler) -> TokenStream {
     let p = private(&w.krate);
-    let item = handler_impl(w);
-    let markers = markers(w, &p);
+    let markers = w
+        .handlers
+        .iter()
+        .filter(|h| h.has_marker())
+        .map(|h| Marker::of(w, h).expand(&p))
+        .collect();
+    let definition = definition(w, run, &p);
+    generate(w, handler_impl(w), markers, run.sig.output.value(), definition, &p)
+}
+
+/// Everything `#[workflow::defn]` emits: the user's impl (as prepared) and,
+/// in one `const _` block, the payload support, the markers, the trait
+/// impls and the payload checks.
+fn generate(
+    w: &Workflow,
+    item: ItemImpl,
+    markers: Vec<TokenStream>,
+    output: TokenStream,
+    definition: TokenStream,
+    p: &TokenStream,
+) -> TokenStream {
     let self_ty = &w.item.self_ty;
     let name = w.name();
-    let output = run.sig.output.value();
-    let definition = definition(w, run, &p);
-    let checks = serde_checks(&p, serde_types(w));
+    let support = payload::support(p);
+    let run_output_support = payload::run_output_support(p);
+    let checks = payload::checks(serde_types(w));
     quote! {
         #item
-        #markers
-
-        #[automatically_derived]
-        impl #p::WorkflowType for #self_ty {
-            const NAME: &'static str = #name;
-            type Output = #output;
-        }
-
-        #definition
 
         const _: () = {
+            #support
+            #run_output_support
+
+            #[allow(non_upper_case_globals, private_interfaces)]
+            impl #self_ty {
+                #(#markers)*
+            }
+
+            #[automatically_derived]
+            impl #p::WorkflowType for #self_ty {
+                const NAME: &'static str = #name;
+                type Output = #output;
+            }
+
+            #definition
+
             impl #self_ty {
                 #checks
             }
@@ -97,89 +123,104 @@ fn handler_impl(w: &Workflow) -> ItemImpl {
         let (ImplItem::Fn(original), ImplItem::Fn(method)) = (original, member) else {
             continue;
         };
-        let Some(handler) = w.handler_of(original).filter(|h| h.has_marker()) else {
-            continue;
-        };
-        method.sig.ident = handler.callee();
-        method.attrs.retain(|attr| !is_doc(attr));
-        method.attrs.push(parse_quote!(#[doc(hidden)]));
+        if let Some(handler) = w.handler_of(original).filter(|h| h.has_marker()) {
+            hide(method, handler.callee());
+        }
     }
     item
 }
 
-fn markers(w: &Workflow, p: &TokenStream) -> TokenStream {
-    let consts = w.handlers.iter().filter_map(|h| marker(w, h, p));
-    let self_ty = &w.item.self_ty;
-    quote! {
-        #[allow(non_upper_case_globals, private_interfaces)]
-        impl #self_ty {
-            #(#consts)*
+fn hide(method: &mut ImplItemFn, callee: Ident) {
+    method.sig.ident = callee;
+    method.attrs.retain(|attr| !is_doc(attr));
+    method.attrs.push(parse_quote!(#[doc(hidden)]));
+}
+
+/// A marker const: `pub const submit_greeting: Signal<Self, String> = ...;`.
+struct Marker<'a> {
+    kind: Kind,
+    ident: &'a Ident,
+    /// The name it sends: the handler's, or the workflow's for the run method.
+    wire: String,
+    sig: &'a Signature<'a>,
+    docs: Vec<&'a Attribute>,
+    doc: String,
+}
+
+impl<'a> Marker<'a> {
+    fn of(w: &Workflow, h: &'a Handler<'a>) -> Self {
+        let docs = h.method.attrs.iter().filter(|attr| is_doc(attr));
+        match h.kind {
+            Kind::Run => Marker::run(w, h.ident(), &h.sig, docs),
+            kind => {
+                let wire = h.wire_name();
+                let doc = match kind {
+                    Kind::Signal => format!("Marker of signal \"{wire}\": pass it to `WorkflowHandle::signal`."),
+                    Kind::Query => format!("Marker of query \"{wire}\": pass it to `WorkflowHandle::query`."),
+                    _ => format!(
+                        "Marker of update \"{wire}\": pass it to `WorkflowHandle::execute_update` or `start_update`."
+                    ),
+                };
+                Marker {
+                    kind,
+                    ident: h.ident(),
+                    wire,
+                    sig: &h.sig,
+                    docs: docs.collect(),
+                    doc,
+                }
+            }
+        }
+    }
+
+    /// The run method's marker, sending the workflow's name.
+    fn run(w: &Workflow, ident: &'a Ident, sig: &'a Signature<'a>, docs: impl Iterator<Item = &'a Attribute>) -> Self {
+        Marker {
+            kind: Kind::Run,
+            ident,
+            wire: w.name(),
+            sig,
+            docs: docs.collect(),
+            doc: format!(
+                "Marker of workflow \"{}\": pass it to `Client::start_workflow`.",
+                w.name()
+            ),
+        }
+    }
+
+    fn expand(&self, p: &TokenStream) -> TokenStream {
+        let Marker {
+            ident, wire, docs, doc, ..
+        } = self;
+        let types: Vec<&Type> = self.sig.param_types().collect();
+        let args = args_type(&types);
+        let output = self.sig.output.value();
+        let (marker, generics) = match self.kind {
+            Kind::Signal => (quote!(Signal), quote!(<Self, #args>)),
+            Kind::Query => (quote!(Query), quote!(<Self, #args, #output>)),
+            Kind::Update => (quote!(Update), quote!(<Self, #args, #output>)),
+            Kind::Run | Kind::Init | Kind::Validator => (quote!(Run), quote!(<Self, #args>)),
+        };
+        let (pattern, body) = encode(&types);
+        let encode = quote!(|#pattern| #body);
+        quote! {
+            #(#docs)*
+            #[doc = #doc]
+            pub const #ident: #p::#marker #generics = #p::#marker::__new(#wire, #encode);
         }
     }
 }
 
-/// `pub const submit_greeting: Signal<Self, String> = ...;`
-fn marker(w: &Workflow, h: &Handler, p: &TokenStream) -> Option<TokenStream> {
-    if !h.has_marker() {
-        return None;
-    }
-    let types: Vec<&Type> = h.sig.param_types().collect();
-    let args = args_type(&types);
-    let output = h.sig.output.value();
-    let (generics, wire, doc) = match h.kind {
-        Kind::Run => (
-            quote!(<Self, #args>),
-            w.name(),
-            format!(
-                "Marker of workflow \"{}\": pass it to `Client::start_workflow`.",
-                w.name()
-            ),
-        ),
-        Kind::Signal => (
-            quote!(<Self, #args>),
-            h.wire_name(),
-            format!(
-                "Marker of signal \"{}\": pass it to `WorkflowHandle::signal`.",
-                h.wire_name()
-            ),
-        ),
-        Kind::Query => (
-            quote!(<Self, #args, #output>),
-            h.wire_name(),
-            format!(
-                "Marker of query \"{}\": pass it to `WorkflowHandle::query`.",
-                h.wire_name()
-            ),
-        ),
-        Kind::Update => (
-            quote!(<Self, #args, #output>),
-            h.wire_name(),
-            format!(
-                "Marker of update \"{}\": pass it to `WorkflowHandle::execute_update` or `start_update`.",
-                h.wire_name()
-            ),
-        ),
-        Kind::Init | Kind::Validator => return None,
-    };
-    let marker = format_ident!("{}", h.kind.marker_type()?);
-    let ident = h.ident();
-    let docs = h.method.attrs.iter().filter(|attr| is_doc(attr));
-    let (pattern, body) = encode(p, &types);
-    Some(quote! {
-        #(#docs)*
-        #[doc = #doc]
-        pub const #ident: #p::#marker #generics = #p::#marker::__new(#wire, |#pattern| #body);
-    })
-}
-
-/// Types that travel as payloads: wire arguments and results.
+/// Types that travel as payloads: wire arguments and results. Not the run
+/// method's result, which `WorkflowType::Output` checks (see
+/// [`payload::run_output_support`]).
 fn serde_types<'a>(w: &Workflow<'a>) -> Vec<&'a Type> {
     let mut types = Vec::new();
     for h in &w.handlers {
         if matches!(h.kind, Kind::Run | Kind::Signal | Kind::Query | Kind::Update) && !h.is_dynamic() {
             types.extend(h.sig.param_types());
         }
-        if matches!(h.kind, Kind::Run | Kind::Query | Kind::Update) {
+        if matches!(h.kind, Kind::Query | Kind::Update) {
             types.extend(h.sig.output.value_type());
         }
     }
@@ -213,33 +254,50 @@ impl Payloads {
 }
 
 fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
-    let self_ty = &w.item.self_ty;
-    let dynamic = run.is_dynamic();
-    let names = |kind| w.statics(kind).map(Handler::wire_name).collect::<Vec<_>>();
-    let (signals, queries, updates) = (names(Kind::Signal), names(Kind::Query), names(Kind::Update));
-    let abandon = abandon_unfinished(w);
     let run_types: Vec<&Type> = run.sig.param_types().collect();
-    let (input, (pattern, encode_input)) = if dynamic {
+    let (input, (pattern, encode_input)) = if run.is_dynamic() {
         (quote!(::std::vec::Vec<#p::RawValue>), encode_raw(p))
     } else {
-        (args_type(&run_types), encode(p, &run_types))
+        (args_type(&run_types), encode(&run_types))
     };
-    let create = create(w, p);
-    let run_fn = run_fn(run, p);
-    let signal = dispatch_fn(w, p, Method::Signal, &|h, args| dispatch(h, p, args, false));
-    let query = dispatch_fn(w, p, Method::Query, &|h, args| {
+    let query = |h: &Handler, args: &[Ident]| {
         let callee = h.callee();
         let result = into_result(
             &h.sig.output,
             quote!(Self::#callee(self, #(#args),*)),
             &quote!(#p::WorkflowError),
         );
-        encode_output(p, &h.sig.output, result)
-    });
-    let validate = dispatch_fn(w, p, Method::ValidateUpdate, &|h, args| validate(w, h, p, args));
-    let update = dispatch_fn(w, p, Method::Update, &|h, args| dispatch(h, p, args, true));
+        encode_output(&h.sig.output, result)
+    };
+    let methods = methods(
+        p,
+        Bodies {
+            encode_input: quote! {
+                let #pattern = input;
+                #encode_input
+            },
+            create: create(w, p),
+            run: run_body(run, p),
+            signal: dispatch_fn(w, p, Method::Signal, &|h, args| dispatch(h, p, args, false)),
+            query: dispatch_fn(w, p, Method::Query, &query),
+            validate_update: dispatch_fn(w, p, Method::ValidateUpdate, &|h, args| validate(w, h, p, args)),
+            update: dispatch_fn(w, p, Method::Update, &|h, args| dispatch(h, p, args, true)),
+        },
+    );
+    definition_impl(w, &input, methods, p)
+}
+
+/// `impl WorkflowDefinition`: the wire names, the run arguments' type and
+/// the dispatch `methods`.
+fn definition_impl(w: &Workflow, input: &TokenStream, methods: TokenStream, p: &TokenStream) -> TokenStream {
+    let self_ty = &w.item.self_ty;
+    let dynamic = w.args.naming.is_dynamic();
+    let names = |kind| w.statics(kind).map(Handler::wire_name).collect::<Vec<_>>();
+    let (signals, queries, updates) = (names(Kind::Signal), names(Kind::Query), names(Kind::Update));
+    let abandon = abandon_unfinished(w);
     quote! {
         #[automatically_derived]
+        #[allow(unused_variables)]
         impl #p::WorkflowDefinition for #self_ty {
             const DYNAMIC: bool = #dynamic;
             const SIGNALS: &'static [&'static str] = &[#(#signals),*];
@@ -248,47 +306,7 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
             const ABANDON_UNFINISHED: &'static [&'static str] = &[#(#abandon),*];
             type Input = #input;
 
-            fn encode_input(
-                input: Self::Input,
-            ) -> ::core::result::Result<::std::vec::Vec<#p::Payload>, #p::PayloadError> {
-                let #pattern = input;
-                #encode_input
-            }
-
-            #create
-            #run_fn
-
-            fn signal(
-                ctx: &#p::WorkflowContext<Self>,
-                name: &str,
-                args: ::std::vec::Vec<#p::Payload>,
-            ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<()>>> {
-                #signal
-            }
-
-            fn query(
-                &self,
-                name: &str,
-                args: ::std::vec::Vec<#p::Payload>,
-            ) -> ::core::option::Option<#p::WorkflowResult<#p::Payload>> {
-                #query
-            }
-
-            fn validate_update(
-                &self,
-                name: &str,
-                args: &[#p::Payload],
-            ) -> ::core::option::Option<#p::WorkflowResult<()>> {
-                #validate
-            }
-
-            fn update(
-                ctx: &#p::WorkflowContext<Self>,
-                name: &str,
-                args: ::std::vec::Vec<#p::Payload>,
-            ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<#p::Payload>>> {
-                #update
-            }
+            #methods
         }
     }
 }
@@ -306,17 +324,87 @@ fn abandon_unfinished(w: &Workflow) -> Vec<String> {
     names
 }
 
+/// The bodies of `WorkflowDefinition`'s methods.
+struct Bodies {
+    encode_input: TokenStream,
+    create: TokenStream,
+    run: TokenStream,
+    signal: TokenStream,
+    query: TokenStream,
+    validate_update: TokenStream,
+    update: TokenStream,
+}
+
+/// `WorkflowDefinition`'s methods with `bodies`.
+fn methods(p: &TokenStream, bodies: Bodies) -> TokenStream {
+    let Bodies {
+        encode_input,
+        create,
+        run,
+        signal,
+        query,
+        validate_update,
+        update,
+    } = bodies;
+    quote! {
+        fn encode_input(
+            input: Self::Input,
+        ) -> ::core::result::Result<::std::vec::Vec<#p::Payload>, #p::PayloadError> {
+            #encode_input
+        }
+
+        fn create(args: &[#p::Payload]) -> #p::WorkflowResult<Self> {
+            #create
+        }
+
+        fn run(
+            ctx: #p::WorkflowContext<Self>,
+            args: ::std::vec::Vec<#p::Payload>,
+        ) -> #p::LocalFuture<#p::WorkflowResult<#p::Payload>> {
+            #run
+        }
+
+        fn signal(
+            ctx: &#p::WorkflowContext<Self>,
+            name: &str,
+            args: ::std::vec::Vec<#p::Payload>,
+        ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<()>>> {
+            #signal
+        }
+
+        fn query(
+            &self,
+            name: &str,
+            args: ::std::vec::Vec<#p::Payload>,
+        ) -> ::core::option::Option<#p::WorkflowResult<#p::Payload>> {
+            #query
+        }
+
+        fn validate_update(
+            &self,
+            name: &str,
+            args: &[#p::Payload],
+        ) -> ::core::option::Option<#p::WorkflowResult<()>> {
+            #validate_update
+        }
+
+        fn update(
+            ctx: &#p::WorkflowContext<Self>,
+            name: &str,
+            args: ::std::vec::Vec<#p::Payload>,
+        ) -> ::core::option::Option<#p::Dispatch<#p::WorkflowResult<#p::Payload>>> {
+            #update
+        }
+    }
+}
+
 /// The state from the start arguments: `#[workflow::init]`, or `Default`.
 fn create(w: &Workflow, p: &TokenStream) -> TokenStream {
     let Some(init) = w.init() else {
         // Spanned at the type: without `#[workflow::init]` it must be `Default`.
         let self_ty = &w.item.self_ty;
         let default = quote_spanned!(self_ty.span()=> <Self as ::core::default::Default>::default());
-        return quote! {
-            fn create(_: &[#p::Payload]) -> #p::WorkflowResult<Self> {
-                ::core::result::Result::Ok(#default)
-            }
-        };
+        return quote!(::core::result::Result::Ok(#default));
     };
     let (stmts, args) = if w.args.naming.is_dynamic() {
         dynamic_args(p, None, Payloads::Borrowed.owned_iter(p))
@@ -326,14 +414,12 @@ fn create(w: &Workflow, p: &TokenStream) -> TokenStream {
     };
     let callee = init.callee();
     quote! {
-        fn create(args: &[#p::Payload]) -> #p::WorkflowResult<Self> {
-            #stmts
-            ::core::result::Result::Ok(Self::#callee(#(#args),*))
-        }
+        #stmts
+        ::core::result::Result::Ok(Self::#callee(#(#args),*))
     }
 }
 
-fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
+fn run_body(run: &Handler, p: &TokenStream) -> TokenStream {
     let (stmts, args) = if run.is_dynamic() {
         dynamic_args(p, None, Payloads::Owned.owned_iter(p))
     } else {
@@ -342,8 +428,7 @@ fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
     };
     let (binding, context) = context(run);
     let callee = run.callee();
-    let result = encode_output(
-        p,
+    let result = encode_run_output(
         &run.sig.output,
         into_result(
             &run.sig.output,
@@ -352,16 +437,11 @@ fn run_fn(run: &Handler, p: &TokenStream) -> TokenStream {
         ),
     );
     quote! {
-        fn run(
-            ctx: #p::WorkflowContext<Self>,
-            args: ::std::vec::Vec<#p::Payload>,
-        ) -> #p::LocalFuture<#p::WorkflowResult<#p::Payload>> {
-            ::std::boxed::Box::pin(async move {
-                #stmts
-                let #binding = ctx;
-                #result
-            })
-        }
+        ::std::boxed::Box::pin(async move {
+            #stmts
+            let #binding = ctx;
+            #result
+        })
     }
 }
 
@@ -467,7 +547,7 @@ fn dispatch(h: &Handler, p: &TokenStream, args: &[Ident], encode: bool) -> Token
     let finish = |call| {
         let result = into_result(&h.sig.output, call, &quote!(#p::WorkflowError));
         if encode {
-            encode_output(p, &h.sig.output, result)
+            encode_output(&h.sig.output, result)
         } else {
             result
         }
