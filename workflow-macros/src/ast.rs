@@ -100,6 +100,33 @@ impl<'a> Workflow<'a> {
             .find(|v| v.validates.as_ref() == Some(update.ident()))
     }
 
+    /// The method most likely meant as the run method when none is marked:
+    /// one named `run`, else the only `async fn` taking the workflow context
+    /// first. The error points at it, and the fallback expansion treats it
+    /// as the run method so that uses of the workflow still compile.
+    pub fn unmarked_run(&self) -> Option<&'a ImplItemFn> {
+        if self.run().is_some() {
+            return None;
+        }
+        let unmarked = || {
+            self.item.items.iter().filter_map(|item| match item {
+                ImplItem::Fn(method) if self.handler_of(method).is_none() => Some(method),
+                _ => None,
+            })
+        };
+        unmarked().find(|method| method.sig.ident == "run").or_else(|| {
+            let mut taking_context = unmarked().filter(|method| {
+                method.sig.asyncness.is_some()
+                    && matches!(
+                        Signature::parse(&method.sig, WORKFLOW_CONTEXT).context,
+                        Context::Param(_)
+                    )
+            });
+            let first = taking_context.next()?;
+            taking_context.next().is_none().then_some(first)
+        })
+    }
+
     /// The handler parsed from `method`, if it is one.
     pub fn handler_of(&self, method: &ImplItemFn) -> Option<&Handler<'a>> {
         self.handlers.iter().find(|h| std::ptr::eq(h.method, method))
@@ -260,7 +287,7 @@ pub enum Context<'a> {
 }
 
 impl<'a> Signature<'a> {
-    fn parse(sig: &'a syn::Signature, context_type: &'static str) -> Self {
+    pub fn parse(sig: &'a syn::Signature, context_type: &'static str) -> Self {
         let context = match sig.inputs.first() {
             Some(FnArg::Receiver(receiver)) => Context::Receiver(receiver),
             Some(FnArg::Typed(param)) if is_context(&param.ty, context_type) => Context::Param(param),

@@ -76,13 +76,22 @@ fn check_name_xor_dynamic(naming: &Naming, errors: &mut Errors) {
 fn check_one_run(w: &Workflow, errors: &mut Errors) {
     let mut runs = w.of_kind(Kind::Run);
     let Some(first) = runs.next() else {
-        errors.spanned(
-            &w.item.self_ty,
-            format!(
-                "missing `#[workflow::run]` method: add `#[workflow::run] async fn run({CTX}, ...) \
-                 -> WorkflowResult<T>` to this impl"
+        match w.unmarked_run() {
+            Some(method) => errors.spanned(
+                &method.sig.ident,
+                format!(
+                    "a workflow needs one `#[workflow::run]` method: mark `{}` with `#[workflow::run]`",
+                    method.sig.ident
+                ),
             ),
-        );
+            None => errors.spanned(
+                &w.item.self_ty,
+                format!(
+                    "a workflow needs one `#[workflow::run]` method: `async fn run({CTX}, ..) -> \
+                     WorkflowResult<T>`"
+                ),
+            ),
+        }
         return;
     };
     for other in runs {
@@ -613,7 +622,7 @@ mod tests {
     use crate::expand::workflow::defn;
 
     #[test]
-    fn every_problem_is_reported_and_the_impl_is_kept() {
+    fn every_problem_is_reported_and_the_workflow_api_is_kept() {
         let out = defn(
             quote!(),
             quote! {
@@ -627,14 +636,21 @@ mod tests {
         )
         .to_string();
         for message in [
-            "missing `#[workflow::run]` method",
+            "a workflow needs one `#[workflow::run]` method",
             "query handlers take `&self`",
             "signal handlers return nothing",
             "`name` is given more than once",
         ] {
             assert!(out.contains(message), "no {message:?} in {out}");
         }
-        assert!(out.contains("fn next"), "the impl is kept: {out}");
+        for kept in [
+            "fn __workflow_next",
+            "pub const next",
+            "pub const run : :: workflow :: __private :: Run < Self , () >",
+            "impl :: workflow :: __private :: WorkflowDefinition for Counter",
+        ] {
+            assert!(out.contains(kept), "no {kept:?} in {out}");
+        }
         assert!(!out.contains("workflow :: query"), "markers are stripped: {out}");
     }
 }

@@ -1,5 +1,8 @@
 //! `#[workflow::activity]`: the function renamed out of the way and an
-//! `Activity` marker const taking its name.
+//! `Activity` marker const taking its name. When the function has problems
+//! the const is still generated, with functions that are never called, so
+//! `worker.activity(..)` and `ctx.execute_activity(..)` keep compiling and
+//! the user sees the problems in the function only.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -25,14 +28,19 @@ pub fn activity(args: TokenStream, input: TokenStream) -> TokenStream {
     let activity = Activity::parse(&item, ItemArgs::parse(args, &mut errors));
     check::activity(&activity, &mut errors);
     let tokens = match errors.finish() {
-        Ok(()) => expand(&activity),
-        Err(errors) => quote!(#item #errors),
+        Ok(()) => expand(&activity, true),
+        Err(errors) => {
+            let fallback = expand(&activity, false);
+            quote!(#fallback #errors)
+        }
     };
     super::debug("#[workflow::activity]", &tokens);
     tokens
 }
 
-fn expand(a: &Activity) -> TokenStream {
+/// The renamed function and the marker; with `callable` false (the
+/// function has problems), a marker whose functions are never called.
+fn expand(a: &Activity, callable: bool) -> TokenStream {
     let p = private(&a.krate);
     let ident = a.ident();
     let vis = &a.item.vis;
@@ -53,7 +61,14 @@ fn expand(a: &Activity) -> TokenStream {
         args_type(&types)
     };
     let output = a.sig.output.value();
-    let (encode, execute) = functions(a, &p, &callee);
+    let (encode, execute) = if callable {
+        functions(a, &p, &callee)
+    } else {
+        (
+            quote!(|_| ::core::unreachable!()),
+            quote!(|_, _| ::core::unreachable!()),
+        )
+    };
     let doc = format!(
         "Activity \"{name}\": register it with `Worker::activity` and call it with \
          `WorkflowContext::execute_activity`."

@@ -1,9 +1,14 @@
 //! `#[workflow::defn]`: the user's impl with handlers renamed, the marker
 //! consts taking their names, and the `WorkflowType` and
 //! `WorkflowDefinition` impls the client and the executor consume.
+//!
+//! When the impl has problems, the same items are generated with bodies
+//! that are never run (thiserror's fallback): `worker.workflow::<W>()`,
+//! `W::run` and every other use still compile, so the user sees the
+//! problems in the impl and nothing else.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{parse_quote, Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, Path, Type};
 
@@ -11,7 +16,7 @@ use super::{
     args_type, decode, dynamic_args, encode, encode_output, encode_raw, encode_run_output, into_result, is_doc,
     payload, private, with_error,
 };
-use crate::ast::{Handler, Signature, Workflow};
+use crate::ast::{Handler, Signature, Workflow, WORKFLOW_CONTEXT};
 use crate::attr::{ItemArgs, Kind};
 use crate::check;
 use crate::determinism;
@@ -32,12 +37,19 @@ pub fn defn(args: TokenStream, input: TokenStream) -> TokenStream {
     if let Some(w) = &workflow {
         check::workflow(w, &mut errors);
     }
-    let run = workflow.as_ref().and_then(Workflow::run);
-    let tokens = match (&workflow, run, errors.finish()) {
-        (Some(w), Some(run), Ok(())) => expand(w, run),
-        (.., result) => {
-            // The impl as written (minus our attributes) keeps the user's
-            // other code compiling, so only the real problems are reported.
+    let tokens = match (&workflow, errors.finish()) {
+        (Some(w), Ok(())) => match w.run() {
+            Some(run) => expand(w, run),
+            None => fallback(w),
+        },
+        (Some(w), Err(errors)) => {
+            let fallback = fallback(w);
+            quote!(#fallback #errors)
+        }
+        (None, result) => {
+            // Not a workflow at all (a trait impl, an unnamed type): the impl
+            // as written, minus our attributes, keeps the user's other code
+            // compiling.
             let item = strip_markers(&item, &krate);
             let errors = result.err();
             quote!(#item #errors)
@@ -53,10 +65,55 @@ fn expand(w: &Workflow, run: &Handler) -> TokenStream {
         .handlers
         .iter()
         .filter(|h| h.has_marker())
-        .map(|h| Marker::of(w, h).expand(&p))
+        .map(|h| Marker::of(w, h).expand(&p, Encoding::Real))
         .collect();
     let definition = definition(w, run, &p);
     generate(w, handler_impl(w), markers, run.sig.output.value(), definition, &p)
+}
+
+/// The workflow's API for an impl with problems: the markers, `run` among
+/// them even when the run method is missing, and the trait impls, all with
+/// bodies that are never run. A method that looks like the run method but
+/// is not marked (a common slip) is taken for it, so that `W::run` keeps
+/// its arguments.
+fn fallback(w: &Workflow) -> TokenStream {
+    let p = private(&w.krate);
+    let mut item = handler_impl(w);
+    let mut markers: Vec<TokenStream> = w
+        .handlers
+        .iter()
+        .filter(|h| h.has_marker())
+        .map(|h| Marker::of(w, h).expand(&p, Encoding::Never))
+        .collect();
+    let unmarked = w.unmarked_run();
+    let unmarked_sig = unmarked.map(|method| Signature::parse(&method.sig, WORKFLOW_CONTEXT));
+    let no_run: syn::Signature = parse_quote!(fn run(ctx: &mut WorkflowContext<Self>));
+    let no_run = Signature::parse(&no_run, WORKFLOW_CONTEXT);
+    // A dynamic workflow's run method has no marker.
+    let run_marker = match (unmarked, &unmarked_sig) {
+        _ if w.args.naming.is_dynamic() => None,
+        (Some(method), Some(sig)) => {
+            rename_out_of_the_way(&mut item, method);
+            let docs = method.attrs.iter().filter(|attr| is_doc(attr));
+            Some(Marker::run(w, &method.sig.ident, sig, docs).expand(&p, Encoding::Never))
+        }
+        _ if w.run().is_none() && !has_item_named(w.item, "run") => {
+            let ident = Ident::new("run", w.item.self_ty.span());
+            Some(Marker::run(w, &ident, &no_run, [].into_iter()).expand(&p, Encoding::Never))
+        }
+        _ => None,
+    };
+    markers.extend(run_marker);
+    let run_sig = w.run().map(|run| &run.sig).or(unmarked_sig.as_ref());
+    let output = run_sig.map_or_else(|| quote!(()), |sig| sig.output.value());
+    let input = if w.args.naming.is_dynamic() {
+        quote!(::std::vec::Vec<#p::RawValue>)
+    } else {
+        let types: Vec<&Type> = run_sig.map(|sig| sig.param_types().collect()).unwrap_or_default();
+        args_type(&types)
+    };
+    let definition = definition_never_run(w, &input, &p);
+    generate(w, item, markers, output, definition, &p)
 }
 
 /// Everything `#[workflow::defn]` emits: the user's impl (as prepared) and,
@@ -130,10 +187,41 @@ fn handler_impl(w: &Workflow) -> ItemImpl {
     item
 }
 
+/// Renames `original`'s copy in `item` as a marked handler would be.
+fn rename_out_of_the_way(item: &mut ItemImpl, original: &ImplItemFn) {
+    let ident = &original.sig.ident;
+    for member in &mut item.items {
+        if let ImplItem::Fn(method) = member {
+            if method.sig.ident == *ident {
+                hide(method, format_ident!("__workflow_{}", ident, span = ident.span()));
+            }
+        }
+    }
+}
+
 fn hide(method: &mut ImplItemFn, callee: Ident) {
     method.sig.ident = callee;
     method.attrs.retain(|attr| !is_doc(attr));
     method.attrs.push(parse_quote!(#[doc(hidden)]));
+}
+
+fn has_item_named(item: &ItemImpl, name: &str) -> bool {
+    item.items.iter().any(|member| match member {
+        ImplItem::Fn(f) => f.sig.ident == name,
+        ImplItem::Const(c) => c.ident == name,
+        ImplItem::Type(t) => t.ident == name,
+        _ => false,
+    })
+}
+
+/// What a marker's encode function does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// Encodes the arguments.
+    Real,
+    /// Nothing: the fallback's markers are never used at run time, as the
+    /// crate does not build.
+    Never,
 }
 
 /// A marker const: `pub const submit_greeting: Signal<Self, String> = ...;`.
@@ -188,7 +276,7 @@ impl<'a> Marker<'a> {
         }
     }
 
-    fn expand(&self, p: &TokenStream) -> TokenStream {
+    fn expand(&self, p: &TokenStream, encoding: Encoding) -> TokenStream {
         let Marker {
             ident, wire, docs, doc, ..
         } = self;
@@ -201,8 +289,13 @@ impl<'a> Marker<'a> {
             Kind::Update => (quote!(Update), quote!(<Self, #args, #output>)),
             Kind::Run | Kind::Init | Kind::Validator => (quote!(Run), quote!(<Self, #args>)),
         };
-        let (pattern, body) = encode(&types);
-        let encode = quote!(|#pattern| #body);
+        let encode = match encoding {
+            Encoding::Real => {
+                let (pattern, body) = encode(&types);
+                quote!(|#pattern| #body)
+            }
+            Encoding::Never => quote!(|_| ::core::unreachable!()),
+        };
         quote! {
             #(#docs)*
             #[doc = #doc]
@@ -285,6 +378,25 @@ fn definition(w: &Workflow, run: &Handler, p: &TokenStream) -> TokenStream {
         },
     );
     definition_impl(w, &input, methods, p)
+}
+
+/// [`definition`] for the fallback: the same constants and types, and
+/// methods that are never called, as the crate does not build.
+fn definition_never_run(w: &Workflow, input: &TokenStream, p: &TokenStream) -> TokenStream {
+    let never = quote!(::core::unreachable!("the workflow definition has compile errors"));
+    let methods = methods(
+        p,
+        Bodies {
+            encode_input: never.clone(),
+            create: never.clone(),
+            run: never.clone(),
+            signal: never.clone(),
+            query: never.clone(),
+            validate_update: never.clone(),
+            update: never,
+        },
+    );
+    definition_impl(w, input, methods, p)
 }
 
 /// `impl WorkflowDefinition`: the wire names, the run arguments' type and
