@@ -15,7 +15,7 @@ use tracing::span::{Attributes, Id};
 use tracing::subscriber::Interest;
 use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
-use workflow::{ClientError, StartOptions, WaitStage, WorkflowHandle, WorkflowStatus};
+use workflow::{ClientError, StartOptions, WaitStage, WorkflowContext, WorkflowHandle, WorkflowResult, WorkflowStatus};
 
 use crate::support::{matrix, Env};
 use crate::workflows::*;
@@ -254,5 +254,57 @@ matrix! {
         handle.signal(GreetingWorkflow::exit, ()).await.unwrap();
         handle.result().await.unwrap();
         assert!(!records_of(&handle).await.iter().any(|r| r.name.starts_with(UNFINISHED)));
+    }
+}
+
+/// Two update handlers that wait for ever, one marked to be abandoned.
+#[derive(Default)]
+pub struct Lingering {
+    exit: bool,
+}
+
+#[workflow::defn]
+impl Lingering {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.wait_condition(|s| s.exit).await
+    }
+
+    #[workflow::signal]
+    fn exit(&mut self) {
+        self.exit = true;
+    }
+
+    #[workflow::update]
+    async fn watched(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.wait_condition(|_| false).await
+    }
+
+    #[workflow::update(unfinished_policy = "abandon")]
+    async fn abandoned(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.wait_condition(|_| false).await
+    }
+}
+
+matrix! {
+    async fn a_handler_marked_abandon_is_left_out_of_the_warning(flavor: Flavor) {
+        capture();
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("observe")).workflow::<Lingering>().start().unwrap();
+        let options = StartOptions::new(env.id(&format!("{PREFIX}abandon"))).task_queue(env.tq("observe"));
+        let handle = env.client.start_workflow(Lingering::run, (), options).await.unwrap();
+        let watched = handle.start_update_with_id(Lingering::watched, (), "w", WaitStage::Accepted).await.unwrap();
+        let abandoned = handle.start_update_with_id(Lingering::abandoned, (), "a", WaitStage::Accepted).await.unwrap();
+        handle.signal(Lingering::exit, ()).await.unwrap();
+        handle.result().await.unwrap();
+        assert!(matches!(watched.result().await, Err(ClientError::UpdateUnfinished { .. })));
+        assert!(matches!(abandoned.result().await, Err(ClientError::UpdateUnfinished { .. })), "its caller is still told");
+
+        let run_id = handle.describe().await.unwrap().run_id;
+        let records = RECORDS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let warnings: Vec<&Record> =
+            records.iter().filter(|r| r.is_of_run(handle.id(), &run_id) && r.name.starts_with(UNFINISHED)).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].field("unfinished_updates"), Some(r#"["watched (id w)"]"#));
     }
 }
