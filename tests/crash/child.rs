@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use workflow::{ClientError, Engine, StartOptions, WaitStage, WorkflowHandle};
+use workflow::{ClientError, Engine, Limits, StartOptions, WaitStage, WorkflowHandle};
 
 use crate::target::{record, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
 
@@ -31,7 +31,12 @@ pub fn emit(line: &str) {
 pub fn serve(path: &str) {
     let runtime = crate::target::runtime();
     runtime.block_on(async {
-        let engine = match Engine::open(path) {
+        // Updates are sent many at a time, past Temporal's 10 in flight.
+        let limits = Limits {
+            max_in_flight_updates: usize::MAX,
+            ..Limits::default()
+        };
+        let engine = match Engine::builder().limits(limits).open(path) {
             Ok(engine) => engine,
             Err(e) => return emit(&format!("fatal cannot open the engine: {e}")),
         };
