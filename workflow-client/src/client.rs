@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
 use crate::backend::{Backend, Execution, StartRequest, UpdateRequest};
 use crate::error::ClientError;
 use crate::handle::{UpdateHandle, WorkflowHandle};
@@ -131,7 +129,7 @@ impl Client {
     /// # impl WorkflowType for Cart { const NAME: &'static str = "Cart"; type Output = u64; }
     /// # impl Cart {
     /// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
-    /// #     const add_item: Update<Self, String, usize> = Update::__new("add_item", |a| Ok(vec![Payload::encode(&a)?]));
+    /// #     const add_item: Update<Self, String, usize> = Update::__new("add_item", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
     /// # }
     /// // The shopper's cart: started by the first item, which it counts.
     /// async fn add(client: &Client, shopper: &str, item: String) -> Result<usize, ClientError> {
@@ -140,7 +138,7 @@ impl Client {
     ///     Ok(items)
     /// }
     /// ```
-    pub async fn execute_update_with_start<W: WorkflowType, A, U, O: DeserializeOwned>(
+    pub async fn execute_update_with_start<W: WorkflowType, A, U, O>(
         &self,
         run: Run<W, A>,
         args: A,
@@ -156,7 +154,7 @@ impl Client {
 
     /// [`execute_update_with_start`](Self::execute_update_with_start) that
     /// returns once the update reached `wait`, with its handle.
-    pub async fn start_update_with_start<W: WorkflowType, A, U, O: DeserializeOwned>(
+    pub async fn start_update_with_start<W: WorkflowType, A, U, O>(
         &self,
         run: Run<W, A>,
         args: A,
@@ -178,8 +176,8 @@ impl Client {
             args: update.encode(update_args)?,
             wait,
         };
-        let status = self.backend.update_with_start(start, request.clone()).await?;
-        let update = handle.update_handle(request.name, request.update_id, status);
+        let mut update = handle.update_handle(request.name.clone(), request.update_id.clone(), update.decoder());
+        update.reached(self.backend.update_with_start(start, request).await?);
         Ok((handle, update))
     }
 

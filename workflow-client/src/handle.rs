@@ -10,7 +10,7 @@ use crate::backend::{Backend, Execution, UpdateRequest, UpdateStatus};
 use crate::error::ClientError;
 use crate::failure::Failure;
 use crate::history::{Description, History};
-use crate::marker::{Query, Signal, Untyped, Update, WorkflowType};
+use crate::marker::{DecodeFn, Query, Signal, Untyped, Update, WorkflowType};
 use crate::options::WaitStage;
 use crate::payload::{IntoArgs, Payload};
 
@@ -30,9 +30,9 @@ use crate::payload::{IntoArgs, Payload};
 /// # impl GreetingWorkflow {
 /// #     const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new()));
 /// #     const submit_greeting: Signal<Self, String> = Signal::__new("submit_greeting", |a| Ok(vec![Payload::encode(&a)?]));
-/// #     const greetings: Query<Self, (), Vec<String>> = Query::__new("greetings", |()| Ok(Vec::new()));
-/// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]));
-/// #     const wait_for_greetings: Update<Self, usize, Vec<String>> = Update::__new("wait_for_greetings", |a| Ok(vec![Payload::encode(&a)?]));
+/// #     const greetings: Query<Self, (), Vec<String>> = Query::__new("greetings", |()| Ok(Vec::new()), |p| p.decode());
+/// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
+/// #     const wait_for_greetings: Update<Self, usize, Vec<String>> = Update::__new("wait_for_greetings", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
 /// # }
 /// async fn talk(handle: &WorkflowHandle<GreetingWorkflow>) -> Result<(), ClientError> {
 ///     handle.signal(GreetingWorkflow::submit_greeting, "Ada".to_string()).await?;
@@ -135,9 +135,9 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// Runs a query against the workflow's state (open or closed). Adds
     /// nothing to history. A handler's error comes back as
     /// [`ClientError::QueryFailed`].
-    pub async fn query<A, O: DeserializeOwned>(&self, query: Query<W, A, O>, args: A) -> Result<O, ClientError> {
+    pub async fn query<A, O>(&self, query: Query<W, A, O>, args: A) -> Result<O, ClientError> {
         let args = query.encode(args)?;
-        self.query_payload(query.name().to_owned(), args).await
+        self.query_payload(query.name().to_owned(), args, query.decoder()).await
     }
 
     /// Runs a query by name, decoding the answer as `O`.
@@ -155,12 +155,13 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// # Ok(()) }
     /// ```
     pub async fn query_by_name<O: DeserializeOwned>(&self, name: &str, args: impl IntoArgs) -> Result<O, ClientError> {
-        self.query_payload(name.to_owned(), args.into_args()?).await
+        self.query_payload(name.to_owned(), args.into_args()?, Payload::decode::<O>)
+            .await
     }
 
-    async fn query_payload<O: DeserializeOwned>(&self, name: String, args: Vec<Payload>) -> Result<O, ClientError> {
+    async fn query_payload<O>(&self, name: String, args: Vec<Payload>, decode: DecodeFn<O>) -> Result<O, ClientError> {
         let answer = self.backend.query(self.target.clone(), name, args).await?;
-        Ok(answer.decode()?)
+        Ok(decode(&answer)?)
     }
 
     /// Sends an update and waits for its result.
@@ -175,7 +176,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// # struct GreetingWorkflow;
     /// # impl WorkflowType for GreetingWorkflow { const NAME: &'static str = "GreetingWorkflow"; type Output = Vec<String>; }
     /// # impl GreetingWorkflow {
-    /// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]));
+    /// #     const set_language: Update<Self, String, String> = Update::__new("set_language", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
     /// # }
     /// async fn switch(handle: &WorkflowHandle<GreetingWorkflow>, language: String) -> Result<(), ClientError> {
     ///     match handle.execute_update(GreetingWorkflow::set_language, language).await {
@@ -186,11 +187,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     ///     Ok(())
     /// }
     /// ```
-    pub async fn execute_update<A, O: DeserializeOwned>(
-        &self,
-        update: Update<W, A, O>,
-        args: A,
-    ) -> Result<O, ClientError> {
+    pub async fn execute_update<A, O>(&self, update: Update<W, A, O>, args: A) -> Result<O, ClientError> {
         self.start_update(update, args, WaitStage::Completed)
             .await?
             .result()
@@ -211,7 +208,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         name: &str,
         args: impl IntoArgs,
     ) -> Result<O, ClientError> {
-        self.start_update_by_name(name, args, WaitStage::Completed)
+        self.start_update_by_name::<O>(name, args, WaitStage::Completed)
             .await?
             .result()
             .await
@@ -219,15 +216,20 @@ impl<W: WorkflowType> WorkflowHandle<W> {
 
     /// Sends an update and returns once it reached `wait`
     /// ([`WaitStage::Accepted`] returns before the handler finishes).
-    pub async fn start_update<A, O: DeserializeOwned>(
+    pub async fn start_update<A, O>(
         &self,
         update: Update<W, A, O>,
         args: A,
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
         let args = update.encode(args)?;
-        self.send_update(crate::id::unique_id(), update.name().to_owned(), args, wait)
-            .await
+        let update_id = crate::id::unique_id();
+        self.send_update(
+            self.update_handle(update.name().to_owned(), update_id, update.decoder()),
+            args,
+            wait,
+        )
+        .await
     }
 
     /// [`start_update`](Self::start_update) with the caller's update id. A
@@ -240,7 +242,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// # struct Order;
     /// # impl WorkflowType for Order { const NAME: &'static str = "Order"; type Output = (); }
     /// # impl Order {
-    /// #     const pay: Update<Self, u64, String> = Update::__new("pay", |a| Ok(vec![Payload::encode(&a)?]));
+    /// #     const pay: Update<Self, u64, String> = Update::__new("pay", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
     /// # }
     /// async fn pay(order: &WorkflowHandle<Order>, amount: u64) -> Result<String, ClientError> {
     ///     // Derived from the request, so that sending it again cannot pay twice.
@@ -257,8 +259,12 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
         let args = update.encode(args)?;
-        self.send_update(update_id.into(), update.name().to_owned(), args, wait)
-            .await
+        self.send_update(
+            self.update_handle(update.name().to_owned(), update_id.into(), update.decoder()),
+            args,
+            wait,
+        )
+        .await
     }
 
     /// [`start_update`](Self::start_update) by name.
@@ -278,8 +284,8 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         args: impl IntoArgs,
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
-        self.send_update(crate::id::unique_id(), name.to_owned(), args.into_args()?, wait)
-            .await
+        let handle = self.update_handle(name.to_owned(), crate::id::unique_id(), Payload::decode::<O>);
+        self.send_update(handle, args.into_args()?, wait).await
     }
 
     /// A handle to an update sent elsewhere (another process, or an earlier
@@ -294,7 +300,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     /// # struct Order;
     /// # impl WorkflowType for Order { const NAME: &'static str = "Order"; type Output = (); }
     /// # impl Order {
-    /// #     const approve: Update<Self, String, bool> = Update::__new("approve", |a| Ok(vec![Payload::encode(&a)?]));
+    /// #     const approve: Update<Self, String, bool> = Update::__new("approve", |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode());
     /// # }
     /// async fn approval(order: &WorkflowHandle<Order>) -> Result<bool, ClientError> {
     ///     // Started by the approvals service with id `approve-<order id>`.
@@ -302,12 +308,8 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     ///     update.result().await
     /// }
     /// ```
-    pub fn get_update_handle<A, O: DeserializeOwned>(
-        &self,
-        update: Update<W, A, O>,
-        update_id: impl Into<String>,
-    ) -> UpdateHandle<O> {
-        self.update_handle(update.name().to_owned(), update_id.into(), UpdateStatus::Accepted)
+    pub fn get_update_handle<A, O>(&self, update: Update<W, A, O>, update_id: impl Into<String>) -> UpdateHandle<O> {
+        self.update_handle(update.name().to_owned(), update_id.into(), update.decoder())
     }
 
     /// [`get_update_handle`](Self::get_update_handle) by the update's name.
@@ -324,39 +326,36 @@ impl<W: WorkflowType> WorkflowHandle<W> {
         name: &str,
         update_id: impl Into<String>,
     ) -> UpdateHandle<O> {
-        self.update_handle(name.to_owned(), update_id.into(), UpdateStatus::Accepted)
+        self.update_handle(name.to_owned(), update_id.into(), Payload::decode::<O>)
     }
 
-    /// A handle to update `update_id` at `status` (its outcome once completed).
-    pub(crate) fn update_handle<O>(&self, name: String, update_id: String, status: UpdateStatus) -> UpdateHandle<O> {
+    /// A handle to update `update_id` of this workflow, not yet sent or seen.
+    pub(crate) fn update_handle<O>(&self, name: String, update_id: String, decode: DecodeFn<O>) -> UpdateHandle<O> {
         UpdateHandle {
             backend: self.backend.clone(),
             target: self.target.clone(),
             update_id,
             name,
-            outcome: match status {
-                UpdateStatus::Accepted => None,
-                UpdateStatus::Completed(outcome) => Some(outcome),
-            },
-            _output: PhantomData,
+            decode,
+            outcome: None,
         }
     }
 
-    async fn send_update<O: DeserializeOwned>(
+    /// Sends the update `handle` names, with `args`, and waits for `wait`.
+    async fn send_update<O>(
         &self,
-        update_id: String,
-        name: String,
+        mut handle: UpdateHandle<O>,
         args: Vec<Payload>,
         wait: WaitStage,
     ) -> Result<UpdateHandle<O>, ClientError> {
         let request = UpdateRequest {
-            update_id: update_id.clone(),
-            name: name.clone(),
+            update_id: handle.update_id.clone(),
+            name: handle.name.clone(),
             args,
             wait,
         };
-        let status = self.backend.update(self.target.clone(), request).await?;
-        Ok(self.update_handle(name, update_id, status))
+        handle.reached(self.backend.update(self.target.clone(), request).await?);
+        Ok(handle)
     }
 
     /// Waits for the workflow to close (following continue-as-new) and
@@ -468,8 +467,10 @@ pub struct UpdateHandle<O> {
     target: Execution,
     update_id: String,
     name: String,
+    /// Decodes the handler's result (the marker's, for a typed call).
+    decode: DecodeFn<O>,
+    /// The outcome, once known.
     outcome: Option<Result<Payload, Failure>>,
-    _output: PhantomData<fn() -> O>,
 }
 
 impl<O> fmt::Debug for UpdateHandle<O> {
@@ -483,10 +484,17 @@ impl<O> fmt::Debug for UpdateHandle<O> {
     }
 }
 
-impl<O: DeserializeOwned> UpdateHandle<O> {
+impl<O> UpdateHandle<O> {
     /// The update's id.
     pub fn id(&self) -> &str {
         &self.update_id
+    }
+
+    /// Takes the stage the update reached; a completed one keeps its outcome.
+    pub(crate) fn reached(&mut self, status: UpdateStatus) {
+        if let UpdateStatus::Completed(outcome) = status {
+            self.outcome = Some(outcome);
+        }
     }
 
     /// Waits for the handler to finish and returns its result; the
@@ -497,7 +505,7 @@ impl<O: DeserializeOwned> UpdateHandle<O> {
             None => self.backend.update_result(self.target, self.update_id).await?,
         };
         match outcome {
-            Ok(payload) => Ok(payload.decode()?),
+            Ok(payload) => Ok((self.decode)(&payload)?),
             Err(failure) => Err(ClientError::UpdateFailed {
                 name: self.name,
                 failure,

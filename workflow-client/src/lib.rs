@@ -21,6 +21,6 @@ pub use error::{ClientError, Limit, WorkflowStatus};
 pub use failure::{ApplicationError, Failure, TimeoutKind};
 pub use handle::{UpdateHandle, WorkflowHandle};
 pub use history::{Description, Event, EventKind, ExternalFailureCause, History, Marker, ParentInfo};
-pub use marker::{EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
+pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
 pub use options::{ActivityOptions, RetryPolicy, StartOptions, WaitStage};
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};

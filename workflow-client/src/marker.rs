@@ -34,20 +34,37 @@ impl WorkflowType for Untyped {
 /// Encodes a marker's arguments, one payload each.
 pub type EncodeFn<A> = fn(A) -> Result<Vec<Payload>, PayloadError>;
 
+/// Decodes a handler's or activity's result. The marker carries it, so a
+/// typed call needs no serde bound of its own: a result type without serde
+/// derives is reported once, where the handler is defined.
+pub type DecodeFn<O> = fn(&Payload) -> Result<O, PayloadError>;
+
 macro_rules! marker {
-    ($(#[$doc:meta])* $ty:ident <$($p:ident),*>) => {
+    ($(#[$doc:meta])* $ty:ident <$($p:ident),*> $(-> $o:ident)?) => {
         $(#[$doc])*
         pub struct $ty<$($p),*> {
             name: &'static str,
             encode: EncodeFn<A>,
+            $(decode: DecodeFn<$o>,)?
             _types: PhantomData<fn() -> ($($p,)*)>,
         }
 
         impl<$($p),*> $ty<$($p),*> {
             #[doc(hidden)]
-            pub const fn __new(name: &'static str, encode: EncodeFn<A>) -> Self {
-                $ty { name, encode, _types: PhantomData }
+            pub const fn __new(name: &'static str, encode: EncodeFn<A> $(, decode: DecodeFn<$o>)?) -> Self {
+                $ty { name, encode, $(decode: decode as DecodeFn<$o>,)? _types: PhantomData }
             }
+
+            $(
+                /// Decodes the handler's result.
+                pub fn decode(&self, payload: &Payload) -> Result<$o, PayloadError> {
+                    (self.decode)(payload)
+                }
+
+                pub(crate) fn decoder(&self) -> DecodeFn<$o> {
+                    self.decode
+                }
+            )?
 
             /// The wire name.
             pub fn name(&self) -> &'static str {
@@ -86,9 +103,9 @@ marker! {
 }
 marker! {
     /// A query handler of workflow `W` taking `A` and returning `O`.
-    Query<W, A, O>
+    Query<W, A, O> -> O
 }
 marker! {
     /// An update handler of workflow `W` taking `A` and returning `O`.
-    Update<W, A, O>
+    Update<W, A, O> -> O
 }

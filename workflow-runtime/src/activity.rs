@@ -10,7 +10,7 @@ use futures::FutureExt as _;
 use tokio::sync::watch;
 use tracing::Instrument as _;
 
-use workflow_client::{ApplicationError, BoxFuture, EncodeFn, Payload, PayloadError};
+use workflow_client::{ApplicationError, BoxFuture, DecodeFn, EncodeFn, Payload, PayloadError};
 
 /// Runs an activity on decoded-on-demand arguments.
 pub type ExecuteFn = fn(ActivityContext, Vec<Payload>) -> BoxFuture<Result<Payload, ApplicationError>>;
@@ -27,20 +27,37 @@ pub struct Activity<A, O> {
     name: &'static str,
     dynamic: bool,
     encode: EncodeFn<A>,
+    decode: DecodeFn<O>,
     execute: ExecuteFn,
-    _types: PhantomData<fn() -> (A, O)>,
+    _types: PhantomData<fn() -> A>,
 }
 
 impl<A, O> Activity<A, O> {
     #[doc(hidden)]
-    pub const fn __new(name: &'static str, dynamic: bool, encode: EncodeFn<A>, execute: ExecuteFn) -> Self {
+    pub const fn __new(
+        name: &'static str,
+        dynamic: bool,
+        encode: EncodeFn<A>,
+        decode: DecodeFn<O>,
+        execute: ExecuteFn,
+    ) -> Self {
         Activity {
             name,
             dynamic,
             encode,
+            decode,
             execute,
             _types: PhantomData,
         }
+    }
+
+    /// Decodes the activity's result.
+    pub fn decode(&self, payload: &Payload) -> Result<O, PayloadError> {
+        (self.decode)(payload)
+    }
+
+    pub(crate) fn decoder(&self) -> DecodeFn<O> {
+        self.decode
     }
 
     /// The activity's wire name (the function name unless renamed).

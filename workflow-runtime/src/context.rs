@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use workflow_client::{
-    ActivityOptions, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run, Signal, Untyped, WorkflowType,
+    ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run, Signal, Untyped,
+    WorkflowType,
 };
 
 use crate::activity::Activity;
@@ -442,7 +443,7 @@ impl<W> WorkflowContext<W> {
     /// # use std::time::Duration;
     /// # use workflow_client::{ActivityOptions, Payload, RetryPolicy};
     /// # use workflow_runtime::{Activity, WorkflowContext, WorkflowResult};
-    /// # const charge_card: Activity<u64, String> = Activity::__new("charge_card", false, |a| Ok(vec![Payload::encode(&a)?]), |_, _| Box::pin(async { Ok(Payload::null()) }));
+    /// # const charge_card: Activity<u64, String> = Activity::__new("charge_card", false, |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode(), |_, _| Box::pin(async { Ok(Payload::null()) }));
     /// // `charge_card` is an `#[workflow::activity] async fn charge_card(cents: u64) -> Result<String, ApplicationError>`.
     /// async fn pay<W>(ctx: &WorkflowContext<W>, cents: u64) -> WorkflowResult<String> {
     ///     let options = ActivityOptions::start_to_close(Duration::from_secs(30))
@@ -450,14 +451,14 @@ impl<W> WorkflowContext<W> {
     ///     ctx.execute_activity(charge_card, cents, options).await
     /// }
     /// ```
-    pub fn execute_activity<A, O: DeserializeOwned>(
+    pub fn execute_activity<A, O: 'static>(
         &self,
         activity: Activity<A, O>,
         args: A,
         options: ActivityOptions,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
         let args = activity.encode(args);
-        self.activity_call(activity.name(), args, options)
+        self.activity_call(activity.name(), args, options, activity.decoder())
     }
 
     /// Runs an activity by name (one registered elsewhere, or a dynamic one).
@@ -471,20 +472,21 @@ impl<W> WorkflowContext<W> {
     ///     ctx.execute_activity_by_name("translate", (text, "fr"), options).await
     /// }
     /// ```
-    pub fn execute_activity_by_name<O: DeserializeOwned>(
+    pub fn execute_activity_by_name<O: DeserializeOwned + 'static>(
         &self,
         name: &str,
         args: impl IntoArgs,
         options: ActivityOptions,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
-        self.activity_call(name, args.into_args(), options)
+        self.activity_call(name, args.into_args(), options, Payload::decode::<O>)
     }
 
-    fn activity_call<O: DeserializeOwned>(
+    fn activity_call<O: 'static>(
         &self,
         name: &str,
         args: Result<Vec<Payload>, workflow_client::PayloadError>,
         options: ActivityOptions,
+        decode: DecodeFn<O>,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
         let issued = args.map(|args| {
             let mut run_state = self.run_state.borrow_mut();
@@ -505,7 +507,7 @@ impl<W> WorkflowContext<W> {
             let resolved = resolution(&run_state, seq, epoch, Some(cancel)).await;
             pending.disarm();
             match resolved? {
-                Resolution::Activity(Ok(payload)) => Ok(payload.decode()?),
+                Resolution::Activity(Ok(payload)) => Ok(decode(&payload)?),
                 Resolution::Activity(Err(failure)) => Err(WorkflowError::Failed(failure)),
                 other => unreachable_resolution(seq, other),
             }

@@ -61,10 +61,12 @@ fn expand(a: &Activity, callable: bool) -> TokenStream {
         args_type(&types)
     };
     let output = a.sig.output.value();
-    let (encode, execute) = if callable {
-        functions(a, &p, &callee)
+    let (encode, decode, execute) = if callable {
+        let (encode, execute) = functions(a, &p, &callee);
+        (encode, payload::decode_result(&output), execute)
     } else {
         (
+            quote!(|_| ::core::unreachable!()),
             quote!(|_| ::core::unreachable!()),
             quote!(|_, _| ::core::unreachable!()),
         )
@@ -85,7 +87,7 @@ fn expand(a: &Activity, callable: bool) -> TokenStream {
         #vis const #ident: #p::Activity<#input, #output> = {
             #support
             #checks
-            #p::Activity::__new(#name, #dynamic, #encode, #execute)
+            #p::Activity::__new(#name, #dynamic, #encode, #decode, #execute)
         };
     }
 }

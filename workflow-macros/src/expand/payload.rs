@@ -176,6 +176,15 @@ pub fn decode(ty: &Type, args: &TokenStream, index: usize, count: usize) -> Toke
     quote!((&__Serde::<#ty>(::core::marker::PhantomData)).__decode(#args, #index, #count))
 }
 
+/// A function decoding one payload (a handler's or activity's result) as a
+/// `ty`, for a marker: through the same fallback as [`decode`], so a `ty`
+/// without serde derives adds no error to its check's.
+pub fn decode_result(ty: &TokenStream) -> TokenStream {
+    quote! {
+        |payload| (&__Serde::<#ty>(::core::marker::PhantomData)).__decode(::core::slice::from_ref(payload), 0, 1)
+    }
+}
+
 /// A never-called function checking that each of `types` can travel as a
 /// payload, each check spanned at its type so that the error is reported
 /// there. A type written twice is checked once: one mistake, one error.

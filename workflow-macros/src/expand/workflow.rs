@@ -296,10 +296,19 @@ impl<'a> Marker<'a> {
             }
             Encoding::Never => quote!(|_| ::core::unreachable!()),
         };
+        // Query and update markers decode their handler's result, so typed
+        // calls need no serde bound of their own.
+        let decode = matches!(self.kind, Kind::Query | Kind::Update).then(|| match encoding {
+            Encoding::Real => {
+                let decode = payload::decode_result(&output);
+                quote!(, #decode)
+            }
+            Encoding::Never => quote!(, |_| ::core::unreachable!()),
+        });
         quote! {
             #(#docs)*
             #[doc = #doc]
-            pub const #ident: #p::#marker #generics = #p::#marker::__new(#wire, #encode);
+            pub const #ident: #p::#marker #generics = #p::#marker::__new(#wire, #encode #decode);
         }
     }
 }
