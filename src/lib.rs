@@ -71,9 +71,9 @@ pub use workflow_client::{
 #[cfg(feature = "temporal")]
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
-    Activity, ActivityContext, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine, EngineBuilder,
-    EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport, Replayer,
-    RunReplay, RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext,
+    Activity, ActivityContext, ActivityError, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine,
+    EngineBuilder, EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport,
+    Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext,
     WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
 
@@ -102,7 +102,7 @@ pub mod __private {
         WorkflowType,
     };
     pub use workflow_runtime::{
-        Activity, ActivityContext, Dispatch, LocalFuture, WorkflowContext, WorkflowDefinition, WorkflowError,
-        WorkflowResult,
+        __activity_failure, Activity, ActivityContext, Dispatch, LocalFuture, WorkflowContext, WorkflowDefinition,
+        WorkflowError, WorkflowResult,
     };
 }

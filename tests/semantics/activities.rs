@@ -93,3 +93,30 @@ async fn temporal_activities_resume_from_heartbeats_and_see_cancellation() {
     }
     panic!("the activity never saw its cancellation");
 }
+
+matrix! {
+    async fn an_activity_may_fail_with_any_error_and_keeps_its_type_message_and_sources(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env
+            .engine
+            .worker(env.tq("act"))
+            .workflow::<Errors>()
+            .activity(read_missing)
+            .activity(parse_count)
+            .activity(refuse)
+            .start()
+            .unwrap();
+        let options = StartOptions::new(env.id("errors")).task_queue(env.tq("act"));
+        let handle = env.client.start_workflow(Errors::run, (), options).await.unwrap();
+        assert_eq!(
+            handle.result().await.unwrap(),
+            [
+                "std::io::error::Error|No such file or directory (os error 2)",
+                // Retried: the third attempt's failure, with its source.
+                "anyhow::Error|attempt 3: `many` is not a count: invalid digit found in string",
+                // A non-retryable `ApplicationError` passes through anyhow as it is.
+                "OverLimit|attempt 1: 500 is over the limit",
+            ]
+        );
+    }
+}

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow::{
-    ActivityContext, ActivityOptions, ApplicationError, ChildWorkflowOptions, RawValue, WorkflowContext, WorkflowResult,
+    ActivityContext, ActivityOptions, ApplicationError, ChildWorkflowOptions, RawValue, RetryPolicy, WorkflowContext,
+    WorkflowError, WorkflowResult,
 };
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -522,5 +523,66 @@ impl Cart {
     #[workflow::signal]
     fn checkout(&mut self) {
         self.checkout = true;
+    }
+}
+
+/// Reads a file that is not there: an `io::Error`, retried.
+#[workflow::activity]
+pub async fn read_missing(path: String) -> Result<String, std::io::Error> {
+    std::fs::read_to_string(path)
+}
+
+/// Parses a count through anyhow, with the attempt in the context.
+#[workflow::activity]
+pub async fn parse_count(ctx: ActivityContext, text: String) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    let attempt = ctx.info().attempt;
+    text.parse::<u64>()
+        .with_context(|| format!("attempt {attempt}: `{text}` is not a count"))
+}
+
+/// Refuses for good: a non-retryable `ApplicationError` through anyhow.
+#[workflow::activity]
+pub async fn refuse(ctx: ActivityContext, amount: u64) -> anyhow::Result<u64> {
+    let message = format!("attempt {}: {amount} is over the limit", ctx.info().attempt);
+    Err(ApplicationError::new(message)
+        .with_type("OverLimit")
+        .non_retryable()
+        .into())
+}
+
+/// Calls activities that fail with errors of every kind; returns each
+/// failure as `type|message`.
+#[derive(Default)]
+pub struct Errors;
+
+#[workflow::defn]
+impl Errors {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Vec<String>> {
+        let options = ActivityOptions::start_to_close(Duration::from_secs(10)).retry_policy(RetryPolicy {
+            initial_interval: Duration::from_millis(10),
+            maximum_attempts: 3,
+            ..RetryPolicy::default()
+        });
+        let outcomes = [
+            ctx.execute_activity(read_missing, "/no/such/file".to_owned(), options.clone())
+                .await
+                .map(|_| ()),
+            ctx.execute_activity(parse_count, "many".to_owned(), options.clone())
+                .await
+                .map(|_| ()),
+            ctx.execute_activity(refuse, 500, options).await.map(|_| ()),
+        ];
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                Err(WorkflowError::Failed(failure)) => match failure.application_error() {
+                    Some(e) => format!("{}|{}", e.error_type().unwrap_or_default(), e.message()),
+                    None => format!("not an application error: {failure}"),
+                },
+                other => format!("unexpected: {other:?}"),
+            })
+            .collect())
     }
 }

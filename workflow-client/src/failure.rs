@@ -90,6 +90,52 @@ impl ApplicationError {
     pub fn details(&self) -> &[Payload] {
         &self.details
     }
+
+    /// The failure for any error, as an activity's error becomes one: an
+    /// `ApplicationError` stays as it is; any other error (a
+    /// `std::error::Error`, an `anyhow::Error`, a `String`) becomes a
+    /// retryable one whose type is the error's type name and whose message
+    /// carries the messages of its sources, `outer: inner: root`.
+    ///
+    /// ```
+    /// # use workflow_client::ApplicationError;
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+    /// let failure = ApplicationError::from_error(io);
+    /// assert_eq!(failure.message(), "no such file");
+    /// assert_eq!(failure.error_type(), Some("std::io::error::Error"));
+    /// assert!(!failure.is_non_retryable());
+    /// ```
+    pub fn from_error<E>(error: E) -> ApplicationError
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>> + 'static,
+    {
+        let type_name = std::any::type_name::<E>();
+        // anyhow boxes its own wrapper, so look inside it first.
+        if let Some(error) = (&error as &dyn std::any::Any).downcast_ref::<anyhow::Error>() {
+            if let Some(application) = error.downcast_ref::<ApplicationError>() {
+                return application.clone();
+            }
+            if let Some(payload) = error.downcast_ref::<PayloadError>() {
+                return payload.clone().into();
+            }
+        }
+        let error = match error.into().downcast::<ApplicationError>() {
+            Ok(application) => return *application,
+            Err(other) => other,
+        };
+        let error = match error.downcast::<PayloadError>() {
+            Ok(payload) => return (*payload).into(),
+            Err(other) => other,
+        };
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        ApplicationError::new(message).with_type(type_name)
+    }
 }
 
 impl From<PayloadError> for ApplicationError {

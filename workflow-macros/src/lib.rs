@@ -126,9 +126,21 @@ pub fn nondeterministic(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// Turns an `async fn` into an activity. Options: `name = "..."`,
 /// `dynamic`, `crate = "path"`.
 ///
+/// Its error may be any `std::error::Error + Send + Sync + 'static`, an
+/// `anyhow::Error` or a `String`, so `?` works on what it calls: the
+/// failure keeps the error's type name and its message with its sources',
+/// and is retried per the retry policy. Return an `ApplicationError`
+/// (also through `anyhow`) to choose the failure's type or to mark it
+/// non-retryable.
+///
 /// ```ignore
 /// #[workflow::activity]
 /// async fn greet(name: String) -> Result<String, ApplicationError> { .. }
+///
+/// #[workflow::activity]
+/// async fn load(path: String) -> std::io::Result<String> {
+///     tokio::fs::read_to_string(path).await
+/// }
 /// ```
 #[proc_macro_attribute]
 pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -12,6 +12,25 @@ use tracing::Instrument as _;
 
 use workflow_client::{ApplicationError, BoxFuture, DecodeFn, EncodeFn, Payload, PayloadError};
 
+/// What an activity may return as its error: anything that converts into
+/// a boxed `std::error::Error`, as `?` does: any error type, an
+/// `anyhow::Error`, an [`ApplicationError`] (kept as it is, so one can be
+/// marked non-retryable), a `String`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an activity's error",
+    label = "an activity's error must implement `std::error::Error + Send + Sync + 'static`",
+    note = "return `Result<T, E>` with such an `E`, `anyhow::Result<T>`, or `Result<T, ApplicationError>` to choose the failure's type and whether it is retried"
+)]
+pub trait ActivityError: Into<Box<dyn std::error::Error + Send + Sync + 'static>> + 'static {}
+
+impl<E: Into<Box<dyn std::error::Error + Send + Sync + 'static>> + 'static> ActivityError for E {}
+
+/// The failure an activity's error becomes (see [`ApplicationError::from_error`]).
+#[doc(hidden)]
+pub fn __activity_failure<E: ActivityError>(error: E) -> ApplicationError {
+    ApplicationError::from_error(error)
+}
+
 /// Runs an activity on decoded-on-demand arguments.
 pub type ExecuteFn = fn(ActivityContext, Vec<Payload>) -> BoxFuture<Result<Payload, ApplicationError>>;
 

@@ -23,7 +23,7 @@ mod temporal;
 mod testing;
 mod worker;
 
-pub use activity::{Activity, ActivityContext, ActivityInfo, ExecuteFn};
+pub use activity::{__activity_failure, Activity, ActivityContext, ActivityError, ActivityInfo, ExecuteFn};
 pub use context::{
     ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,
 };

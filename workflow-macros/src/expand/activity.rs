@@ -6,13 +6,11 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 use syn::{parse_quote, ItemFn, Type};
 
-use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, into_result, is_doc, payload, private,
-    with_error,
-};
-use crate::ast::{Activity, Context};
+use super::{args_type, decode, dynamic_args, encode, encode_output, encode_raw, is_doc, payload, private, with_error};
+use crate::ast::{Activity, Context, Output};
 use crate::attr::ItemArgs;
 use crate::check;
 use crate::errors::Errors;
@@ -115,14 +113,17 @@ fn functions(a: &Activity, p: &TokenStream, callee: &syn::Ident) -> (TokenStream
     } else {
         quote!(_)
     };
-    let result = encode_output(
-        &a.sig.output,
-        into_result(
-            &a.sig.output,
-            quote!(#callee(#context #(#args),*).await),
-            &quote!(#p::ApplicationError),
-        ),
-    );
+    let call = quote!(#callee(#context #(#args),*).await);
+    let result = match a.sig.output {
+        // Any error `?` can box becomes the failure, spanned at the return
+        // type so that an error type that cannot is reported there.
+        Output::Fallible { ty, .. } => {
+            let failure = respan(quote!(#p::__activity_failure), ty.span());
+            quote!(::core::result::Result::map_err(#call, #failure))
+        }
+        _ => quote!(::core::result::Result::<_, #p::ApplicationError>::Ok(#call)),
+    };
+    let result = encode_output(&a.sig.output, result);
     (
         quote!(|#pattern| #encode),
         quote! {
@@ -132,4 +133,22 @@ fn functions(a: &Activity, p: &TokenStream, callee: &syn::Ident) -> (TokenStream
             })
         },
     )
+}
+
+/// `tokens` with every token spanned at `span`, so that an error about the
+/// expression they form is reported there.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }
