@@ -71,10 +71,11 @@ pub use workflow_client::{
 #[cfg(feature = "temporal")]
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
-    Activity, ActivityContext, ActivityError, ActivityInfo, ChildWorkflowHandle, ChildWorkflowOptions, Engine,
-    EngineBuilder, EngineError, ExternalWorkflowHandle, Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport,
-    Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext,
-    WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
+    Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
+    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, Limits, ListFilter,
+    Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker,
+    WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
+    DEFAULT_RETENTION,
 };
 
 #[doc = include_str!("../docs/guide.md")]

@@ -1,13 +1,14 @@
 //! The time-skipping test environment: workflows that wait for weeks finish
 //! in milliseconds, time moves by hand with `sleep`, and activities are
-//! mocked by name.
+//! mocked by name. And the activity environment: one activity run with no
+//! engine, its attempt, heartbeats and cancellation in the test's hands.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use workflow::{
-    ActivityOptions, ApplicationError, StartOptions, TestEnvironment, WorkflowContext, WorkflowHandle, WorkflowResult,
-    WorkflowStatus,
+    ActivityContext, ActivityEnvironment, ActivityOptions, ApplicationError, StartOptions, TestEnvironment,
+    WorkflowContext, WorkflowHandle, WorkflowResult, WorkflowStatus,
 };
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -158,4 +159,45 @@ async fn sleep_counts_from_when_the_running_activity_has_answered() {
     env.sleep(7 * DAY).await;
     assert_eq!(handle.describe().await.unwrap().status, WorkflowStatus::Completed);
     assert_eq!(handle.result().await.unwrap(), "mailed about lunch; expired");
+}
+
+/// Copies `files` files from where the previous attempt left off,
+/// heartbeating each; stops when canceled.
+#[workflow::activity]
+async fn copy_files(ctx: ActivityContext, files: u32) -> Result<u32, ApplicationError> {
+    let start: u32 = ctx.heartbeat_details().unwrap_or(0);
+    for done in start..files {
+        if ctx.is_cancelled() {
+            return Err(ApplicationError::new(format!("canceled after {done} files")).with_type("Canceled"));
+        }
+        ctx.heartbeat(&(done + 1))?;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(files - start)
+}
+
+#[tokio::test]
+async fn an_activity_runs_alone_with_the_attempt_and_heartbeat_the_test_sets() {
+    let first = ActivityEnvironment::new();
+    assert_eq!(first.run(copy_files, 3).await.unwrap(), 3);
+    assert_eq!(first.heartbeats::<u32>(), [1, 2, 3]);
+
+    let retry = ActivityEnvironment::new().attempt(2).heartbeat_details(&8).unwrap();
+    assert_eq!(retry.run(copy_files, 10).await.unwrap(), 2, "resumes after the 8 done");
+    assert_eq!(retry.heartbeats::<u32>(), [9, 10]);
+}
+
+#[tokio::test]
+async fn a_test_cancels_a_running_activity() {
+    let env = ActivityEnvironment::new();
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        env.cancel();
+    };
+    let (copied, ()) = tokio::join!(env.run(copy_files, 1_000), cancel);
+    let failure = copied.unwrap_err();
+    assert_eq!(failure.error_type(), Some("Canceled"));
+    let done = env.heartbeats::<u32>().len();
+    assert!(done > 0 && done < 1_000, "{done}");
+    assert_eq!(failure.message(), format!("canceled after {done} files"));
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod activity;
+mod activity_environment;
 mod backend;
 mod context;
 mod definition;
@@ -24,6 +25,7 @@ mod testing;
 mod worker;
 
 pub use activity::{__activity_failure, Activity, ActivityContext, ActivityError, ActivityInfo, ExecuteFn};
+pub use activity_environment::ActivityEnvironment;
 pub use context::{
     ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,
 };
