@@ -71,6 +71,7 @@ async fn open_loads_only_runs_with_work_and_idle_runs_on_first_touch() {
     idle.signal(Ledger::finish, ()).await.unwrap();
     assert_eq!(idle.result().await.unwrap(), ["e21", "later"]);
     let d = client.get_workflow_handle("idle-30").describe().await.unwrap();
-    assert_eq!((d.history_length, d.signals_received), (4, 1), "{d:?}");
+    // Started, a task with its patch marker, the signal, the task that took it.
+    assert_eq!((d.history_length, d.signals_received), (5, 1), "{d:?}");
     engine.close();
 }

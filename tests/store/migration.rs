@@ -163,6 +163,16 @@ async fn v1_file_opens_and_every_run_carries_on() {
     every_run_carries_on("store-v1").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_file_with_patch_markers_opens_and_every_run_carries_on() {
+    let marked = histories("store-v2")
+        .iter()
+        .filter(|h| h.events_named("MarkerRecorded").next().is_some())
+        .count();
+    assert!(marked >= 5, "the v2 fixture's runs recorded patch markers ({marked})");
+    every_run_carries_on("store-v2").await;
+}
+
 /// Opens a copy of fixture `name` and takes each of its runs to the end.
 async fn every_run_carries_on(name: &str) {
     let (_dir, path) = copy_fixture(&format!("{name}.db"));
