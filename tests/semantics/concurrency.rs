@@ -130,3 +130,32 @@ matrix! {
         assert_eq!(child.describe().await.unwrap().status, WorkflowStatus::Canceled);
     }
 }
+
+/// Drops a timer in the activation that started it.
+#[derive(Default)]
+pub struct Hasty;
+
+#[workflow::defn]
+impl Hasty {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        drop(ctx.sleep(HOUR));
+        ctx.sleep(Duration::from_millis(1)).await
+    }
+}
+
+matrix! {
+    async fn a_timer_dropped_where_it_started_is_left_alone_on_every_engine(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("race")).workflow::<Hasty>().start().unwrap();
+        let options = StartOptions::new(env.id("hasty")).task_queue(env.tq("race"));
+        let handle = env.client.start_workflow(Hasty::run, (), options).await.unwrap();
+        handle.result().await.unwrap();
+        // Temporal sends the start and records no cancellation of a command
+        // not yet sent; the embedded engine does the same.
+        let history = handle.fetch_history().await.unwrap();
+        assert_eq!(history.events_named("TimerStarted").count(), 2);
+        assert_eq!(history.events_named("TimerCanceled").count(), 0);
+        Replayer::new().workflow::<Hasty>().replay(&history).unwrap();
+    }
+}

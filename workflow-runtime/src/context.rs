@@ -709,7 +709,14 @@ impl Drop for CancelOnDrop {
         // Never panic in drop: a run being torn down may hold its state.
         if let Ok(mut run_state) = self.run_state.try_borrow_mut() {
             let resolved = run_state.resolved.remove(&self.seq).is_some();
-            if !resolved && !run_state.closed {
+            // Started in this very activation: Temporal's Core would drop the
+            // start and the cancel together and record neither, so the call
+            // is left to run on both engines alike.
+            let seq = self.seq;
+            let unsent = run_state.commands.iter().any(|c| {
+                matches!(c, Command::StartTimer { seq: s, .. } | Command::ScheduleActivity { seq: s, .. } if *s == seq)
+            });
+            if !resolved && !unsent && !run_state.closed {
                 run_state.commands.push(command);
                 run_state.progress += 1;
             }
@@ -719,7 +726,8 @@ impl Drop for CancelOnDrop {
 
 /// A durable timer; resolves when it fires. Dropping it before it fires
 /// cancels it (`TimerCanceled` in history), so a timer that lost a race
-/// does not linger.
+/// does not linger; one dropped in the activation that started it is left
+/// to fire, as Temporal records no cancellation of a command not yet sent.
 pub struct Sleep {
     run_state: SharedRunState,
     seq: u32,
