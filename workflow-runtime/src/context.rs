@@ -60,7 +60,7 @@ pub(crate) struct RunState {
     /// then is not canceled, as the run is over.
     pub(crate) closed: bool,
     /// The update whose handler (or validator) is running, while one is.
-    pub(crate) current_update: Option<UpdateInfo>,
+    pub(crate) current_update: Option<Rc<UpdateInfo>>,
     /// What `patched` answered for each id: a run asks once and keeps the answer.
     patches: HashMap<String, bool>,
     next_seq: u32,
@@ -339,7 +339,7 @@ impl<W> WorkflowContext<W> {
     /// }
     /// ```
     pub fn current_update_info(&self) -> Option<UpdateInfo> {
-        self.run_state.borrow().current_update.clone()
+        self.run_state.borrow().current_update.as_deref().cloned()
     }
 
     /// Whether no signal or update handler is still running; wait for this

@@ -68,23 +68,15 @@ enum RoutineKind {
     Main,
     /// A signal handler, by signal name.
     Signal(String),
-    /// An update handler.
-    Update {
-        /// The update's id.
-        id: String,
-        /// The update's name.
-        name: String,
-    },
+    /// An update handler; shared with `ctx.current_update_info()` while it runs.
+    Update(Rc<UpdateInfo>),
 }
 
 impl RoutineKind {
     /// What `ctx.current_update_info()` answers while this routine runs.
-    fn update_info(&self) -> Option<UpdateInfo> {
+    fn update_info(&self) -> Option<Rc<UpdateInfo>> {
         match self {
-            RoutineKind::Update { id, name } => Some(UpdateInfo {
-                id: id.clone(),
-                name: name.clone(),
-            }),
+            RoutineKind::Update(info) => Some(info.clone()),
             _ => None,
         }
     }
@@ -301,16 +293,17 @@ impl<W: WorkflowDefinition> Started<W> {
             update_id = id.as_str()
         );
         let _entered = span.enter();
-        let info = UpdateInfo {
+        let info = Rc::new(UpdateInfo {
             id: id.clone(),
             name: name.clone(),
-        };
-        self.run_state.borrow_mut().current_update = Some(info);
-        self.dispatch_update(id, name, args, validate, &span);
+        });
+        self.run_state.borrow_mut().current_update = Some(info.clone());
+        self.dispatch_update(info, args, validate, &span);
         self.run_state.borrow_mut().current_update = None;
     }
 
-    fn dispatch_update(&mut self, id: String, name: String, args: Vec<Payload>, validate: bool, span: &Span) {
+    fn dispatch_update(&mut self, info: Rc<UpdateInfo>, args: Vec<Payload>, validate: bool, span: &Span) {
+        let (id, name) = (info.id.clone(), info.name.clone());
         let command = |c| self.run_state.borrow_mut().commands.push(c);
         if validate {
             let validator = run_span!(self.run_state.borrow().info, "validator", update = name.as_str());
@@ -333,7 +326,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 id,
                 outcome: outcome.map_err(|e| e.to_failure()),
             }),
-            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update { id, name }, future, span.clone()),
+            Some(Dispatch::Spawn(future)) => self.spawn(RoutineKind::Update(info), future, span.clone()),
             None => command(Command::UpdateCompleted {
                 id,
                 outcome: Err(
@@ -374,9 +367,9 @@ impl<W: WorkflowDefinition> Started<W> {
                     (RoutineKind::Main, outcome) => Some(close_command(outcome, run_state.cancel_epoch > 0)),
                     (RoutineKind::Signal(_), Ok(_)) => None,
                     (RoutineKind::Signal(_), Err(e)) => Some(Command::Fail(e.to_failure())),
-                    (RoutineKind::Update { id, .. }, outcome) => {
+                    (RoutineKind::Update(info), outcome) => {
                         run_state.commands.push(Command::UpdateCompleted {
-                            id,
+                            id: info.id.clone(),
                             outcome: outcome.map_err(|e| e.to_failure()),
                         });
                         None
@@ -420,7 +413,9 @@ fn warn_unfinished<W: WorkflowDefinition>(info: &WorkflowInfo, routines: &[Routi
     for routine in routines {
         match &routine.kind {
             RoutineKind::Signal(name) if !abandoned(name) => signals.push(name.as_str()),
-            RoutineKind::Update { id, name } if !abandoned(name) => updates.push(format!("{name} (id {id})")),
+            RoutineKind::Update(info) if !abandoned(&info.name) => {
+                updates.push(format!("{} (id {})", info.name, info.id))
+            }
             _ => {}
         }
     }
