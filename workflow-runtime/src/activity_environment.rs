@@ -9,7 +9,8 @@ use serde::Serialize;
 use tokio::sync::watch;
 use workflow_client::{ApplicationError, Payload, PayloadError};
 
-use crate::activity::{run_activity, Activity, ActivityContext, ActivityInfo};
+use crate::activity::{run_activity, Activity};
+use crate::activity_context::{ActivityContext, ActivityInfo};
 
 /// Runs an activity as a worker would, without an engine, so a test can
 /// drive what its [`ActivityContext`] reports: the attempt number, the

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod activity;
+mod activity_context;
 mod activity_environment;
 mod backend;
 mod context;
@@ -24,7 +25,8 @@ mod temporal;
 mod testing;
 mod worker;
 
-pub use activity::{__activity_failure, Activity, ActivityContext, ActivityError, ActivityInfo, ExecuteFn};
+pub use activity::{__activity_failure, Activity, ActivityError, ExecuteFn};
+pub use activity_context::{ActivityContext, ActivityInfo};
 pub use activity_environment::ActivityEnvironment;
 pub use context::{
     ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,

@@ -29,7 +29,8 @@ use workflow_client::{
     UpdateRequest, UpdateStatus,
 };
 
-use crate::activity::{run_activity, ActivityContext};
+use crate::activity::run_activity;
+use crate::activity_context::ActivityContext;
 use crate::backend::{EngineBackend, RunningWorker};
 use crate::registry::Offer;
 use crate::setup_error::{EngineError, WorkerError};

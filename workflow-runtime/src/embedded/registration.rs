@@ -5,7 +5,8 @@ use tokio::sync::mpsc;
 use workflow_client::{ApplicationError, Payload};
 
 use super::store::ActivityKey;
-use crate::activity::{ActivityInfo, Execute};
+use crate::activity::Execute;
+use crate::activity_context::ActivityInfo;
 use crate::registry::Offer;
 
 /// One attempt of an activity, sent to a worker.

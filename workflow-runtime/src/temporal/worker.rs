@@ -19,7 +19,7 @@ use super::activation::Runs;
 use super::convert::{failure_out, payload_in, payload_out};
 use super::Connection;
 use crate::activity::run_activity;
-use crate::activity::{ActivityContext, ActivityInfo};
+use crate::activity_context::{ActivityContext, ActivityInfo};
 use crate::backend::RunningWorker;
 use crate::registry::{unregistered, Offer, Registrable};
 use crate::setup_error::WorkerError;

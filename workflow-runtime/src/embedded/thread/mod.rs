@@ -30,7 +30,7 @@ use super::request::{Answer, Reply, Request, Responder};
 use super::runs::{OpenRun, RunCache};
 use super::spin::spin;
 use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult, WorkflowId};
-use crate::activity::ActivityInfo;
+use crate::activity_context::ActivityInfo;
 use crate::executor::{QueryError, RunInstance};
 use crate::limits::Limits;
 use crate::protocol::{Activation, Command, Job, Rejection};
