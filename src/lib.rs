@@ -63,9 +63,10 @@
 pub use workflow_macros::{activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
 pub use workflow_client::{
-    ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History, IntoArgs,
-    Limit, Marker, Payload, PayloadError, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind,
-    Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
+    ActivityCancellationType, ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind,
+    Failure, History, IntoArgs, Limit, Marker, Payload, PayloadError, PendingActivity, PendingActivityState, Query,
+    RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind, Untyped, Update, UpdateHandle, WaitStage,
+    WorkflowHandle, WorkflowStatus, WorkflowType,
 };
 /// Options of [`Engine::connect`] (feature `temporal`).
 #[cfg(feature = "temporal")]

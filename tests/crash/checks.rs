@@ -8,7 +8,7 @@ use std::time::Duration;
 use workflow::{Engine, EventKind, History, Payload};
 
 use crate::ledger::Ledger;
-use crate::target::{expected_update_result, Applied, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
+use crate::target::{expected_update_result, Applied, CrashTarget, PROGRESS_STEPS, TASK_QUEUE, WORKFLOW_ID};
 
 /// What the reopened engine reports.
 pub struct Final {
@@ -29,6 +29,7 @@ pub fn finish_workflow(db: &Path) -> Result<Final, String> {
             .worker(TASK_QUEUE)
             .workflow::<CrashTarget>()
             .activity(crate::target::record)
+            .activity(crate::target::progress)
             .start()
             .map_err(|e| e.to_string())?;
         let handle = engine.client().get_workflow_handle_for(CrashTarget::run, WORKFLOW_ID);
@@ -92,6 +93,7 @@ pub fn check(ledger: &Ledger, kills: &[u64], done: &Final) -> (Counts, Vec<Strin
     check_signal_history(&done.applied, &done.history, &mut problems);
     check_updates(ledger, &done.applied, &done.history, &mut counts, &mut problems);
     check_activities(ledger, &done.history, &mut counts, &mut problems);
+    check_progress(ledger, &done.applied, &mut problems);
     check_timers(&done.applied, &done.history, &mut counts, &mut problems);
     count_across_kills(kills, &done.history, &mut counts);
     check_close(done, &mut problems);
@@ -266,7 +268,12 @@ fn check_activities(ledger: &Ledger, history: &History, counts: &mut Counts, pro
     let mut resolved: BTreeMap<u32, usize> = BTreeMap::new();
     for event in &history.events {
         match &event.kind {
-            EventKind::ActivityTaskScheduled { seq, input, .. } => match key_and_n(input) {
+            EventKind::ActivityTaskScheduled {
+                seq,
+                input,
+                activity_type,
+                ..
+            } if activity_type == "record" => match key_and_n(input) {
                 Ok(args) => {
                     if scheduled.insert(*seq, args).is_some() {
                         problems.push(format!("activity seq {seq} scheduled twice"));
@@ -274,7 +281,7 @@ fn check_activities(ledger: &Ledger, history: &History, counts: &mut Counts, pro
                 }
                 Err(e) => problems.push(format!("activity seq {seq}: bad input: {e}")),
             },
-            EventKind::ActivityTaskCompleted { seq, result, .. } => {
+            EventKind::ActivityTaskCompleted { seq, result, .. } if scheduled.contains_key(seq) => {
                 *resolved.entry(*seq).or_default() += 1;
                 match scheduled.get(seq) {
                     Some((_, n)) if result.decode::<u64>().ok() == Some(n * 2) => {}
@@ -305,6 +312,26 @@ fn check_activities(ledger: &Ledger, history: &History, counts: &mut Counts, pro
     counts.activities_completed = resolved.values().sum();
     let executions: u32 = ledger.activity_runs.values().sum();
     counts.activity_reexecutions = (executions as usize).saturating_sub(counts.activities_completed);
+}
+
+/// The heartbeating activity finished, and each execution resumed from a
+/// heartbeat no older than the previous execution's: a heartbeat the
+/// engine kept is never lost to a later kill. With kills during it, some
+/// execution resumed from a heartbeat, not from the start.
+fn check_progress(ledger: &Ledger, applied: &Applied, problems: &mut Vec<String>) {
+    if applied.progress != PROGRESS_STEPS {
+        problems.push(format!("`progress` returned {}", applied.progress));
+    }
+    let starts = &ledger.progress_starts;
+    if starts.windows(2).any(|w| w[1] < w[0]) {
+        problems.push(format!(
+            "`progress` resumed from an older heartbeat: {}",
+            sample(starts)
+        ));
+    }
+    if starts.len() > 1 && starts.iter().all(|&s| s == 0) {
+        problems.push(format!("`progress` ran {} times, each from the start", starts.len()));
+    }
 }
 
 /// Each timer fired at most once, after it started; every fire is one tick.
@@ -404,7 +431,7 @@ fn decode<T: serde::de::DeserializeOwned>(input: &[Payload], index: usize) -> Re
 }
 
 /// The first few values of a list, for messages.
-fn sample(values: &[u64]) -> String {
+pub fn sample(values: &[u64]) -> String {
     let shown: Vec<String> = values.iter().take(20).map(u64::to_string).collect();
     let more = values.len().saturating_sub(20);
     match more {

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use workflow::{ClientError, Engine, Limits, StartOptions, WaitStage, WorkflowHandle};
 
-use crate::target::{record, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
+use crate::target::{progress, record, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
 
 /// The environment variable that turns the test binary into a child; its
 /// value is the engine file.
@@ -44,6 +44,7 @@ pub fn serve(path: &str) {
             .worker(TASK_QUEUE)
             .workflow::<CrashTarget>()
             .activity(record)
+            .activity(progress)
             .start();
         let _worker = match worker {
             Ok(worker) => worker,

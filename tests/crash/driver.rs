@@ -409,6 +409,10 @@ impl Driver {
                 self.ledger.activity_ran(key);
                 Ok(())
             }
+            ["progress", from] => {
+                self.ledger.progress_starts.push(parse(from)?);
+                Ok(())
+            }
             ["ready"] => Ok(()),
             _ => Err(format!("unexpected line: {line}")),
         };

@@ -37,6 +37,8 @@ pub struct Ledger {
     pub updates: BTreeMap<String, UpdateRecord>,
     /// Activity executions a child reported, by update key.
     pub activity_runs: BTreeMap<String, u32>,
+    /// Where each execution of the `progress` activity started, in order.
+    pub progress_starts: Vec<u64>,
 }
 
 impl Ledger {

@@ -83,7 +83,7 @@ fn acknowledged_messages_survive_kill_9() {
         "crash test: seed {}; {} kills survived ({} before ready), slowest open {:?}; {} messages sent: \
          {} signals ({} acked, {} unacked, {} applied, {} unacked applied), {} updates ({} acked, {} resends, \
          {} applied, {} duplicated by resend, {} across a kill); {} activities ({} re-executions, {} across a kill), \
-         {} timers fired ({} across a kill); {} history events; {:.1?}",
+         {} timers fired ({} across a kill); a heartbeating activity run {} times, resuming from {}; {} history events; {:.1?}",
         config.seed,
         stats.kills,
         stats.kills_before_ready,
@@ -105,6 +105,8 @@ fn acknowledged_messages_survive_kill_9() {
         counts.activities_across_kills,
         counts.timers_fired,
         counts.timers_across_kills,
+        ledger.progress_starts.len(),
+        checks::sample(&ledger.progress_starts),
         done.history.events.len(),
         started.elapsed(),
     );

@@ -1,5 +1,6 @@
 //! The workflow the crash test drives: it records every signal and update it
-//! applies, ticks a timer, and runs one activity per update.
+//! applies, ticks a timer, runs one activity per update, and one long
+//! activity that heartbeats its progress.
 
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ pub struct Applied {
     pub updates: Vec<(String, String)>,
     /// Timers fired by the run's loop.
     pub ticks: u64,
+    /// What the `progress` activity returned.
+    pub progress: u64,
 }
 
 /// The result an `apply(key, n)` update must return: built from the
@@ -38,6 +41,23 @@ pub async fn record(ctx: ActivityContext, key: String, n: u64) -> Result<u64, Ap
     Ok(n * 2)
 }
 
+/// The steps `progress` counts to.
+pub const PROGRESS_STEPS: u64 = 1_500;
+
+/// Counts to [`PROGRESS_STEPS`], a step every 2 ms, heartbeating each step.
+/// An execution starts from the last heartbeat the engine kept, and reports
+/// where on the child's protocol (`progress <from>`).
+#[workflow::activity]
+pub async fn progress(ctx: ActivityContext) -> Result<u64, ApplicationError> {
+    let from: u64 = ctx.heartbeat_details().unwrap_or(0);
+    crate::child::emit(&format!("progress {from}"));
+    for step in from..PROGRESS_STEPS {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        ctx.heartbeat(&(step + 1))?;
+    }
+    Ok(PROGRESS_STEPS)
+}
+
 #[derive(Default)]
 pub struct CrashTarget {
     applied: Applied,
@@ -48,10 +68,19 @@ pub struct CrashTarget {
 impl CrashTarget {
     #[workflow::run]
     async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Applied> {
-        while !ctx.state(|s| s.finished) {
-            ctx.sleep(TICK).await?;
-            ctx.state_mut(|s| s.applied.ticks += 1);
-        }
+        let options = ActivityOptions::start_to_close(Duration::from_secs(300));
+        let work = ctx.execute_activity(progress, (), options);
+        let ticks = async {
+            while !ctx.state(|s| s.finished) {
+                ctx.sleep(TICK).await?;
+                ctx.state_mut(|s| s.applied.ticks += 1);
+            }
+            WorkflowResult::Ok(())
+        };
+        let (done, ticked) = futures::join!(work, ticks);
+        ticked?;
+        let done = done?;
+        ctx.state_mut(|s| s.applied.progress = done);
         let handlers = ctx.clone();
         ctx.wait_condition(move |_| handlers.all_handlers_finished()).await?;
         Ok(ctx.state(|s| s.applied.clone()))

@@ -40,60 +40,6 @@ matrix! {
     }
 }
 
-/// On Temporal, heartbeat details reach the next attempt and a workflow's
-/// cancellation reaches the running activity.
-#[cfg(feature = "temporal")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn temporal_activities_resume_from_heartbeats_and_see_cancellation() {
-    use std::sync::atomic::Ordering;
-    use workflow::{ClientError, Failure};
-
-    if crate::support::temporal_address().is_none() {
-        return;
-    }
-    let env = Env::new(Flavor::Temporal).await;
-    let _worker = env
-        .engine
-        .worker(env.tq("patient"))
-        .workflow::<Patient>()
-        .activity(patient_task)
-        .start()
-        .unwrap();
-    let handle = env
-        .client
-        .start_workflow(
-            Patient::run,
-            (),
-            StartOptions::new(env.id("patient")).task_queue(env.tq("patient")),
-        )
-        .await
-        .unwrap();
-    while !patient::SECOND_ATTEMPT.load(Ordering::SeqCst) {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        patient::RESUMED_FROM.load(Ordering::SeqCst),
-        3,
-        "resumed from the first attempt's heartbeat"
-    );
-    handle.cancel().await.unwrap();
-    let err = handle.result().await.unwrap_err();
-    assert_eq!(
-        err,
-        ClientError::WorkflowFailed {
-            workflow_id: env.id("patient"),
-            failure: Failure::Canceled
-        }
-    );
-    for _ in 0..100 {
-        if patient::SAW_CANCEL.load(Ordering::SeqCst) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the activity never saw its cancellation");
-}
-
 matrix! {
     async fn an_activity_may_fail_with_any_error_and_keeps_its_type_message_and_sources(flavor: Flavor) {
         let env = Env::new(flavor).await;

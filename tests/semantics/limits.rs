@@ -9,7 +9,8 @@ matrix! {
         let env = Env::new(flavor).await;
         let handle = env.client.start_workflow(Counter::run, (), StartOptions::new(env.id("lim")).task_queue(env.tq("lim"))).await.unwrap();
         let sends = (0..10_000u64).map(|n| handle.signal(Counter::add, n));
-        assert!(join_all(sends).await.into_iter().all(|r| r.is_ok()));
+        let failed: Vec<_> = join_all(sends).await.into_iter().filter_map(Result::err).collect();
+        assert!(failed.is_empty(), "{} signals failed, the first: {:?}", failed.len(), failed.first());
         let err = handle.signal(Counter::add, 10_000).await.unwrap_err();
         assert_eq!(
             err,

@@ -17,6 +17,7 @@ mod durability;
 mod dynamic;
 mod entity;
 mod external;
+mod heartbeats;
 mod lifecycle;
 mod limits;
 mod observability;

@@ -434,60 +434,6 @@ impl Relay {
     }
 }
 
-/// What `patient_task` saw, for the test that drives it.
-pub mod patient {
-    use std::sync::atomic::{AtomicBool, AtomicU32};
-
-    /// The heartbeat details the second attempt resumed from.
-    pub static RESUMED_FROM: AtomicU32 = AtomicU32::new(0);
-    /// Set once the second attempt runs.
-    pub static SECOND_ATTEMPT: AtomicBool = AtomicBool::new(false);
-    /// Set when the activity saw its cancellation.
-    pub static SAW_CANCEL: AtomicBool = AtomicBool::new(false);
-}
-
-/// Heartbeats progress; the first attempt fails, the second resumes from the
-/// last heartbeat and runs until it is cancelled.
-#[workflow::activity]
-pub async fn patient_task(ctx: ActivityContext) -> Result<(), ApplicationError> {
-    use std::sync::atomic::Ordering;
-    if ctx.info().attempt == 1 {
-        ctx.heartbeat(&3u32)?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        return Err(ApplicationError::new("first attempt fails"));
-    }
-    patient::RESUMED_FROM.store(ctx.heartbeat_details().unwrap_or(0), Ordering::SeqCst);
-    patient::SECOND_ATTEMPT.store(true, Ordering::SeqCst);
-    loop {
-        ctx.heartbeat(&4u32)?;
-        tokio::select! {
-            () = ctx.cancelled() => {
-                patient::SAW_CANCEL.store(true, Ordering::SeqCst);
-                return Err(ApplicationError::new("canceled"));
-            }
-            () = tokio::time::sleep(Duration::from_millis(100)) => {}
-        }
-    }
-}
-
-/// Waits on `patient_task` until canceled.
-#[derive(Default)]
-pub struct Patient;
-
-#[workflow::defn]
-impl Patient {
-    #[workflow::run]
-    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
-        let options = ActivityOptions::start_to_close(Duration::from_secs(30))
-            .with_heartbeat_timeout(Duration::from_secs(2))
-            .retry_policy(workflow::RetryPolicy {
-                initial_interval: Duration::from_millis(100),
-                ..workflow::RetryPolicy::default()
-            });
-        ctx.execute_activity(patient_task, (), options).await
-    }
-}
-
 /// A shopping cart, started by its first item (update-with-start); its run
 /// method notes how many items it had at its first step.
 #[derive(Default)]

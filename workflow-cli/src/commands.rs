@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use workflow::{ListFilter, StoreFile, Untyped, WorkflowHandle};
+use workflow::{ListFilter, PendingActivityState, StoreFile, Untyped, WorkflowHandle};
 
 use crate::format::{event_details, utc, Table};
 use crate::{Call, Command, Message, Target};
@@ -76,7 +76,36 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             if let Some(failure) = &d.task_failure {
                 table.row(["task failure", failure]);
             }
-            emit(&table.to_string())
+            if d.pending_activities.is_empty() {
+                return emit(&table.to_string());
+            }
+            let mut activities = Table::new([
+                "ACTIVITY",
+                "ID",
+                "STATE",
+                "ATTEMPT",
+                "NEXT ATTEMPT (UTC)",
+                "LAST FAILURE",
+            ]);
+            for a in &d.pending_activities {
+                let state = match a.state {
+                    PendingActivityState::Scheduled => "scheduled",
+                    PendingActivityState::Started => "started",
+                    PendingActivityState::CancelRequested => "cancel requested",
+                };
+                activities.row([
+                    a.activity_type.clone(),
+                    a.activity_id.clone(),
+                    state.to_owned(),
+                    a.attempt.to_string(),
+                    a.next_attempt_time_ms.map(utc).unwrap_or_else(|| "-".to_owned()),
+                    a.last_failure
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "-".to_owned()),
+                ]);
+            }
+            emit(&format!("{table}\npending activities:\n{activities}"))
         }
         Command::Show { target, json } => {
             let history = handle(&file, &target)

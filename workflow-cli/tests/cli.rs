@@ -348,3 +348,61 @@ fn a_run_whose_history_cannot_be_decoded_is_marked_and_the_rest_works() {
     ok(&db, &["signal", "order-2", "add_item", r#""tea""#]);
     owner.stop();
 }
+
+/// Calls an activity its worker forgot to register.
+#[derive(Default)]
+struct Forgetful;
+
+#[workflow::defn]
+impl Forgetful {
+    #[workflow::run]
+    async fn run(ctx: &mut workflow::WorkflowContext<Self>) -> workflow::WorkflowResult<()> {
+        let options = workflow::ActivityOptions::start_to_close(std::time::Duration::from_secs(10)).retry_policy(
+            workflow::RetryPolicy {
+                initial_interval: std::time::Duration::from_secs(3600),
+                ..workflow::RetryPolicy::default()
+            },
+        );
+        ctx.execute_activity_by_name("notify", (), options).await
+    }
+}
+
+#[test]
+fn describe_shows_an_activity_failing_over_and_over() {
+    let (_dir, db) = scratch();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = workflow::Engine::open(&db).unwrap();
+        let worker = engine.worker("forgetful").workflow::<Forgetful>().start().unwrap();
+        let options = workflow::StartOptions::new("forgetful-1").task_queue("forgetful");
+        let handle = engine
+            .client()
+            .start_workflow(Forgetful::run, (), options)
+            .await
+            .unwrap();
+        while handle
+            .describe()
+            .await
+            .unwrap()
+            .pending_activities
+            .first()
+            .map(|a| a.attempt)
+            != Some(2)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        worker.shutdown();
+        engine.close();
+    });
+    let describe = ok(&db, &["describe", "forgetful-1"]);
+    assert!(describe.contains("pending activities:"), "{describe}");
+    let row = describe
+        .lines()
+        .find(|l| l.starts_with("notify"))
+        .expect("a row for the activity");
+    assert!(row.contains("scheduled") && row.contains(" 2 "), "{row}");
+    assert!(
+        row.contains("activity `notify` is not registered on task queue `forgetful`"),
+        "{row}"
+    );
+}

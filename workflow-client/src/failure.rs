@@ -153,6 +153,8 @@ pub enum TimeoutKind {
     StartToClose,
     /// All attempts together ran longer than the schedule-to-close timeout.
     ScheduleToClose,
+    /// An attempt went longer than its heartbeat timeout without a heartbeat.
+    Heartbeat,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -160,6 +162,7 @@ impl fmt::Display for TimeoutKind {
         f.write_str(match self {
             TimeoutKind::StartToClose => "start-to-close",
             TimeoutKind::ScheduleToClose => "schedule-to-close",
+            TimeoutKind::Heartbeat => "heartbeat",
         })
     }
 }

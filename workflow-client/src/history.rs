@@ -147,6 +147,12 @@ pub enum EventKind {
         /// The attempt that succeeded, from 1.
         attempt: u32,
     },
+    /// An activity stopped after the workflow asked it to: an attempt that
+    /// was running acknowledged the request, or none was running.
+    ActivityTaskCanceled {
+        /// The activity's command.
+        seq: u32,
+    },
     /// An activity failed for good (its retry policy gave up).
     ActivityTaskFailed {
         /// The activity's command.
@@ -297,7 +303,7 @@ impl EventKind {
             WorkflowExecutionStarted WorkflowExecutionSignaled WorkflowExecutionUpdateAccepted
             WorkflowExecutionUpdateCompleted WorkflowExecutionCancelRequested WorkflowTaskCompleted
             TimerStarted TimerFired TimerCanceled ActivityTaskCancelRequested ActivityTaskScheduled ActivityTaskCompleted
-            ActivityTaskFailed SignalExternalWorkflowExecutionInitiated ExternalWorkflowExecutionSignaled
+            ActivityTaskCanceled ActivityTaskFailed SignalExternalWorkflowExecutionInitiated ExternalWorkflowExecutionSignaled
             SignalExternalWorkflowExecutionFailed RequestCancelExternalWorkflowExecutionInitiated
             ExternalWorkflowExecutionCancelRequested RequestCancelExternalWorkflowExecutionFailed
             StartChildWorkflowExecutionInitiated ChildWorkflowExecutionStarted
@@ -405,4 +411,43 @@ pub struct Description {
     /// Why its last workflow task failed, if it is stuck (a panic or
     /// nondeterminism); cleared when a task succeeds.
     pub task_failure: Option<String>,
+    /// Activities it called that have not resolved, oldest first.
+    #[serde(default)]
+    pub pending_activities: Vec<PendingActivity>,
+}
+
+/// An activity a run called that has not resolved yet, as
+/// [`describe`](crate::WorkflowHandle::describe) reports it: how to tell an
+/// activity that is making progress from one failing over and over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingActivity {
+    /// The call's id in its run (the command's `seq`, as Temporal's Core
+    /// numbers activities).
+    pub activity_id: String,
+    /// The activity's name.
+    pub activity_type: String,
+    /// Whether an attempt is running.
+    pub state: PendingActivityState,
+    /// The current attempt, from 1.
+    pub attempt: u32,
+    /// Why the previous attempt failed, if one did.
+    pub last_failure: Option<Failure>,
+    /// When the next attempt is due (ms since the Unix epoch), while it
+    /// waits out its retry backoff.
+    pub next_attempt_time_ms: Option<u64>,
+    /// When its last heartbeat arrived (ms since the Unix epoch).
+    pub last_heartbeat_time_ms: Option<u64>,
+    /// The last heartbeat's details.
+    pub heartbeat_details: Vec<Payload>,
+}
+
+/// Where a [`PendingActivity`] stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PendingActivityState {
+    /// Waiting for a worker or for its next attempt.
+    Scheduled,
+    /// An attempt is running.
+    Started,
+    /// The workflow asked it to stop and the running attempt has not yet.
+    CancelRequested,
 }

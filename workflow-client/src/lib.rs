@@ -20,7 +20,10 @@ pub use client::Client;
 pub use error::{ClientError, Limit, WorkflowStatus};
 pub use failure::{ApplicationError, Failure, TimeoutKind};
 pub use handle::{UpdateHandle, WorkflowHandle};
-pub use history::{Description, Event, EventKind, ExternalFailureCause, History, Marker, ParentInfo};
+pub use history::{
+    Description, Event, EventKind, ExternalFailureCause, History, Marker, ParentInfo, PendingActivity,
+    PendingActivityState,
+};
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
-pub use options::{ActivityOptions, RetryPolicy, StartOptions, WaitStage};
+pub use options::{ActivityCancellationType, ActivityOptions, RetryPolicy, StartOptions, WaitStage};
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};

@@ -174,6 +174,26 @@ pub struct ActivityOptions {
     /// by the Temporal engine; the embedded engine does not time heartbeats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_timeout: Option<Duration>,
+    /// What canceling the call does to the activity. The workflow's own
+    /// choice, as in Temporal: not part of the activity's history event.
+    #[serde(default, skip)]
+    pub cancellation_type: ActivityCancellationType,
+}
+
+/// What canceling an activity call (the workflow is canceled, or the call's
+/// future is dropped) does, as Temporal's `ActivityCancellationType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ActivityCancellationType {
+    /// Ask the running attempt to stop and resolve the call as canceled at
+    /// once, without waiting for the attempt.
+    #[default]
+    TryCancel,
+    /// Ask the running attempt to stop and resolve the call when it has:
+    /// canceled if it returns an error, its value if it completes anyway.
+    WaitCancellationCompleted,
+    /// Resolve the call as canceled at once and leave the attempt running;
+    /// nothing is recorded and the activity is not told.
+    Abandon,
 }
 
 impl ActivityOptions {
@@ -185,6 +205,7 @@ impl ActivityOptions {
             retry_policy: RetryPolicy::default(),
             task_queue: None,
             heartbeat_timeout: None,
+            cancellation_type: ActivityCancellationType::TryCancel,
         }
     }
 
@@ -196,6 +217,7 @@ impl ActivityOptions {
             retry_policy: RetryPolicy::default(),
             task_queue: None,
             heartbeat_timeout: None,
+            cancellation_type: ActivityCancellationType::TryCancel,
         }
     }
 
@@ -220,6 +242,12 @@ impl ActivityOptions {
     /// An attempt times out when it does not heartbeat for `timeout`.
     pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Self {
         self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Chooses what canceling the call does (see [`ActivityCancellationType`]).
+    pub fn cancellation_type(mut self, cancellation_type: ActivityCancellationType) -> Self {
+        self.cancellation_type = cancellation_type;
         self
     }
 

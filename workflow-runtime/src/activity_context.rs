@@ -59,12 +59,6 @@ struct Attempt {
 pub(crate) type HeartbeatFn = Box<dyn Fn(Vec<Payload>) + Send + Sync>;
 
 impl ActivityContext {
-    /// A context whose engine does not record heartbeats or deliver cancellation.
-    pub(crate) fn new(info: ActivityInfo) -> Self {
-        let (_, cancel) = watch::channel(false);
-        ActivityContext::with_engine(info, Vec::new(), cancel, None)
-    }
-
     /// A context connected to its engine: heartbeat details of the previous
     /// attempt, the cancellation flag and where heartbeats go.
     pub(crate) fn with_engine(

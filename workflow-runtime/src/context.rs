@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use workflow_client::{
-    ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run, Signal, Untyped,
-    WorkflowType,
+    ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run,
+    Signal, Untyped, WorkflowType,
 };
 
 use crate::activity::Activity;
@@ -488,6 +488,7 @@ impl<W> WorkflowContext<W> {
         options: ActivityOptions,
         decode: DecodeFn<O>,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
+        let cancellation = options.cancellation_type;
         let issued = args.map(|args| {
             let mut run_state = self.run_state.borrow_mut();
             let seq = run_state.issue(|seq| Command::ScheduleActivity {
@@ -502,12 +503,26 @@ impl<W> WorkflowContext<W> {
         async move {
             let (seq, epoch) = issued?;
             let cancel = Command::RequestCancelActivity { seq };
-            // Dropped before it resolves (it lost a race), the call cancels the activity.
-            let pending = CancelOnDrop::new(&run_state, seq, cancel.clone());
-            let resolved = resolution(&run_state, seq, epoch, Some(cancel)).await;
-            pending.disarm();
+            // Dropped before it resolves (it lost a race), the call cancels
+            // the activity, unless it is to be abandoned.
+            let (pending, on_cancel) = match cancellation {
+                ActivityCancellationType::TryCancel => (
+                    Some(CancelOnDrop::new(&run_state, seq, cancel.clone())),
+                    OnCancel::Resolve(Some(cancel)),
+                ),
+                ActivityCancellationType::WaitCancellationCompleted => (
+                    Some(CancelOnDrop::new(&run_state, seq, cancel.clone())),
+                    OnCancel::Request(cancel),
+                ),
+                ActivityCancellationType::Abandon => (None, OnCancel::Resolve(None)),
+            };
+            let resolved = resolution(&run_state, seq, epoch, on_cancel).await;
+            if let Some(pending) = pending {
+                pending.disarm();
+            }
             match resolved? {
                 Resolution::Activity(Ok(payload)) => Ok(decode(&payload)?),
+                Resolution::Activity(Err(Failure::Canceled)) => Err(WorkflowError::Canceled),
                 Resolution::Activity(Err(failure)) => Err(WorkflowError::Failed(failure)),
                 other => unreachable_resolution(seq, other),
             }
@@ -599,7 +614,7 @@ impl<W> WorkflowContext<W> {
                 });
                 (seq, c.cancel_epoch)
             };
-            match resolution(&run_state, seq, epoch, None).await? {
+            match resolution(&run_state, seq, epoch, OnCancel::Wait).await? {
                 Resolution::ChildStart(Ok(run_id)) => Ok(ChildWorkflowHandle {
                     run_state: run_state.clone(),
                     seq,
@@ -648,7 +663,7 @@ fn resolution(
     run_state: &SharedRunState,
     seq: u32,
     epoch: u32,
-    on_cancel: Option<Command>,
+    on_cancel: OnCancel,
 ) -> impl Future<Output = WorkflowResult<Resolution>> + 'static {
     let run_state = run_state.clone();
     let mut on_cancel = on_cancel;
@@ -657,17 +672,28 @@ fn resolution(
         if let Some(r) = c.resolved.remove(&seq) {
             return Poll::Ready(Ok(r));
         }
-        match on_cancel.take() {
-            Some(cancel) if c.cancel_epoch > epoch => {
-                c.commands.push(cancel);
-                Poll::Ready(Err(WorkflowError::Canceled))
-            }
-            pending => {
-                on_cancel = pending;
-                Poll::Pending
+        if c.cancel_epoch > epoch {
+            match std::mem::replace(&mut on_cancel, OnCancel::Wait) {
+                OnCancel::Wait => {}
+                OnCancel::Resolve(command) => {
+                    c.commands.extend(command);
+                    return Poll::Ready(Err(WorkflowError::Canceled));
+                }
+                OnCancel::Request(command) => c.commands.push(command),
             }
         }
+        Poll::Pending
     })
+}
+
+/// What a pending call does when its workflow is canceled.
+enum OnCancel {
+    /// Nothing: it waits for its resolution.
+    Wait,
+    /// Issues the command, if any, and resolves as canceled at once.
+    Resolve(Option<Command>),
+    /// Issues the command and waits for the resolution it brings.
+    Request(Command),
 }
 
 fn unreachable_resolution<T>(seq: u32, other: Resolution) -> WorkflowResult<T> {
@@ -924,7 +950,7 @@ impl<V> ExternalWorkflowHandle<V> {
         let workflow_id = self.workflow_id.clone();
         async move {
             let (seq, epoch) = issued?;
-            let outcome = resolution(&run_state, seq, epoch, None).await;
+            let outcome = resolution(&run_state, seq, epoch, OnCancel::Wait).await;
             run_state.borrow_mut().pending_outgoing_signals -= 1;
             external_outcome(seq, outcome?, workflow_id)
         }
@@ -949,7 +975,13 @@ impl<V> ExternalWorkflowHandle<V> {
         };
         let run_state = self.run_state.clone();
         let workflow_id = self.workflow_id.clone();
-        async move { external_outcome(seq, resolution(&run_state, seq, epoch, None).await?, workflow_id) }
+        async move {
+            external_outcome(
+                seq,
+                resolution(&run_state, seq, epoch, OnCancel::Wait).await?,
+                workflow_id,
+            )
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use workflow_client::{Event, EventKind, Marker};
+use workflow_client::{Event, EventKind, Failure, Marker};
 
 use crate::executor::{RunInstance, TaskFailure};
 use crate::protocol::{Activation, Command, Job, WorkflowInfo};
@@ -153,6 +153,10 @@ pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Opt
         EventKind::ActivityTaskFailed { seq, failure, .. } => Job::ResolveActivity {
             seq,
             result: Err(failure),
+        },
+        EventKind::ActivityTaskCanceled { seq } => Job::ResolveActivity {
+            seq,
+            result: Err(Failure::Canceled),
         },
         EventKind::ExternalWorkflowExecutionSignaled { seq } => Job::ResolveSignalExternal { seq, result: Ok(()) },
         EventKind::SignalExternalWorkflowExecutionFailed { seq, cause } => Job::ResolveSignalExternal {

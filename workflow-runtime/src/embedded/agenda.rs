@@ -15,6 +15,8 @@ pub(crate) enum Wake {
     Timer { run: RunKey, seq: u32 },
     /// An activity attempt ran out of its start-to-close time.
     AttemptTimeout { activity: ActivityKey, attempt: u32 },
+    /// An activity attempt may have gone too long without a heartbeat.
+    HeartbeatTimeout { activity: ActivityKey, attempt: u32 },
     /// An activity ran out of its schedule-to-close time.
     ScheduleTimeout { activity: ActivityKey },
     /// An activity's next attempt is due.

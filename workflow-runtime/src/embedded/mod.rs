@@ -153,7 +153,17 @@ impl EngineBackend for Embedded {
                 let results = results.clone();
                 tokio::spawn(async move {
                     let attempt = task.info.attempt;
-                    let result = run_activity(task.execute, ActivityContext::new(task.info), task.args).await;
+                    let heartbeat = {
+                        let (slot, engine, activity) = (task.heartbeat.clone(), results.clone(), task.activity);
+                        Box::new(move |details| {
+                            if slot.put(details) {
+                                let _ = engine.send(Msg::Heartbeat { activity, attempt });
+                            }
+                        })
+                    };
+                    let ctx =
+                        ActivityContext::with_engine(task.info, task.heartbeat_details, task.cancel, Some(heartbeat));
+                    let result = run_activity(task.execute, ctx, task.args).await;
                     let done = ActivityDone {
                         activity: task.activity,
                         attempt,

@@ -1,7 +1,9 @@
 //! A worker as the embedded engine sees it: what it serves, the channel its
 //! activity attempts go down, and what comes back.
 
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, watch};
 use workflow_client::{ApplicationError, Payload};
 
 use super::store::ActivityKey;
@@ -15,6 +17,33 @@ pub(crate) struct ActivityTask {
     pub(crate) info: ActivityInfo,
     pub(crate) args: Vec<Payload>,
     pub(crate) execute: Execute,
+    /// The details of the activity's last heartbeat, from an earlier attempt.
+    pub(crate) heartbeat_details: Vec<Payload>,
+    /// Turns true when the engine wants the attempt to stop.
+    pub(crate) cancel: watch::Receiver<bool>,
+    /// Where the attempt leaves its heartbeats for the engine thread.
+    pub(crate) heartbeat: HeartbeatSlot,
+}
+
+/// The latest heartbeat of an attempt that the engine thread has not taken
+/// yet. An attempt heartbeating faster than the engine takes them
+/// overwrites its slot, so a busy loop holds one set of details, not a
+/// queue of them.
+#[derive(Clone, Default)]
+pub(crate) struct HeartbeatSlot(Arc<Mutex<Option<Vec<Payload>>>>);
+
+impl HeartbeatSlot {
+    /// Leaves `details`; true when the slot was empty, so the engine thread
+    /// must be told.
+    pub(crate) fn put(&self, details: Vec<Payload>) -> bool {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slot.replace(details).is_none()
+    }
+
+    /// Takes the latest details, if any are waiting.
+    pub(crate) fn take(&self) -> Option<Vec<Payload>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }
 
 /// A finished activity attempt, reported to the engine.

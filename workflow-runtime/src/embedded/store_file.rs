@@ -14,7 +14,7 @@ use workflow_client::{
 
 use super::request::{Reply, Request};
 use super::store::{Owner, RunRow, Store, StoreResult};
-use super::thread::{described, outcome, PRUNE_BATCH};
+use super::thread::{described, outcome, pending_activity, PRUNE_BATCH};
 use crate::setup_error::EngineError;
 
 /// How often a waiting call looks for its reply or for a run to close.
@@ -500,8 +500,17 @@ impl Backend for StoreFile {
     }
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
-        // The row holds everything, counters included, as of the owner's last commit.
-        let described = self.row(&target).map(described);
+        // The rows hold everything, counters included, as of the owner's
+        // last commit. Whether an attempt runs is the owner's to know; one
+        // not waiting out a retry backoff is shown as started.
+        let described = self.row(&target).and_then(|row| {
+            let activities = self.with_store(|s| s.activities_of(row.key))?;
+            let pending = activities
+                .iter()
+                .map(|a| pending_activity(a, a.next_attempt_ms.is_none()))
+                .collect();
+            Ok(described(row, pending))
+        });
         Box::pin(std::future::ready(described))
     }
 

@@ -245,7 +245,7 @@ impl Run {
                 start_to_close_timeout: options.start_to_close_timeout.map(duration_out),
                 heartbeat_timeout: options.heartbeat_timeout.map(duration_out),
                 retry_policy: Some(retry_policy_out(options.retry_policy)),
-                cancellation_type: ActivityCancellationType::TryCancel as i32,
+                cancellation_type: cancellation_type_out(options.cancellation_type) as i32,
                 ..Default::default()
             }),
             Command::RequestCancelActivity { seq } => Out::RequestCancelActivity(cmd::RequestCancelActivity { seq }),
@@ -368,6 +368,16 @@ fn unknown_update_failure(name: &str, known: &[String]) -> ProtoFailure {
         ))
         .with_type("UnknownUpdate"),
     ))
+}
+
+/// What canceling an activity does, as Core spells it.
+fn cancellation_type_out(t: workflow_client::ActivityCancellationType) -> ActivityCancellationType {
+    use workflow_client::ActivityCancellationType as T;
+    match t {
+        T::TryCancel => ActivityCancellationType::TryCancel,
+        T::WaitCancellationCompleted => ActivityCancellationType::WaitCancellationCompleted,
+        T::Abandon => ActivityCancellationType::Abandon,
+    }
 }
 
 fn activity_outcome(resolution: Option<ActivityResolution>) -> Result<Payload, Failure> {

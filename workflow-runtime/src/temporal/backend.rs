@@ -31,7 +31,7 @@ use workflow_client::{
 };
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
-use super::convert::{failure_in, millis_in, payloads_out, result_in};
+use super::convert::{failure_in, millis_in, payloads_out, pending_activity_in, result_in};
 use super::history::Translator;
 use super::ConnectOptions;
 
@@ -546,11 +546,13 @@ impl TemporalBackend {
     }
 
     async fn describe_workflow(self, target: Execution) -> Result<Description, ClientError> {
-        let info = self
-            .describe_execution(&target)
-            .await?
-            .workflow_execution_info
-            .unwrap_or_default();
+        let described = self.describe_execution(&target).await?;
+        let pending_activities = described
+            .pending_activities
+            .into_iter()
+            .map(pending_activity_in)
+            .collect();
+        let info = described.workflow_execution_info.unwrap_or_default();
         let execution = info.execution.unwrap_or_default();
         let exact = Execution {
             workflow_id: execution.workflow_id.clone(),
@@ -592,6 +594,7 @@ impl TemporalBackend {
             signals_received,
             unhandled_signals,
             task_failure,
+            pending_activities,
         })
     }
 

@@ -4,12 +4,15 @@
 use std::time::{Duration, SystemTime};
 
 use temporalio_common::protos::temporal::api::common::v1 as proto;
-use temporalio_common::protos::temporal::api::enums::v1::TimeoutType;
+use temporalio_common::protos::temporal::api::enums::v1::{PendingActivityState as StateIn, TimeoutType};
 use temporalio_common::protos::temporal::api::failure::v1::{
     self as failure_proto, failure::FailureInfo, ActivityFailureInfo, ApplicationFailureInfo, CanceledFailureInfo,
     ChildWorkflowExecutionFailureInfo, TerminatedFailureInfo, TimeoutFailureInfo,
 };
-use workflow_client::{ApplicationError, Failure, Payload, RetryPolicy, TimeoutKind};
+use temporalio_common::protos::temporal::api::workflow::v1::PendingActivityInfo;
+use workflow_client::{
+    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, TimeoutKind,
+};
 
 /// What this SDK writes into `Failure.source`.
 const SOURCE: &str = "RustWorkflowSDK";
@@ -87,6 +90,7 @@ pub(crate) fn failure_out(failure: Failure) -> failure_proto::Failure {
             let timeout_type = match kind {
                 TimeoutKind::StartToClose => TimeoutType::StartToClose,
                 TimeoutKind::ScheduleToClose => TimeoutType::ScheduleToClose,
+                TimeoutKind::Heartbeat => TimeoutType::Heartbeat,
             };
             let info = FailureInfo::TimeoutFailureInfo(TimeoutFailureInfo {
                 timeout_type: timeout_type as i32,
@@ -153,6 +157,7 @@ pub(crate) fn failure_in(failure: failure_proto::Failure) -> Failure {
         Some(FailureInfo::TimeoutFailureInfo(info)) => Failure::Timeout {
             kind: match TimeoutType::try_from(info.timeout_type) {
                 Ok(TimeoutType::ScheduleToClose) => TimeoutKind::ScheduleToClose,
+                Ok(TimeoutType::Heartbeat) => TimeoutKind::Heartbeat,
                 _ => TimeoutKind::StartToClose,
             },
         },
@@ -203,6 +208,25 @@ pub(crate) fn millis_in(t: Option<prost_wkt_types::Timestamp>) -> u64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// A pending activity as the server describes it.
+pub(crate) fn pending_activity_in(p: PendingActivityInfo) -> PendingActivity {
+    let state = match StateIn::try_from(p.state) {
+        Ok(StateIn::Started) => PendingActivityState::Started,
+        Ok(StateIn::CancelRequested) => PendingActivityState::CancelRequested,
+        _ => PendingActivityState::Scheduled,
+    };
+    PendingActivity {
+        activity_id: p.activity_id,
+        activity_type: p.activity_type.map(|t| t.name).unwrap_or_default(),
+        state,
+        attempt: u32::try_from(p.attempt).unwrap_or_default(),
+        last_failure: p.last_failure.map(failure_in),
+        next_attempt_time_ms: p.next_attempt_schedule_time.map(|t| millis_in(Some(t))),
+        last_heartbeat_time_ms: p.last_heartbeat_time.map(|t| millis_in(Some(t))),
+        heartbeat_details: payloads_in(p.heartbeat_details),
+    }
 }
 
 /// A retry policy on the wire.

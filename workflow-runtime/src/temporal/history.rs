@@ -113,6 +113,7 @@ impl Translator {
                     retry_policy: a.retry_policy.map(retry_policy_in).unwrap_or_default(),
                     task_queue: None,
                     heartbeat_timeout: duration_in(a.heartbeat_timeout),
+                    cancellation_type: Default::default(),
                 },
             },
             A::ActivityTaskCompletedEventAttributes(a) => EventKind::ActivityTaskCompleted {
@@ -126,6 +127,9 @@ impl Translator {
                 attempt: 0,
             },
             A::ActivityTaskCancelRequestedEventAttributes(a) => EventKind::ActivityTaskCancelRequested {
+                seq: self.seq_of(a.scheduled_event_id),
+            },
+            A::ActivityTaskCanceledEventAttributes(a) => EventKind::ActivityTaskCanceled {
                 seq: self.seq_of(a.scheduled_event_id),
             },
             A::SignalExternalWorkflowExecutionInitiatedEventAttributes(a) => {

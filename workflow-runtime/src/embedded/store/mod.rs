@@ -12,10 +12,10 @@ mod schema;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use workflow_client::{ActivityOptions, ClientError, Event, EventKind, ParentInfo, Payload, WorkflowStatus};
+use workflow_client::{ActivityOptions, ClientError, Event, EventKind, Failure, ParentInfo, Payload, WorkflowStatus};
 
 pub(crate) use owner::Owner;
-use record::{ActivityOptionsRecord, EventRecord, PayloadRecord};
+use record::{ActivityOptionsRecord, EventRecord, FailureRecord, PayloadRecord};
 pub(crate) use schema::VERSION;
 
 use crate::replay::is_command_event;
@@ -132,6 +132,17 @@ pub(crate) struct ActivityRow {
     pub(crate) attempt: u32,
     /// When it was scheduled (ms since the epoch), for the schedule-to-close timeout.
     pub(crate) scheduled_ms: u64,
+    /// The details of its last heartbeat, which the next attempt reads.
+    pub(crate) heartbeat: Vec<Payload>,
+    /// When that heartbeat arrived (ms since the epoch).
+    pub(crate) heartbeat_ms: Option<u64>,
+    /// Why the previous attempt failed.
+    pub(crate) last_failure: Option<Failure>,
+    /// When the current attempt is due, while it waits out a retry backoff.
+    pub(crate) next_attempt_ms: Option<u64>,
+    /// The workflow asked it to stop while an attempt ran: whatever that
+    /// attempt ends with resolves it.
+    pub(crate) cancel_requested: bool,
 }
 
 /// A store operation failed.
@@ -260,6 +271,11 @@ fn save_progress(conn: &Connection, run: RunKey, p: &Progress) -> StoreResult<()
 /// A BLOB column's bytes.
 fn blob<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'a [u8]> {
     Ok(row.get_ref(column)?.as_blob()?)
+}
+
+/// A nullable BLOB column's bytes.
+fn optional_blob<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<&'a [u8]>> {
+    Ok(row.get_ref(column)?.as_blob_or_null()?)
 }
 
 fn event_of(id: i64, time_ms: i64, data: &[u8]) -> StoreResult<Event> {
@@ -581,10 +597,43 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn set_activity_attempt(&self, key: ActivityKey, attempt: u32) -> StoreResult<()> {
+    /// Records a failed attempt: the next one, why this one failed and when the next is due.
+    pub(crate) fn retry_activity(&self, a: &ActivityRow) -> StoreResult<()> {
+        let failure = a.last_failure.as_ref().map(FailureRecord::from);
         self.conn
-            .prepare_cached("UPDATE activities SET attempt = ?3 WHERE run_key = ?1 AND seq = ?2")?
-            .execute(params![key.run.0, key.seq, attempt])?;
+            .prepare_cached(
+                "UPDATE activities SET attempt = ?3, last_failure = ?4, next_attempt_ms = ?5
+                 WHERE run_key = ?1 AND seq = ?2",
+            )?
+            .execute(params![
+                a.key.run.0,
+                a.key.seq,
+                a.attempt,
+                failure.as_ref().map(record::encode).transpose()?,
+                a.next_attempt_ms.map(i64_of)
+            ])?;
+        Ok(())
+    }
+
+    /// Keeps an activity's last heartbeat.
+    pub(crate) fn set_activity_heartbeat(&self, a: &ActivityRow) -> StoreResult<()> {
+        let details: Vec<PayloadRecord> = a.heartbeat.iter().map(PayloadRecord::from).collect();
+        self.conn
+            .prepare_cached("UPDATE activities SET heartbeat = ?3, heartbeat_ms = ?4 WHERE run_key = ?1 AND seq = ?2")?
+            .execute(params![
+                a.key.run.0,
+                a.key.seq,
+                record::encode(&details)?,
+                a.heartbeat_ms.map(i64_of)
+            ])?;
+        Ok(())
+    }
+
+    /// Marks an activity the workflow asked to stop while an attempt ran.
+    pub(crate) fn set_activity_cancel_requested(&self, key: ActivityKey) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("UPDATE activities SET cancel_requested = 1 WHERE run_key = ?1 AND seq = ?2")?
+            .execute(params![key.run.0, key.seq])?;
         Ok(())
     }
 
@@ -597,16 +646,32 @@ impl Store {
 
     /// Every scheduled activity, with its run's ids.
     pub(crate) fn activities(&self) -> StoreResult<Vec<ActivityRow>> {
-        let mut stmt = self.conn.prepare(
+        self.activities_where("", [])
+    }
+
+    /// The scheduled activities of one run, oldest first.
+    pub(crate) fn activities_of(&self, run: RunKey) -> StoreResult<Vec<ActivityRow>> {
+        self.activities_where("WHERE a.run_key = ?1 ORDER BY a.seq", [run.0])
+    }
+
+    fn activities_where<P: rusqlite::Params>(&self, filter: &str, params: P) -> StoreResult<Vec<ActivityRow>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT a.run_key, a.seq, r.workflow_id, r.run_id, a.task_queue, a.activity_type, a.input, a.options,
-                 a.attempt, a.scheduled_ms
-             FROM activities a JOIN runs r ON r.run_key = a.run_key",
-        )?;
-        let mut rows = stmt.query([])?;
+                 a.attempt, a.scheduled_ms, a.heartbeat, a.heartbeat_ms, a.last_failure, a.next_attempt_ms,
+                 a.cancel_requested
+             FROM activities a JOIN runs r ON r.run_key = a.run_key {filter}"
+        ))?;
+        let mut rows = stmt.query(params)?;
         let mut activities = Vec::new();
         while let Some(r) = rows.next()? {
             let input: Vec<PayloadRecord> = record::decode("activities", blob(r, 6)?)?;
             let options: ActivityOptionsRecord = record::decode("activities", blob(r, 7)?)?;
+            let heartbeat: Option<Vec<PayloadRecord>> = optional_blob(r, 10)?
+                .map(|b| record::decode("activities", b))
+                .transpose()?;
+            let last_failure: Option<FailureRecord> = optional_blob(r, 12)?
+                .map(|b| record::decode("activities", b))
+                .transpose()?;
             activities.push(ActivityRow {
                 key: ActivityKey {
                     run: RunKey(r.get(0)?),
@@ -620,6 +685,11 @@ impl Store {
                 options: options.into(),
                 attempt: r.get(8)?,
                 scheduled_ms: u64_of(r.get(9)?),
+                heartbeat: heartbeat.unwrap_or_default().into_iter().map(Payload::from).collect(),
+                heartbeat_ms: r.get::<_, Option<i64>>(11)?.map(u64_of),
+                last_failure: last_failure.map(Failure::from),
+                next_attempt_ms: r.get::<_, Option<i64>>(13)?.map(u64_of),
+                cancel_requested: r.get(14)?,
             });
         }
         Ok(activities)

@@ -198,6 +198,8 @@ pub(super) enum FailureRecord {
         workflow_id: String,
         cause: Box<FailureRecord>,
     },
+    /// Since schema version 3.
+    HeartbeatTimeout,
 }
 
 impl From<&Failure> for FailureRecord {
@@ -211,6 +213,9 @@ impl From<&Failure> for FailureRecord {
             },
             Failure::Canceled => FailureRecord::Canceled,
             Failure::Terminated { reason } => FailureRecord::Terminated { reason: reason.clone() },
+            Failure::Timeout {
+                kind: TimeoutKind::Heartbeat,
+            } => FailureRecord::HeartbeatTimeout,
             Failure::Timeout { kind } => FailureRecord::Timeout {
                 schedule_to_close: *kind == TimeoutKind::ScheduleToClose,
             },
@@ -261,6 +266,9 @@ impl From<FailureRecord> for Failure {
                     true => TimeoutKind::ScheduleToClose,
                     false => TimeoutKind::StartToClose,
                 },
+            },
+            FailureRecord::HeartbeatTimeout => Failure::Timeout {
+                kind: TimeoutKind::Heartbeat,
             },
             FailureRecord::Activity {
                 activity_type,
@@ -464,6 +472,10 @@ pub(super) enum EventRecord {
         patch_id: String,
         deprecated: bool,
     },
+    /// Since schema version 3.
+    ActivityCanceled {
+        seq: u32,
+    },
 }
 
 impl From<&EventKind> for EventRecord {
@@ -515,6 +527,7 @@ impl From<&EventKind> for EventRecord {
             K::TimerFired { seq } => EventRecord::TimerFired { seq: *seq },
             K::TimerCanceled { seq } => EventRecord::TimerCanceled { seq: *seq },
             K::ActivityTaskCancelRequested { seq } => EventRecord::ActivityCancelRequested { seq: *seq },
+            K::ActivityTaskCanceled { seq } => EventRecord::ActivityCanceled { seq: *seq },
             K::ActivityTaskScheduled {
                 seq,
                 activity_type,
@@ -660,6 +673,7 @@ impl From<EventRecord> for EventKind {
             EventRecord::TimerFired { seq } => K::TimerFired { seq },
             EventRecord::TimerCanceled { seq } => K::TimerCanceled { seq },
             EventRecord::ActivityCancelRequested { seq } => K::ActivityTaskCancelRequested { seq },
+            EventRecord::ActivityCanceled { seq } => K::ActivityTaskCanceled { seq },
             EventRecord::ActivityScheduled {
                 seq,
                 activity_type,

@@ -11,10 +11,12 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 2;
+pub(crate) const VERSION: i64 = 3;
 
-/// The current schema, created whole in a new file.
-const SCHEMA: &str = "
+/// The schema of version 1. A new file is created with it and brought
+/// forward by the migrations after it, so the current schema is always
+/// that of a migrated file.
+const SCHEMA_V1: &str = "
 CREATE TABLE runs (
     run_key INTEGER PRIMARY KEY,
     run_id TEXT NOT NULL UNIQUE,
@@ -80,7 +82,7 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -116,18 +118,17 @@ pub(crate) fn check(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// Brings the file to [`VERSION`]: creates the schema in a new file, or
-/// runs the migrations from its version on, each in its own transaction.
+/// Brings the file to [`VERSION`]: creates version 1's schema in a new
+/// file, then runs the migrations from the file's version on, each in its
+/// own transaction.
 pub(crate) fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     check(conn)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if is_empty(&tx)? {
-        tx.execute_batch(SCHEMA)?;
-        set_version(&tx, VERSION)?;
-        tx.commit()?;
-        return Ok(());
+        tx.execute_batch(SCHEMA_V1)?;
+        set_version(&tx, 1)?;
     }
-    drop(tx);
+    tx.commit()?;
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Read again inside the transaction: another process may have migrated it.
@@ -177,7 +178,7 @@ fn v0_to_v1(tx: &Transaction<'_>) -> StoreResult<()> {
          ALTER TABLE activities RENAME TO activities_v0;
          DROP INDEX IF EXISTS runs_open;",
     )?;
-    tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(SCHEMA_V1)?;
     let runs: Vec<V0Run> = {
         let mut stmt = tx.prepare(
             "SELECT run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, next_run_id, parent
@@ -305,5 +306,22 @@ fn v0_to_v1(tx: &Transaction<'_>) -> StoreResult<()> {
 /// event record version 1 cannot decode. The tables are unchanged; the new
 /// version keeps a release that predates markers from opening the file.
 fn v1_to_v2(_tx: &Transaction<'_>) -> StoreResult<()> {
+    Ok(())
+}
+
+/// Version 2 to 3: what describing an activity and resuming it need. Each
+/// scheduled activity keeps its last heartbeat's details and time (the next
+/// attempt reads them, also after a crash), its last attempt's failure and
+/// when the next attempt is due, and whether the workflow asked it to stop
+/// while an attempt ran. Histories may hold `ActivityTaskCanceled` events
+/// and heartbeat timeouts, which version 2 cannot decode.
+fn v2_to_v3(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute_batch(
+        "ALTER TABLE activities ADD COLUMN heartbeat BLOB;
+         ALTER TABLE activities ADD COLUMN heartbeat_ms INTEGER;
+         ALTER TABLE activities ADD COLUMN last_failure BLOB;
+         ALTER TABLE activities ADD COLUMN next_attempt_ms INTEGER;
+         ALTER TABLE activities ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;",
+    )?;
     Ok(())
 }

@@ -27,6 +27,7 @@ impl EngineThread {
                         self.attempt_failed(activity, failure, true, now)?;
                     }
                 }
+                Wake::HeartbeatTimeout { activity, attempt } => self.check_heartbeat(activity, attempt, now)?,
                 Wake::ScheduleTimeout { activity } => {
                     if self.activities.scheduled.contains_key(&activity) {
                         let failure = Failure::Timeout {
@@ -91,7 +92,7 @@ impl EngineThread {
 
     /// Sends an activity's current attempt to a worker, or parks it until one registers.
     pub(super) fn dispatch(&mut self, key: ActivityKey, now: u64) {
-        let Some(row) = self.activities.scheduled.get(&key) else {
+        let Some(row) = self.activities.scheduled.get_mut(&key) else {
             return;
         };
         if !self.workers.contains_key(&row.task_queue) {
@@ -102,6 +103,8 @@ impl EngineThread {
                 .push_back(key);
             return;
         }
+        row.next_attempt_ms = None;
+        let row = &self.activities.scheduled[&key];
         let attempt = row.attempt;
         if let Some(timeout) = row.options.start_to_close_timeout {
             let wake = Wake::AttemptTimeout { activity: key, attempt };
@@ -130,6 +133,12 @@ impl EngineThread {
             }
             return;
         };
+        if let Some(timeout) = row.options.heartbeat_timeout {
+            let wake = Wake::HeartbeatTimeout { activity: key, attempt };
+            self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
+        }
+        let (cancel, cancelled) = watch::channel(false);
+        let heartbeat = HeartbeatSlot::default();
         let task = ActivityTask {
             activity: key,
             info: ActivityInfo {
@@ -141,9 +150,63 @@ impl EngineThread {
             },
             args: row.input.clone(),
             execute,
+            heartbeat_details: row.heartbeat.clone(),
+            cancel: cancelled,
+            heartbeat: heartbeat.clone(),
         };
-        self.activities.running.insert(key);
+        let running = RunningAttempt {
+            cancel,
+            heartbeat,
+            last_beat_ms: now,
+        };
+        self.activities.running.insert(key, running);
         self.outbox.dispatches.push((worker, task));
+    }
+
+    /// Keeps the latest heartbeat of a running attempt: the next attempt
+    /// reads its details, and it holds off the heartbeat timeout.
+    pub(super) fn heartbeat(&mut self, key: ActivityKey, attempt: u32, now: u64) -> StoreResult<()> {
+        let Some(running) = self.activities.running.get_mut(&key) else {
+            return Ok(());
+        };
+        let details = running.heartbeat.take();
+        let Some(row) = self
+            .activities
+            .scheduled
+            .get_mut(&key)
+            .filter(|row| row.attempt == attempt)
+        else {
+            return Ok(());
+        };
+        running.last_beat_ms = now;
+        if let Some(details) = details {
+            row.heartbeat = details;
+            row.heartbeat_ms = Some(now);
+            self.store.set_activity_heartbeat(row)?;
+        }
+        Ok(())
+    }
+
+    /// Fails a running attempt that has not heartbeated within its
+    /// heartbeat timeout, or looks again when it could next expire.
+    fn check_heartbeat(&mut self, key: ActivityKey, attempt: u32, now: u64) -> StoreResult<()> {
+        let (Some(running), Some(row)) = (self.activities.running.get(&key), self.activities.scheduled.get(&key))
+        else {
+            return Ok(());
+        };
+        let Some(timeout) = row.options.heartbeat_timeout.filter(|_| row.attempt == attempt) else {
+            return Ok(());
+        };
+        let deadline = running.last_beat_ms.saturating_add(duration_ms(timeout));
+        if now < deadline {
+            self.agenda
+                .at(deadline, Wake::HeartbeatTimeout { activity: key, attempt });
+            return Ok(());
+        }
+        let failure = Failure::Timeout {
+            kind: TimeoutKind::Heartbeat,
+        };
+        self.attempt_failed(key, failure, true, now)
     }
 
     pub(super) fn activity_done(&mut self, done: ActivityDone, now: u64) -> StoreResult<()> {
@@ -169,6 +232,9 @@ impl EngineThread {
         }
     }
 
+    /// An attempt failed: the next one is due after the retry policy's
+    /// delay, unless the policy or the schedule-to-close timeout says
+    /// stop. An activity the workflow asked to stop is canceled instead.
     pub(super) fn attempt_failed(
         &mut self,
         key: ActivityKey,
@@ -176,10 +242,13 @@ impl EngineThread {
         retryable: bool,
         now: u64,
     ) -> StoreResult<()> {
-        self.activities.running.remove(&key);
+        self.stop_attempt(key);
         let Some(row) = self.activities.scheduled.get_mut(&key) else {
             return Ok(());
         };
+        if row.cancel_requested {
+            return self.cancel_activity(key, now);
+        }
         let policy = &row.options.retry_policy;
         let delay = duration_ms(policy.delay(row.attempt));
         let attempts_left = policy.maximum_attempts == 0 || row.attempt < policy.maximum_attempts;
@@ -191,11 +260,45 @@ impl EngineThread {
             return self.resolve_activity(key, Err(failure), now);
         }
         row.attempt += 1;
+        row.last_failure = Some(failure);
+        row.next_attempt_ms = Some(now + delay);
         let attempt = row.attempt;
-        self.store.set_activity_attempt(key, attempt)?;
+        self.store.retry_activity(row)?;
         self.agenda
             .at(now + delay, Wake::ActivityRetry { activity: key, attempt });
         Ok(())
+    }
+
+    /// The workflow asked an activity to stop (`RequestCancelActivity`). A
+    /// running attempt is told, and what it ends with resolves the activity;
+    /// otherwise it is canceled now. A run closing in the same task records
+    /// nothing more.
+    pub(super) fn request_activity_cancel(&mut self, key: ActivityKey, closing: bool, now: u64) -> StoreResult<()> {
+        if closing {
+            self.store.delete_activity(key)?;
+            self.forget_activity(key);
+            return Ok(());
+        }
+        match (
+            self.activities.running.get(&key),
+            self.activities.scheduled.get_mut(&key),
+        ) {
+            (Some(running), Some(row)) => {
+                let _ = running.cancel.send(true);
+                row.cancel_requested = true;
+                self.store.set_activity_cancel_requested(key)
+            }
+            _ => self.cancel_activity(key, now),
+        }
+    }
+
+    /// Resolves an activity as canceled (`ActivityTaskCanceled`).
+    fn cancel_activity(&mut self, key: ActivityKey, now: u64) -> StoreResult<()> {
+        if self.forget_activity(key).is_none() {
+            return Ok(());
+        }
+        self.store.delete_activity(key)?;
+        self.record_resolution(key, EventKind::ActivityTaskCanceled { seq: key.seq }, now)
     }
 
     pub(super) fn resolve_activity(
@@ -208,12 +311,11 @@ impl EngineThread {
             return Ok(());
         };
         self.store.delete_activity(key)?;
-        if self.touch(key.run)?.is_none() {
-            return Ok(());
-        }
         let (seq, attempt) = (key.seq, row.attempt);
         let kind = match result {
             Ok(result) => EventKind::ActivityTaskCompleted { seq, result, attempt },
+            // What the attempt told to stop ended with.
+            Err(_) if row.cancel_requested => EventKind::ActivityTaskCanceled { seq },
             Err(cause) => EventKind::ActivityTaskFailed {
                 seq,
                 failure: Failure::Activity {
@@ -224,17 +326,33 @@ impl EngineThread {
                 attempt,
             },
         };
+        self.record_resolution(key, kind, now)
+    }
+
+    /// Appends how an activity resolved to its run, as the run's next input.
+    fn record_resolution(&mut self, key: ActivityKey, kind: EventKind, now: u64) -> StoreResult<()> {
+        if self.touch(key.run)?.is_none() {
+            return Ok(());
+        }
         self.append(key.run, kind, now)?;
         self.mark_dirty(key.run);
         Ok(())
     }
 
-    /// Drops an activity from the scheduled set and from its run's.
+    /// Drops an activity from the scheduled set and from its run's, telling
+    /// a running attempt to stop.
     pub(super) fn forget_activity(&mut self, key: ActivityKey) -> Option<ActivityRow> {
-        self.activities.running.remove(&key);
+        self.stop_attempt(key);
         if let Some(run) = self.runs.open.get_mut(&key.run) {
             run.activities.remove(&key.seq);
         }
         self.activities.scheduled.remove(&key)
+    }
+
+    /// Tells a running attempt whose outcome no longer matters to stop.
+    fn stop_attempt(&mut self, key: ActivityKey) {
+        if let Some(running) = self.activities.running.remove(&key) {
+            let _ = running.cancel.send(true);
+        }
     }
 }

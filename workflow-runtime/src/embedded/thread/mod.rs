@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use workflow_client::{ClientError, EventKind, Execution, ParentInfo, Payload, WaitStage, WorkflowStatus};
 
 mod due;
@@ -18,14 +18,14 @@ mod requests;
 mod retention;
 mod tasks;
 
-pub(crate) use requests::{described, outcome};
+pub(crate) use requests::{described, outcome, pending_activity};
 pub(crate) use retention::PRUNE_BATCH;
 
 use super::agenda::{Agenda, Wake};
 use super::config::Config;
 use super::inbox::{self, Inbox};
 use super::memo::{Answered, QueryMemo};
-use super::registration::{ActivityDone, ActivityTask, Registration};
+use super::registration::{ActivityDone, ActivityTask, HeartbeatSlot, Registration};
 use super::request::{Answer, Reply, Request, Responder};
 use super::runs::{OpenRun, RunCache};
 use super::spin::spin;
@@ -51,6 +51,11 @@ pub(crate) enum Msg {
         worker_id: u64,
     },
     ActivityDone(ActivityDone),
+    /// An activity attempt heartbeated; its details wait in its slot.
+    Heartbeat {
+        activity: ActivityKey,
+        attempt: u32,
+    },
     /// Moves a time-skipping engine's clock forward, firing what falls due
     /// on the way; answers with the new time (ms since the epoch).
     Advance(Duration, oneshot::Sender<u64>),
@@ -216,7 +221,19 @@ struct Activities {
     /// Activities waiting for a worker of their task queue, by queue.
     backlog: HashMap<String, VecDeque<ActivityKey>>,
     /// Attempts handed to a worker and not yet over.
-    running: HashSet<ActivityKey>,
+    running: HashMap<ActivityKey, RunningAttempt>,
+}
+
+/// An activity attempt a worker is running.
+struct RunningAttempt {
+    /// Tells the attempt to stop: the workflow canceled it, it timed out, or
+    /// its run closed.
+    cancel: watch::Sender<bool>,
+    /// Its latest heartbeat, not yet taken by the engine thread.
+    heartbeat: HeartbeatSlot,
+    /// When it started or last heartbeated (ms since the epoch), for its
+    /// heartbeat timeout.
+    last_beat_ms: u64,
 }
 
 /// Callers waiting for something other than their batch's commit.
@@ -321,10 +338,20 @@ impl EngineThread {
         }
         let now = self.clock.now();
         for row in self.store.activities()? {
-            let key = row.key;
+            let (key, attempt) = (row.key, row.attempt);
             self.arm_schedule_timeout(&row);
+            // An attempt told to stop, or one waiting out its backoff, ends
+            // or starts when due; the attempts that were running start again.
+            let due = match (row.cancel_requested, row.next_attempt_ms) {
+                (true, _) => Some((now, Wake::AttemptTimeout { activity: key, attempt })),
+                (false, Some(at)) if at > now => Some((at, Wake::ActivityRetry { activity: key, attempt })),
+                _ => None,
+            };
             self.activities.scheduled.insert(key, row);
-            self.dispatch(key, now);
+            match due {
+                Some((at, wake)) => self.agenda.at(at, wake),
+                None => self.dispatch(key, now),
+            }
         }
         if self.retention.is_some() {
             self.agenda.at(now, Wake::Retention);
@@ -700,6 +727,7 @@ impl EngineThread {
                 self.cache.evict(of_queue, &mut self.runs.evicted);
             }
             Msg::ActivityDone(done) => self.activity_done(done, now)?,
+            Msg::Heartbeat { activity, attempt } => self.heartbeat(activity, attempt, now)?,
             Msg::Advance(by, done) => match self.clock.skipping {
                 true => self.clock.advance = Some(Advance { by, target: None, done }),
                 // Only a test environment's clock moves on request.

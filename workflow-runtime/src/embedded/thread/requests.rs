@@ -1,8 +1,8 @@
 //! Client requests: start, signal, update, result, cancel, terminate, describe.
 
 use workflow_client::{
-    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Payload, StartRequest,
-    UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Payload, PendingActivity,
+    PendingActivityState, StartRequest, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::*;
@@ -347,10 +347,30 @@ impl EngineThread {
     pub(super) fn describe(&mut self, target: &Execution) -> StoreResult<Result<Description, ClientError>> {
         // An idle run's row says all there is to say: no need to load it.
         Ok(match self.find(target)? {
-            Found::Loaded(key) => Ok(described(self.open_run(key)?.row.clone())),
-            Found::Stored(row) => Ok(described(*row)),
+            Found::Loaded(key) => {
+                let row = self.open_run(key)?.row.clone();
+                Ok(described(row, self.pending_activities(key)))
+            }
+            Found::Stored(row) => {
+                let pending = self.pending_activities(row.key);
+                Ok(described(*row, pending))
+            }
             Found::Missing => Err(not_found(target)),
         })
+    }
+
+    /// A run's scheduled activities, oldest first, as `describe` shows them.
+    fn pending_activities(&self, run: RunKey) -> Vec<PendingActivity> {
+        let mut rows: Vec<&ActivityRow> = self
+            .activities
+            .scheduled
+            .values()
+            .filter(|a| a.key.run == run)
+            .collect();
+        rows.sort_by_key(|a| a.key.seq);
+        rows.into_iter()
+            .map(|a| pending_activity(a, self.activities.running.contains_key(&a.key)))
+            .collect()
     }
 
     pub(super) fn terminate(&mut self, key: RunKey, reason: String, now: u64) -> StoreResult<()> {
@@ -390,8 +410,27 @@ pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload
     })
 }
 
-/// A run described from its row.
-pub(crate) fn described(row: RunRow) -> Description {
+/// How `describe` shows a scheduled activity; `running` while an attempt is under way.
+pub(crate) fn pending_activity(row: &ActivityRow, running: bool) -> PendingActivity {
+    let state = match (row.cancel_requested, running) {
+        (true, _) => PendingActivityState::CancelRequested,
+        (false, true) => PendingActivityState::Started,
+        (false, false) => PendingActivityState::Scheduled,
+    };
+    PendingActivity {
+        activity_id: row.key.seq.to_string(),
+        activity_type: row.activity_type.clone(),
+        state,
+        attempt: row.attempt,
+        last_failure: row.last_failure.clone(),
+        next_attempt_time_ms: row.next_attempt_ms,
+        last_heartbeat_time_ms: row.heartbeat_ms,
+        heartbeat_details: row.heartbeat.clone(),
+    }
+}
+
+/// A run described from its row and its scheduled activities.
+pub(crate) fn described(row: RunRow, pending_activities: Vec<PendingActivity>) -> Description {
     Description {
         workflow_id: row.workflow_id,
         run_id: row.run_id,
@@ -404,6 +443,7 @@ pub(crate) fn described(row: RunRow) -> Description {
         signals_received: row.progress.signals_received,
         unhandled_signals: row.progress.unhandled_signals,
         task_failure: row.progress.task_failure,
+        pending_activities,
     }
 }
 

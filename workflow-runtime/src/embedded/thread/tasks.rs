@@ -325,6 +325,11 @@ impl EngineThread {
                     options: options.clone(),
                     attempt: 1,
                     scheduled_ms: now,
+                    heartbeat: Vec::new(),
+                    heartbeat_ms: None,
+                    last_failure: None,
+                    next_attempt_ms: None,
+                    cancel_requested: false,
                 };
                 self.store.insert_activity(&scheduled)?;
                 self.arm_schedule_timeout(&scheduled);
@@ -333,9 +338,7 @@ impl EngineThread {
                 self.dispatch(activity, now);
             }
             Command::RequestCancelActivity { seq } => {
-                let activity = ActivityKey { run: key, seq: *seq };
-                self.store.delete_activity(activity)?;
-                self.forget_activity(activity);
+                self.request_activity_cancel(ActivityKey { run: key, seq: *seq }, closing, now)?;
             }
             Command::SignalExternal {
                 seq,
