@@ -15,7 +15,7 @@
 //!   `all` adds temporal when the `temporal` feature is compiled in and
 //!   `WORKFLOW_TEMPORAL_ADDRESS` is set; `temporal` alone connects to that
 //!   address (default `localhost:7233`).
-//! * `--workload A,A16,D,C,B,R,M,O` (default: all of them).
+//! * `--workload A,A16,D,C,B,X,R,M,O` (default: all of them).
 //! * `--quick`: every workload at a tenth of its size (always so on temporal).
 //! * `--large`: workload `O` with 1,000,000 runs instead of 100,000.
 //!
@@ -26,6 +26,8 @@
 //! * `D`: 100,000 sequential queries on one execution.
 //! * `C`: 10,000 sequential `execute_update` round trips.
 //! * `B`: 10,000 concurrent signal-with-start of `finish`, every result awaited.
+//! * `X`: 10,000 sequential activities in one run (a `Chain` workflow): each
+//!   a schedule, a worker's attempt and a completion.
 //! * `R` (sqlite): the first query on a 10,000-event history (5,000 signals,
 //!   each in its own workflow task) after reopening the engine with the run
 //!   cache off, so it replays the whole history from the store (median of 5
@@ -55,6 +57,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use tempfile::TempDir;
 use workflow::{Client, ClientError, Engine, EngineBuilder, Limits, StartOptions, Worker, WorkflowHandle};
 
+#[path = "../benches/common/chain.rs"]
+mod chain;
 #[path = "../benches/common/counter.rs"]
 mod counter;
 
@@ -80,7 +84,7 @@ const O_SIGNALS: u64 = 3;
 const PROBE: &str = "--open-probe";
 
 const USAGE: &str =
-    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,R,M,O]";
+    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,X,R,M,O]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EngineKind {
@@ -128,18 +132,20 @@ enum Workload {
     D,
     C,
     B,
+    X,
     R,
     M,
     O,
 }
 
 impl Workload {
-    const ALL: [Workload; 8] = [
+    const ALL: [Workload; 9] = [
         Workload::A,
         Workload::A16,
         Workload::D,
         Workload::C,
         Workload::B,
+        Workload::X,
         Workload::R,
         Workload::M,
         Workload::O,
@@ -152,6 +158,7 @@ impl Workload {
             Workload::D => "D",
             Workload::C => "C",
             Workload::B => "B",
+            Workload::X => "X",
             Workload::R => "R",
             Workload::M => "M",
             Workload::O => "O",
@@ -404,6 +411,7 @@ impl Bench {
             Workload::D => sequential_queries(self).await,
             Workload::C => sequential_updates(self).await,
             Workload::B => signal_with_start(self).await,
+            Workload::X => sequential_activities(self).await,
             Workload::R => cold_replay(self).await,
             Workload::M => idle_memory(self).await,
             Workload::O => lazy_open(self).await,
@@ -621,6 +629,26 @@ async fn sequential_updates(bench: &Bench) -> Outcome<Measurement> {
     finish(&handle, n).await?;
     setup.close();
     Ok(Measurement::rate(Workload::C, bench.engine, n, elapsed))
+}
+
+/// X: sequential activities in one run.
+async fn sequential_activities(bench: &Bench) -> Outcome<Measurement> {
+    let n = bench.size(10_000);
+    let setup = bench.open(Workload::X, bench.builder()).await?;
+    let worker = setup
+        .engine
+        .worker(&setup.task_queue)
+        .workflow::<chain::Chain>()
+        .activity(chain::step)
+        .start()?;
+    let options = StartOptions::new(format!("{}-chain", setup.prefix)).task_queue(&setup.task_queue);
+    let started = Instant::now();
+    let handle = setup.client.start_workflow(chain::Chain::run, n, options).await?;
+    expect("result", handle.result().await?, n)?;
+    let elapsed = started.elapsed();
+    worker.shutdown();
+    setup.close();
+    Ok(Measurement::rate(Workload::X, bench.engine, n, elapsed))
 }
 
 /// B: concurrent signal-with-start of `finish`; each result awaited.
@@ -859,7 +887,7 @@ async fn main() -> Result<(), BoxError> {
             .and_then(Measurement::per_second)
     };
     if let Some(ceiling) = ceiling {
-        for workload in [Workload::A, Workload::A16, Workload::C] {
+        for workload in [Workload::A, Workload::A16, Workload::C, Workload::X] {
             if let Some(rate) = rate_of(workload, EngineKind::Sqlite) {
                 println!("{workload} sqlite vs ceiling {ceiling:.0}/s: x{:.2}", rate / ceiling);
             }
