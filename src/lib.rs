@@ -71,8 +71,8 @@ pub use workflow_client::{
 #[cfg(feature = "temporal")]
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
-    Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
-    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, Limits, ListFilter,
+    Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
+    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, IntoInstance, Limits, ListFilter,
     Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker,
     WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
     DEFAULT_RETENTION,
@@ -103,7 +103,7 @@ pub mod __private {
         WorkflowType,
     };
     pub use workflow_runtime::{
-        __activity_failure, Activity, ActivityContext, Dispatch, LocalFuture, WorkflowContext, WorkflowDefinition,
-        WorkflowError, WorkflowResult,
+        __activity_failure, __activity_instance, Activities, Activity, ActivityContext, Dispatch, LocalFuture,
+        VisitActivity, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowResult,
     };
 }
