@@ -60,7 +60,7 @@
 #![warn(missing_docs)]
 
 #[doc(inline)]
-pub use workflow_macros::{activity, defn, init, nondeterministic, query, run, signal, update, validator};
+pub use workflow_macros::{activities, activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
 pub use workflow_client::{
     ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind, Failure, History, IntoArgs,
