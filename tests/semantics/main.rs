@@ -22,5 +22,6 @@ mod limits;
 mod observability;
 mod queries;
 mod signals;
+mod stateful;
 mod updates;
 mod versioning;
