@@ -60,7 +60,7 @@
 #![warn(missing_docs)]
 
 #[doc(inline)]
-pub use workflow_macros::{activity, defn, init, nondeterministic, query, run, signal, update, validator};
+pub use workflow_macros::{activities, activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind,
@@ -72,8 +72,8 @@ pub use workflow_client::{
 #[cfg(feature = "temporal")]
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
-    Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
-    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, Limits, ListFilter,
+    Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
+    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, IntoInstance, Limits, ListFilter,
     Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker,
     WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
     DEFAULT_RETENTION,
@@ -104,7 +104,7 @@ pub mod __private {
         WorkflowType,
     };
     pub use workflow_runtime::{
-        __activity_failure, Activity, ActivityContext, Dispatch, LocalFuture, WorkflowContext, WorkflowDefinition,
-        WorkflowError, WorkflowResult,
+        __activity_failure, __activity_instance, Activities, Activity, ActivityContext, Dispatch, LocalFuture,
+        VisitActivity, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowResult,
     };
 }

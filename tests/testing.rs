@@ -3,6 +3,7 @@
 //! mocked by name. And the activity environment: one activity run with no
 //! engine, its attempt, heartbeats and cancellation in the test's hands.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -200,4 +201,57 @@ async fn a_test_cancels_a_running_activity() {
     let done = env.heartbeats::<u32>().len();
     assert!(done > 0 && done < 1_000, "{done}");
     assert_eq!(failure.message(), format!("canceled after {done} files"));
+}
+
+/// Uploads files to one store, counting the bytes sent.
+pub struct Uploader {
+    sent: AtomicU64,
+}
+
+#[workflow::activities]
+impl Uploader {
+    /// Uploads `bytes` bytes, heartbeating the total sent so far.
+    async fn upload(&self, ctx: ActivityContext, bytes: u64) -> Result<u64, ApplicationError> {
+        let sent = self.sent.fetch_add(bytes, Ordering::SeqCst) + bytes;
+        ctx.heartbeat(&sent)?;
+        Ok(sent)
+    }
+}
+
+/// Another type with activities, whose instance `Uploader::upload` does not run on.
+pub struct Mailer;
+
+#[workflow::activities]
+impl Mailer {
+    async fn mail(&self, to: String) -> String {
+        to
+    }
+}
+
+#[tokio::test]
+async fn a_method_activity_runs_alone_on_the_instance_the_test_gives() {
+    let uploader = Uploader {
+        sent: AtomicU64::new(0),
+    };
+    let env = ActivityEnvironment::new();
+    assert_eq!(env.run_on(&uploader, Uploader::upload, 10).await.unwrap(), 10);
+    assert_eq!(env.run_on(&uploader, Uploader::upload, 5).await.unwrap(), 15);
+    assert_eq!(uploader.sent.load(Ordering::SeqCst), 15);
+    assert_eq!(env.heartbeats::<u64>(), [10, 15]);
+
+    let alone = env.run(Uploader::upload, 1).await.unwrap_err();
+    assert_eq!(alone.error_type(), Some("NoInstance"));
+    assert_eq!(
+        alone.message(),
+        "activity `upload` is a method of `Uploader` and runs on an instance of it, which was not given"
+    );
+    let elsewhere = env.run_on(&Mailer, Uploader::upload, 1).await.unwrap_err();
+    assert_eq!(elsewhere.error_type(), Some("WrongInstance"));
+    assert!(
+        elsewhere
+            .message()
+            .ends_with("::Uploader` and was run on an instance of another type"),
+        "{elsewhere}"
+    );
+    assert_eq!(uploader.sent.load(Ordering::SeqCst), 15, "neither ran");
 }

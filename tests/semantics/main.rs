@@ -23,5 +23,6 @@ mod limits;
 mod observability;
 mod queries;
 mod signals;
+mod stateful;
 mod updates;
 mod versioning;

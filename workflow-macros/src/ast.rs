@@ -236,33 +236,156 @@ impl<'a> Handler<'a> {
     }
 }
 
-/// An `#[workflow::activity] async fn`.
+/// An activity: an `#[workflow::activity] async fn`, or a method of an
+/// `#[workflow::activities]` impl block.
 pub struct Activity<'a> {
-    pub item: &'a ItemFn,
-    pub args: ItemArgs,
-    pub krate: Path,
+    /// Its attributes; the docs go on the marker.
+    pub attrs: &'a [Attribute],
+    /// `name = "..."` / `dynamic`.
+    pub naming: Naming,
+    /// The signature after the receiver (see [`Signature::after_receiver`]).
     pub sig: Signature<'a>,
+    /// For a method, the type of its impl block; `None` for a function.
+    pub owner: Option<&'a Ident>,
 }
 
 impl<'a> Activity<'a> {
-    pub fn parse(item: &'a ItemFn, args: ItemArgs) -> Self {
-        Activity {
-            item,
-            krate: args.krate(),
-            args,
-            sig: Signature::parse(&item.sig, ACTIVITY_CONTEXT),
-        }
-    }
-
     pub fn ident(&self) -> &'a Ident {
-        &self.item.sig.ident
+        &self.sig.sig.ident
     }
 
     /// The activity's wire name: `name = "..."` or the function's name.
     pub fn name(&self) -> String {
-        match &self.args.naming.name {
+        match &self.naming.name {
             Some(name) => name.value(),
             None => self.ident().to_string(),
+        }
+    }
+
+    /// Where the wire name is written.
+    pub fn name_span(&self) -> Span {
+        match &self.naming.name {
+            Some(name) => name.span(),
+            None => self.ident().span(),
+        }
+    }
+
+    pub fn is_dynamic(&self) -> bool {
+        self.naming.is_dynamic()
+    }
+}
+
+/// An `#[workflow::activity] async fn`.
+pub struct ActivityFn<'a> {
+    pub item: &'a ItemFn,
+    pub krate: Path,
+    pub activity: Activity<'a>,
+}
+
+impl<'a> ActivityFn<'a> {
+    pub fn parse(item: &'a ItemFn, args: ItemArgs) -> Self {
+        ActivityFn {
+            item,
+            krate: args.krate(),
+            activity: Activity {
+                attrs: &item.attrs,
+                naming: args.naming,
+                sig: Signature::after_receiver(&item.sig, ACTIVITY_CONTEXT),
+                owner: None,
+            },
+        }
+    }
+}
+
+/// An `#[workflow::activities] impl T { ... }` block: each method is an
+/// activity run on a shared instance of `T`.
+pub struct ActivityImpl<'a> {
+    pub item: &'a ItemImpl,
+    /// The last segment of the implemented type: what messages call it.
+    pub ident: &'a Ident,
+    pub args: ItemArgs,
+    pub krate: Path,
+    /// Every method, in source order.
+    pub methods: Vec<ActivityMethod<'a>>,
+}
+
+impl<'a> ActivityImpl<'a> {
+    /// `None` (with the problem reported) when the impl cannot hold
+    /// activities at all: a trait impl, a generic impl, or a type without
+    /// a name.
+    pub fn parse(item: &'a ItemImpl, args: ItemArgs, errors: &mut Errors) -> Option<Self> {
+        if let Some((_, path, _)) = &item.trait_ {
+            errors.spanned(
+                path,
+                "`#[workflow::activities]` goes on an inherent impl block, not a trait impl: \
+                 `#[workflow::activities] impl Payments { async fn charge(&self, ..) }`",
+            );
+            return None;
+        }
+        if !item.generics.params.is_empty() {
+            errors.spanned(
+                &item.generics,
+                "`#[workflow::activities]` does not support generic impl blocks: a worker registers \
+                 each activity name once, for one type; implement the activities on a concrete type",
+            );
+            return None;
+        }
+        let Some(ident) = last_segment(&item.self_ty).map(|s| &s.ident) else {
+            errors.spanned(
+                &item.self_ty,
+                "`#[workflow::activities]` goes on the impl block of a named struct or enum holding \
+                 what the activities share (clients, pools, settings)",
+            );
+            return None;
+        };
+        let krate = args.krate();
+        let methods = item
+            .items
+            .iter()
+            .filter_map(|member| match member {
+                ImplItem::Fn(method) => Some(ActivityMethod::parse(method, ident, &krate, errors)),
+                _ => None,
+            })
+            .collect();
+        Some(ActivityImpl {
+            item,
+            ident,
+            args,
+            krate,
+            methods,
+        })
+    }
+}
+
+/// A method of an `#[workflow::activities]` impl block.
+pub struct ActivityMethod<'a> {
+    pub method: &'a ImplItemFn,
+    /// The `#[workflow::activity(..)]` attributes on it: the first gives
+    /// the options, any other is an error.
+    pub markers: Vec<&'a Attribute>,
+    pub activity: Activity<'a>,
+}
+
+impl<'a> ActivityMethod<'a> {
+    fn parse(method: &'a ImplItemFn, owner: &'a Ident, krate: &Path, errors: &mut Errors) -> Self {
+        let markers: Vec<&Attribute> = method
+            .attrs
+            .iter()
+            .filter(|attr| attr::is_activity(attr, krate))
+            .collect();
+        let naming = markers
+            .first()
+            .map(|attr| attr::activity_options(attr, errors))
+            .unwrap_or_default();
+        ActivityMethod {
+            method,
+            markers,
+            activity: Activity {
+                attrs: &method.attrs,
+                naming,
+                sig: Signature::after_receiver(&method.sig, ACTIVITY_CONTEXT),
+                owner: Some(owner),
+            },
         }
     }
 }
@@ -288,12 +411,24 @@ pub enum Context<'a> {
 
 impl<'a> Signature<'a> {
     pub fn parse(sig: &'a syn::Signature, context_type: &'static str) -> Self {
-        let context = match sig.inputs.first() {
+        Signature::parse_from(sig, context_type, 0)
+    }
+
+    /// The signature of an activity, whose context parameter comes after
+    /// the receiver when there is one (`&self, ctx: ActivityContext, ..`);
+    /// the receiver is `sig.receiver()`.
+    pub fn after_receiver(sig: &'a syn::Signature, context_type: &'static str) -> Self {
+        Signature::parse_from(sig, context_type, usize::from(sig.receiver().is_some()))
+    }
+
+    /// The signature with the context looked for at parameter `first`.
+    fn parse_from(sig: &'a syn::Signature, context_type: &'static str, first: usize) -> Self {
+        let context = match sig.inputs.iter().nth(first) {
             Some(FnArg::Receiver(receiver)) => Context::Receiver(receiver),
             Some(FnArg::Typed(param)) if is_context(&param.ty, context_type) => Context::Param(param),
             _ => Context::None,
         };
-        let skip = usize::from(!matches!(context, Context::None));
+        let skip = first + usize::from(!matches!(context, Context::None));
         let params = sig
             .inputs
             .iter()

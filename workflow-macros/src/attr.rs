@@ -71,6 +71,23 @@ pub fn is_nondeterministic(attr: &Attribute, krate: &Path) -> bool {
     is_ours(attr, NONDETERMINISTIC, krate)
 }
 
+/// `#[workflow::activity]`, which names a method of an
+/// `#[workflow::activities]` impl block.
+const ACTIVITY: &str = "activity";
+
+/// Whether `attr` is `#[workflow::activity]`, recognised like the handler
+/// attributes.
+pub fn is_activity(attr: &Attribute, krate: &Path) -> bool {
+    is_ours(attr, ACTIVITY, krate)
+}
+
+/// Options of `#[workflow::activity]` on a method of an
+/// `#[workflow::activities]` impl block: `name = "..."`, `dynamic`.
+pub fn activity_options(attr: &Attribute, errors: &mut Errors) -> Naming {
+    let items = list_items(attr, errors).unwrap_or_default();
+    errors.darling(Naming::from_list(&items)).unwrap_or_default()
+}
+
 /// Whether `attr` is our attribute `name`: written with the facade's name
 /// (`#[workflow::signal]`), the name `crate = "..."` gives it (any path
 /// ending in it, as `use` makes it reachable by several), or imported
@@ -106,7 +123,8 @@ impl Naming {
     }
 }
 
-/// Options of `#[workflow::defn]` and `#[workflow::activity]`.
+/// Options of `#[workflow::defn]`, `#[workflow::activity]` and
+/// `#[workflow::activities]` (which takes `crate` only).
 #[derive(Debug, Default, FromMeta)]
 pub struct ItemArgs {
     #[darling(flatten)]

@@ -1,4 +1,4 @@
-//! The rules a workflow impl and an activity must follow, one function each.
+//! The rules a workflow impl and activities must follow, one function each.
 //! Every problem is reported at the user's tokens with the fix in the message.
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use quote::ToTokens;
 use syn::{Type, TypeSlice};
 
-use crate::ast::{self, Activity, Context, Handler, Output, Signature, Workflow};
+use crate::ast::{self, Activity, ActivityFn, ActivityImpl, Context, Handler, Output, Signature, Workflow};
 use crate::attr::{Kind, Naming};
 use crate::determinism;
 use crate::errors::Errors;
@@ -36,10 +36,29 @@ pub fn workflow(w: &Workflow, errors: &mut Errors) {
     determinism::check(w, errors);
 }
 
-pub fn activity(a: &Activity, errors: &mut Errors) {
-    check_name_xor_dynamic(&a.args.naming, errors);
+pub fn activity(f: &ActivityFn, errors: &mut Errors) {
+    check_activity(&f.activity, errors);
+}
+
+pub fn activities(b: &ActivityImpl, errors: &mut Errors) {
+    check_block_takes_crate_only(b, errors);
+    check_block_holds_methods_only(b, errors);
+    for m in &b.methods {
+        for repeated in m.markers.iter().skip(1) {
+            errors.spanned(repeated, "`#[workflow::activity]` is repeated: remove it");
+        }
+        check_activity(&m.activity, errors);
+    }
+    check_unique_activity_names(b, errors);
+    check_one_dynamic_activity(b, errors);
+}
+
+/// The rules of every activity, a function or a method.
+fn check_activity(a: &Activity, errors: &mut Errors) {
+    check_name_xor_dynamic(&a.naming, errors);
     check_not_generic(&a.sig, errors);
     check_activity_is_async(a, errors);
+    check_activity_receiver(a, errors);
     check_activity_context(a, errors);
     check_context_comes_first(&a.sig, errors);
     check_success_type(&a.sig.output, errors);
@@ -563,46 +582,152 @@ fn is_raw_value_slice(ty: &Type) -> bool {
 
 /// Rule: activities are `async fn`s run on the worker's async runtime.
 fn check_activity_is_async(a: &Activity, errors: &mut Errors) {
-    if a.item.sig.asyncness.is_none() {
-        errors.spanned(
-            a.item.sig.fn_token,
-            format!(
-                "`#[workflow::activity]` must be an `async fn`: write `async fn {}(...)`",
-                a.ident()
-            ),
-        );
+    let sig = a.sig.sig;
+    if sig.asyncness.is_some() {
+        return;
+    }
+    let message = match a.owner {
+        None => format!(
+            "`#[workflow::activity]` must be an `async fn`: write `async fn {}(...)`",
+            a.ident()
+        ),
+        Some(owner) => format!(
+            "every method of an `#[workflow::activities]` block is an activity, and activities are \
+             `async fn`s: write `async fn {}(&self, ...)`, or move a helper to another `impl {owner}` block",
+            a.ident()
+        ),
+    };
+    errors.spanned(sig.fn_token, message);
+}
+
+/// Rule: an `#[workflow::activity]` is a free function; a method of an
+/// `#[workflow::activities]` block takes `&self`, as a worker shares one
+/// instance between the attempts running at once.
+fn check_activity_receiver(a: &Activity, errors: &mut Errors) {
+    match (a.owner, a.sig.sig.receiver()) {
+        (None, None) => {}
+        (None, Some(r)) => errors.spanned(
+            r,
+            "`#[workflow::activity]` goes on a free `async fn`, not a method: remove `self`, or put \
+             `#[workflow::activities]` on the impl block to make its methods activities",
+        ),
+        (Some(_), Some(r)) if r.reference.is_some() && r.mutability.is_none() => {}
+        (Some(_), Some(r)) => errors.spanned(
+            r,
+            "activities take `&self`: a worker runs them on one instance, shared between the attempts \
+             running at once; keep state that changes behind a `Mutex` or an atomic",
+        ),
+        (Some(_), None) => errors.at(
+            parens(&a.sig),
+            "activities take `&self` as the first parameter, the instance a worker shares between \
+             them; for a function that needs no instance, use a free `#[workflow::activity] async fn`",
+        ),
     }
 }
 
-/// Rule: activities are free functions taking an optional
-/// `ctx: ActivityContext` by value.
+/// Rule: the context an activity may take is `ctx: ActivityContext`, by
+/// value.
 fn check_activity_context(a: &Activity, errors: &mut Errors) {
-    match a.sig.context {
-        Context::None => {}
-        Context::Receiver(r) => errors.spanned(
-            r,
-            "`#[workflow::activity]` goes on a free `async fn`, not a method: remove `self`",
-        ),
-        Context::Param(p) if matches!(ast::ungroup(&p.ty), Type::Reference(_)) => errors.spanned(
-            &p.ty,
-            "take the activity context by value, `ctx: ActivityContext`: it is cheap to clone",
-        ),
-        Context::Param(_) => {}
+    if let Context::Param(p) = a.sig.context {
+        if matches!(ast::ungroup(&p.ty), Type::Reference(_)) {
+            errors.spanned(
+                &p.ty,
+                "take the activity context by value, `ctx: ActivityContext`: it is cheap to clone",
+            );
+        }
     }
 }
 
 /// Rule: a dynamic activity takes the name it was called by and the
 /// undecoded arguments.
 fn check_activity_dynamic_signature(a: &Activity, errors: &mut Errors) {
-    if !a.args.naming.is_dynamic() {
+    if !a.is_dynamic() {
         return;
     }
     let params: Vec<&Type> = a.sig.param_types().collect();
     if !is_name_and_raw_values(&params) {
+        let message = match a.owner {
+            None => {
+                "dynamic activities take `(name: String, args: Vec<RawValue>)`, optionally after \
+                     `ctx: ActivityContext`"
+            }
+            Some(_) => {
+                "dynamic activities take `(&self, name: String, args: Vec<RawValue>)`, optionally \
+                        with `ctx: ActivityContext` after `&self`"
+            }
+        };
+        errors.at(parens(&a.sig), message);
+    }
+}
+
+/// Rule: `#[workflow::activities]` takes `crate = "..."` only; each method
+/// has its own name.
+fn check_block_takes_crate_only(b: &ActivityImpl, errors: &mut Errors) {
+    if let Some(name) = &b.args.naming.name {
+        errors.spanned(
+            name,
+            "`#[workflow::activities]` takes only `crate = \"...\"`: name an activity on its method, \
+             `#[workflow::activity(name = \"...\")] async fn charge(&self, ..)`",
+        );
+    }
+    if b.args.naming.is_dynamic() {
         errors.at(
-            parens(&a.sig),
-            "dynamic activities take `(name: String, args: Vec<RawValue>)`, optionally after \
-             `ctx: ActivityContext`",
+            b.args.naming.dynamic.span(),
+            "`#[workflow::activities]` takes only `crate = \"...\"`: mark the dynamic activity on its \
+             method, `#[workflow::activity(dynamic)] async fn other(&self, name: String, args: Vec<RawValue>)`",
+        );
+    }
+}
+
+/// Rule: the block holds methods only, each an activity the worker
+/// registers; other items go in another impl block of the type.
+fn check_block_holds_methods_only(b: &ActivityImpl, errors: &mut Errors) {
+    for member in &b.item.items {
+        if !matches!(member, syn::ImplItem::Fn(_)) {
+            errors.spanned(
+                member,
+                format!(
+                    "an `#[workflow::activities]` block holds only activities: move this item to \
+                     another `impl {} {{ .. }}` block",
+                    b.ident
+                ),
+            );
+        }
+    }
+}
+
+/// Rule: activity names are unique in a block, or a worker could not tell
+/// them apart.
+fn check_unique_activity_names(b: &ActivityImpl, errors: &mut Errors) {
+    let mut seen: HashMap<String, &Activity> = HashMap::new();
+    for a in b.methods.iter().map(|m| &m.activity).filter(|a| !a.is_dynamic()) {
+        let name = a.name();
+        if let Some(first) = seen.get(&name) {
+            errors.at(
+                a.name_span(),
+                format!(
+                    "activity name \"{name}\" is already used by `{}`: give one of them another name \
+                     with `#[workflow::activity(name = \"...\")]`",
+                    first.ident()
+                ),
+            );
+        } else {
+            seen.insert(name, a);
+        }
+    }
+}
+
+/// Rule: at most one dynamic activity, the fallback for unknown names.
+fn check_one_dynamic_activity(b: &ActivityImpl, errors: &mut Errors) {
+    let mut dynamics = b.methods.iter().map(|m| &m.activity).filter(|a| a.is_dynamic());
+    let Some(first) = dynamics.next() else { return };
+    for other in dynamics {
+        errors.at(
+            other.naming.dynamic.span(),
+            format!(
+                "only one dynamic activity is allowed: `{}` already receives every name without an activity",
+                first.ident()
+            ),
         );
     }
 }
@@ -619,6 +744,7 @@ fn list(types: &[&Type]) -> String {
 mod tests {
     use quote::quote;
 
+    use crate::expand::activities::activities;
     use crate::expand::workflow::defn;
 
     #[test]
@@ -652,5 +778,39 @@ mod tests {
             assert!(out.contains(kept), "no {kept:?} in {out}");
         }
         assert!(!out.contains("workflow :: query"), "markers are stripped: {out}");
+    }
+
+    #[test]
+    fn every_problem_of_an_activities_block_is_reported_and_its_activities_are_kept() {
+        let out = activities(
+            quote!(),
+            quote! {
+                impl Payments {
+                    const FEE: u64 = 30;
+                    fn charge(&mut self, cents: u64) -> u64 { cents }
+                    #[workflow::activity(name = "charge")]
+                    async fn refund(&self, cents: u64) {}
+                }
+            },
+        )
+        .to_string();
+        for message in [
+            "an `#[workflow::activities]` block holds only activities",
+            "activities are `async fn`s",
+            "activities take `&self`",
+            "activity name \\\"charge\\\" is already used by `charge`",
+        ] {
+            assert!(out.contains(message), "no {message:?} in {out}");
+        }
+        for kept in [
+            "fn __workflow_activity_charge",
+            "pub const charge : :: workflow :: __private :: Activity < u64 , u64 >",
+            "pub const refund : :: workflow :: __private :: Activity < u64 , () >",
+            "impl :: workflow :: __private :: Activities for Payments",
+            "const FEE : u64 = 30",
+        ] {
+            assert!(out.contains(kept), "no {kept:?} in {out}");
+        }
+        assert!(!out.contains("workflow :: activity"), "markers are stripped: {out}");
     }
 }

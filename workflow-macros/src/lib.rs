@@ -1,6 +1,6 @@
 //! Procedural macros of the `workflow` DSL. Use them through the facade:
-//! `#[workflow::defn]`, `#[workflow::activity]` and the method attributes
-//! inside a `#[workflow::defn]` impl.
+//! `#[workflow::defn]`, `#[workflow::activity]`, `#[workflow::activities]`
+//! and the method attributes inside a `#[workflow::defn]` impl.
 //!
 //! Each entry point is a shim into a module working on `proc_macro2` types:
 //! parse (`attr`, `ast`) -> validate (`check`) -> expand (`expand`).
@@ -145,4 +145,38 @@ pub fn nondeterministic(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::activity::activity(args.into(), item.into()).into()
+}
+
+/// Turns the methods of an impl block into activities that share the
+/// instance they run on: clients, pools, settings. Option: `crate = "path"`.
+///
+/// Each `async fn` taking `&self` becomes an activity, as
+/// `#[workflow::activity]` makes one of a free function: the same
+/// arguments (an optional `ctx: ActivityContext` first, after `&self`),
+/// results and errors, and a marker const named like the method,
+/// `Payments::charge`, for `ctx.execute_activity`. A worker registers them
+/// all with `.activities(instance)`, taking the instance (or an `Arc` of
+/// it) and sharing it between the attempts running at once, so the type is
+/// `Send + Sync + 'static` and state that changes sits behind a `Mutex` or
+/// an atomic. `#[workflow::activity(name = "...")]` on a method renames its
+/// activity, `#[workflow::activity(dynamic)]` makes it the dynamic one.
+///
+/// ```ignore
+/// pub struct Payments { db: Pool, http: Client }
+///
+/// #[workflow::activities]
+/// impl Payments {
+///     /// Charges the order.
+///     async fn charge(&self, ctx: ActivityContext, order: Order) -> anyhow::Result<Receipt> { .. }
+///
+///     #[workflow::activity(name = "Refund")]
+///     async fn refund(&self, order: Order, cents: u64) -> Result<(), std::io::Error> { .. }
+/// }
+///
+/// engine.worker("orders").workflow::<Order>().activities(Payments { db, http }).start()?;
+/// ctx.execute_activity(Payments::charge, order, options).await?;
+/// ```
+#[proc_macro_attribute]
+pub fn activities(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::activities::activities(args.into(), item.into()).into()
 }

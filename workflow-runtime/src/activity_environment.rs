@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use workflow_client::{ApplicationError, Payload, PayloadError};
 
-use crate::activity::{run_activity, Activity};
+use crate::activity::{run_attempt, Activities, Activity, Instance};
 use crate::activity_context::{ActivityContext, ActivityInfo};
 
 /// Runs an activity as a worker would, without an engine, so a test can
@@ -100,8 +100,55 @@ impl ActivityEnvironment {
 
     /// Runs `activity` on `args` to its end and returns its result, or the
     /// failure a worker would report (an error, a panic, arguments or a
-    /// result that do not encode).
+    /// result that do not encode). A method of an `#[workflow::activities]`
+    /// impl block fails here: run it with [`run_on`](Self::run_on).
     pub async fn run<A, O>(&self, activity: Activity<A, O>, args: A) -> Result<O, ApplicationError> {
+        self.execute(None, activity, args).await
+    }
+
+    /// Runs `activity`, a method of the `#[workflow::activities]` impl block
+    /// of `T`, on `instance`, as [`run`](Self::run) does.
+    ///
+    /// ```
+    /// # use std::sync::atomic::{AtomicU64, Ordering};
+    /// # use workflow_runtime::{Activities, Activity, ActivityEnvironment};
+    /// // `#[workflow::activities] impl Counter { async fn next(&self) -> u64 { .. } }`
+    /// pub struct Counter { count: AtomicU64 }
+    /// # impl Counter {
+    /// #     #[allow(non_upper_case_globals)]
+    /// #     pub const next: Activity<(), u64> = Activity::__method("Counter", "next", false,
+    /// #         |()| Ok(vec![]), |p| p.decode(), |instance, _ctx, _args| Box::pin(async move {
+    /// #             let counter: &Counter = workflow_runtime::__activity_instance(instance)?;
+    /// #             Ok(workflow_client::Payload::encode(&counter.count.fetch_add(1, Ordering::SeqCst))?)
+    /// #         }));
+    /// # }
+    /// # impl Activities for Counter {
+    /// #     fn __visit(visit: &mut impl workflow_runtime::VisitActivity) { visit.activity(Counter::next) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let counter = Counter { count: AtomicU64::new(41) };
+    /// let env = ActivityEnvironment::new();
+    /// assert_eq!(env.run_on(&counter, Counter::next, ()).await?, 41);
+    /// assert_eq!(counter.count.load(Ordering::SeqCst), 42);
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_on<T: Activities, A, O>(
+        &self,
+        instance: &T,
+        activity: Activity<A, O>,
+        args: A,
+    ) -> Result<O, ApplicationError> {
+        self.execute(Some(instance), activity, args).await
+    }
+
+    /// One attempt of `activity`, a method on `instance`.
+    async fn execute<A, O>(
+        &self,
+        instance: Option<&Instance>,
+        activity: Activity<A, O>,
+        args: A,
+    ) -> Result<O, ApplicationError> {
         let args = activity.encode(args)?;
         let info = ActivityInfo {
             activity_type: activity.name().to_owned(),
@@ -118,7 +165,7 @@ impl ActivityEnvironment {
             self.cancel.subscribe(),
             Some(heartbeat),
         );
-        let payload = run_activity(activity.executor(), ctx, args).await?;
+        let payload = run_attempt(ctx, |ctx| activity.start(instance, ctx, args)).await?;
         Ok(activity.decode(&payload)?)
     }
 }

@@ -25,7 +25,10 @@ mod temporal;
 mod testing;
 mod worker;
 
-pub use activity::{__activity_failure, Activity, ActivityError, ExecuteFn};
+pub use activity::{
+    __activity_failure, __activity_instance, Activities, Activity, ActivityError, ActivityFuture, ExecuteFn, Instance,
+    IntoInstance, MethodFn, VisitActivity,
+};
 pub use activity_context::{ActivityContext, ActivityInfo};
 pub use activity_environment::ActivityEnvironment;
 pub use context::{

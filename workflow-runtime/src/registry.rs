@@ -2,9 +2,10 @@
 //! which both engines consult.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::activity::{Activity, Execute};
+use crate::activity::{Activity, Execute, Instance};
 use crate::definition::WorkflowDefinition;
 use crate::executor::{new_instance, RunInstance};
 
@@ -54,12 +55,14 @@ impl Offer {
         named.or(self.dynamic_activity.as_ref()).cloned()
     }
 
-    /// Adds an activity (a `dynamic` one serves every unregistered name).
-    pub(crate) fn add_activity<A, O>(&mut self, activity: Activity<A, O>) {
+    /// Adds an activity (a `dynamic` one serves every unregistered name);
+    /// a method runs on `instance`.
+    pub(crate) fn add_activity<A, O>(&mut self, activity: Activity<A, O>, instance: Option<Arc<Instance>>) {
+        let execute = activity.executor(instance);
         if activity.is_dynamic() {
-            self.dynamic_activity = Some(activity.executor());
+            self.dynamic_activity = Some(execute);
         } else {
-            self.activities.insert(activity.name().to_owned(), activity.executor());
+            self.activities.insert(activity.name().to_owned(), execute);
         }
     }
 

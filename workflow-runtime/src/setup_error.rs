@@ -58,4 +58,20 @@ pub enum WorkerError {
         /// What went wrong.
         message: String,
     },
+    /// A method of an `#[workflow::activities]` impl block was registered
+    /// with `activity`, without the instance it runs on.
+    #[error(
+        "cannot start a worker for task queue `{task_queue}`: activity `{activity}` is a method of \
+         `{owner}` and runs on an instance of it: register the instance with \
+         `.activities({owner} {{ .. }})`, which registers every activity of `{owner}`, instead of the \
+         activity alone"
+    )]
+    ActivityWithoutInstance {
+        /// The task queue.
+        task_queue: String,
+        /// The activity's name.
+        activity: String,
+        /// The type whose impl block holds it.
+        owner: String,
+    },
 }

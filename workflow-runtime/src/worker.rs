@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use workflow_client::{ApplicationError, Payload};
 
-use crate::activity::{Activity, Execute};
+use crate::activity::{Activities, Activity, Execute, Instance, IntoInstance, VisitActivity};
 use crate::backend::RunningWorker;
 use crate::definition::WorkflowDefinition;
 use crate::engine::Engine;
@@ -35,6 +35,8 @@ pub struct WorkerBuilder {
     engine: Engine,
     task_queue: String,
     offer: Offer,
+    /// Why `start` refuses the worker, found while registering.
+    refused: Option<WorkerError>,
 }
 
 impl Engine {
@@ -44,6 +46,7 @@ impl Engine {
             engine: self.clone(),
             task_queue: task_queue.into(),
             offer: Offer::default(),
+            refused: None,
         }
     }
 }
@@ -55,9 +58,36 @@ impl WorkerBuilder {
         self
     }
 
-    /// Registers an activity (a `dynamic` one serves every unregistered name).
+    /// Registers an `#[workflow::activity]` function (a `dynamic` one
+    /// serves every unregistered name). A method of an
+    /// `#[workflow::activities]` impl block runs on an instance, registered
+    /// with [`activities`](Self::activities): given here, it makes
+    /// [`start`](Self::start) fail with [`WorkerError::ActivityWithoutInstance`].
     pub fn activity<A, O>(mut self, activity: Activity<A, O>) -> Self {
-        self.offer.add_activity(activity);
+        match activity.owner() {
+            None => self.offer.add_activity(activity, None),
+            Some(owner) => {
+                self.refused
+                    .get_or_insert_with(|| WorkerError::ActivityWithoutInstance {
+                        task_queue: self.task_queue.clone(),
+                        activity: activity.name().to_owned(),
+                        owner: owner.to_owned(),
+                    });
+            }
+        }
+        self
+    }
+
+    /// Registers every activity of an `#[workflow::activities]` impl block,
+    /// run on `instance` (a `T`, or an `Arc<T>` to keep a handle on it):
+    /// the worker shares it between the attempts running at once.
+    ///
+    /// The facade's guide shows one (its "Activities with state" chapter).
+    pub fn activities<T: Activities>(mut self, instance: impl IntoInstance<T>) -> Self {
+        T::__visit(&mut OnInstance {
+            offer: &mut self.offer,
+            instance: instance.into_instance(),
+        });
         self
     }
 
@@ -126,12 +156,28 @@ impl WorkerBuilder {
     /// Starts polling the task queue. Activities run on the current tokio
     /// runtime; workflow code runs on a thread of the engine's own.
     pub fn start(self) -> Result<Worker, WorkerError> {
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| WorkerError::NoRuntime)?;
         let running = self
             .engine
             .backend()
             .start_worker(self.task_queue, self.offer, &runtime)?;
         Ok(Worker { running })
+    }
+}
+
+/// Registers the activities of an `#[workflow::activities]` impl block on
+/// the instance they share.
+struct OnInstance<'a> {
+    offer: &'a mut Offer,
+    instance: Arc<Instance>,
+}
+
+impl VisitActivity for OnInstance<'_> {
+    fn activity<A, O>(&mut self, activity: Activity<A, O>) {
+        self.offer.add_activity(activity, Some(self.instance.clone()));
     }
 }
 

@@ -2,13 +2,14 @@
 //! the facade's `__private` module (or the `crate = "..."` path), so users
 //! need no dependencies of their own and no imports.
 
+pub mod activities;
 pub mod activity;
 pub mod payload;
 pub mod workflow;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
-use syn::{Attribute, Ident, Path, Type};
+use syn::{parse_quote, Attribute, Ident, Path, Type};
 
 use crate::ast::Output;
 use crate::attr::Kind;
@@ -44,6 +45,14 @@ pub fn debug(what: &str, tokens: &TokenStream) {
 
 pub fn is_doc(attr: &Attribute) -> bool {
     attr.path().is_ident("doc")
+}
+
+/// Renames a function out of the way of the marker taking its name; its
+/// docs move to the marker, which is what users see.
+pub fn hide(attrs: &mut Vec<Attribute>, sig: &mut syn::Signature, callee: Ident) {
+    sig.ident = callee;
+    attrs.retain(|attr| !is_doc(attr));
+    attrs.push(parse_quote!(#[doc(hidden)]));
 }
 
 /// The names generated code binds arguments to, in order.

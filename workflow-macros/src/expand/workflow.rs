@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::{parse_quote, Attribute, Ident, ImplItem, ImplItemFn, ItemImpl, Path, Type};
 
 use super::{
-    args_type, decode, dynamic_args, encode, encode_output, encode_raw, encode_run_output, into_result, is_doc,
+    args_type, decode, dynamic_args, encode, encode_output, encode_raw, encode_run_output, hide, into_result, is_doc,
     payload, private, with_error,
 };
 use crate::ast::{Handler, Signature, Workflow, WORKFLOW_CONTEXT};
@@ -181,7 +181,7 @@ fn handler_impl(w: &Workflow) -> ItemImpl {
             continue;
         };
         if let Some(handler) = w.handler_of(original).filter(|h| h.has_marker()) {
-            hide(method, handler.callee());
+            hide(&mut method.attrs, &mut method.sig, handler.callee());
         }
     }
     item
@@ -193,16 +193,14 @@ fn rename_out_of_the_way(item: &mut ItemImpl, original: &ImplItemFn) {
     for member in &mut item.items {
         if let ImplItem::Fn(method) = member {
             if method.sig.ident == *ident {
-                hide(method, format_ident!("__workflow_{}", ident, span = ident.span()));
+                hide(
+                    &mut method.attrs,
+                    &mut method.sig,
+                    format_ident!("__workflow_{}", ident, span = ident.span()),
+                );
             }
         }
     }
-}
-
-fn hide(method: &mut ImplItemFn, callee: Ident) {
-    method.sig.ident = callee;
-    method.attrs.retain(|attr| !is_doc(attr));
-    method.attrs.push(parse_quote!(#[doc(hidden)]));
 }
 
 fn has_item_named(item: &ItemImpl, name: &str) -> bool {
