@@ -54,7 +54,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The [`guide`] walks through signals, signal-with-start, queries, updates,
+//! [`getting_started`] goes from an empty crate to a workflow that survives
+//! a restart. The [`guide`] walks through signals, signal-with-start, queries, updates,
 //! dynamic handlers, signals between workflows, the entity pattern, limits
 //! and running on Temporal, each with a runnable example.
 #![warn(missing_docs)]
@@ -78,6 +79,9 @@ pub use workflow_runtime::{
     WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
     DEFAULT_RETENTION,
 };
+
+#[doc = include_str!("../docs/getting-started.md")]
+pub mod getting_started {}
 
 #[doc = include_str!("../docs/guide.md")]
 pub mod guide {}
