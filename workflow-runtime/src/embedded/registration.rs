@@ -2,6 +2,7 @@
 //! activity attempts go down, and what comes back.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use workflow_client::{ApplicationError, Payload};
@@ -26,23 +27,47 @@ pub(crate) struct ActivityTask {
 }
 
 /// The latest heartbeat of an attempt that the engine thread has not taken
-/// yet. An attempt heartbeating faster than the engine takes them
-/// overwrites its slot, so a busy loop holds one set of details, not a
-/// queue of them.
-#[derive(Clone, Default)]
-pub(crate) struct HeartbeatSlot(Arc<Mutex<Option<Vec<Payload>>>>);
+/// yet. Each heartbeat replaces the details waiting there, and the engine
+/// thread is told at most once per interval, so an attempt heartbeating in
+/// a tight loop costs one store write per interval, not one per heartbeat;
+/// what the last interval left is taken when the attempt ends.
+#[derive(Clone)]
+pub(crate) struct HeartbeatSlot {
+    state: Arc<Mutex<SlotState>>,
+    /// The least time between two notices to the engine thread.
+    interval: Duration,
+}
+
+#[derive(Default)]
+struct SlotState {
+    details: Option<Vec<Payload>>,
+    /// When the engine thread was last told.
+    told: Option<Instant>,
+}
 
 impl HeartbeatSlot {
-    /// Leaves `details`; true when the slot was empty, so the engine thread
-    /// must be told.
+    pub(crate) fn new(interval: Duration) -> Self {
+        HeartbeatSlot {
+            state: Arc::default(),
+            interval,
+        }
+    }
+
+    /// Leaves `details`; true when the engine thread is due to be told.
     pub(crate) fn put(&self, details: Vec<Payload>) -> bool {
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        slot.replace(details).is_none()
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.details = Some(details);
+        let now = Instant::now();
+        let due = state.told.is_none_or(|told| now.duration_since(told) >= self.interval);
+        if due {
+            state.told = Some(now);
+        }
+        due
     }
 
     /// Takes the latest details, if any are waiting.
     pub(crate) fn take(&self) -> Option<Vec<Payload>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).details.take()
     }
 }
 

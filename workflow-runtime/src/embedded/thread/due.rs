@@ -8,6 +8,10 @@ use workflow_client::{ClientError, EventKind, Failure, Payload, TimeoutKind};
 use super::*;
 use crate::registry::{unregistered, Registrable};
 
+/// The most time between two heartbeats of an attempt that reach the
+/// engine thread (and the store) while it heartbeats more often.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
+
 impl EngineThread {
     pub(super) fn wake_due(&mut self, now: u64) -> StoreResult<()> {
         while let Some(wake) = self.agenda.pop_due(now) {
@@ -138,7 +142,13 @@ impl EngineThread {
             self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
         }
         let (cancel, cancelled) = watch::channel(false);
-        let heartbeat = HeartbeatSlot::default();
+        // Often enough to hold off the heartbeat timeout, and to lose little
+        // progress to a crash; rarely enough to cost little.
+        let interval = row
+            .options
+            .heartbeat_timeout
+            .map_or(HEARTBEAT_INTERVAL, |t| (t * 4 / 5).min(HEARTBEAT_INTERVAL));
+        let heartbeat = HeartbeatSlot::new(interval);
         let task = ActivityTask {
             activity: key,
             info: ActivityInfo {
@@ -211,6 +221,10 @@ impl EngineThread {
 
     pub(super) fn activity_done(&mut self, done: ActivityDone, now: u64) -> StoreResult<()> {
         let key = done.activity;
+        // A failed attempt's last heartbeat, which the next attempt reads.
+        if done.result.is_err() {
+            self.heartbeat(key, done.attempt, now)?;
+        }
         let Some(row) = self
             .activities
             .scheduled
