@@ -30,7 +30,7 @@ pub(crate) struct ActivityTask {
 /// yet. Each heartbeat replaces the details waiting there, and the engine
 /// thread is told at most once per interval, so an attempt heartbeating in
 /// a tight loop costs one store write per interval, not one per heartbeat;
-/// what the last interval left is taken when the attempt ends.
+/// what the last interval left is taken when the attempt fails.
 #[derive(Clone)]
 pub(crate) struct HeartbeatSlot {
     state: Arc<Mutex<SlotState>>,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use workflow_client::{
@@ -503,11 +503,14 @@ impl Backend for StoreFile {
         // The rows hold everything, counters included, as of the owner's
         // last commit. Whether an attempt runs is the owner's to know; one
         // not waiting out a retry backoff is shown as started.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let described = self.row(&target).and_then(|row| {
             let activities = self.with_store(|s| s.activities_of(row.key))?;
             let pending = activities
                 .iter()
-                .map(|a| pending_activity(a, a.next_attempt_ms.is_none()))
+                .map(|a| pending_activity(a, a.next_attempt_ms.is_none_or(|at| at <= now)))
                 .collect();
             Ok(described(row, pending))
         });

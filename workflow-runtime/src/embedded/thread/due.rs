@@ -96,7 +96,7 @@ impl EngineThread {
 
     /// Sends an activity's current attempt to a worker, or parks it until one registers.
     pub(super) fn dispatch(&mut self, key: ActivityKey, now: u64) {
-        let Some(row) = self.activities.scheduled.get_mut(&key) else {
+        let Some(row) = self.activities.scheduled.get(&key) else {
             return;
         };
         if !self.workers.contains_key(&row.task_queue) {
@@ -107,8 +107,6 @@ impl EngineThread {
                 .push_back(key);
             return;
         }
-        row.next_attempt_ms = None;
-        let row = &self.activities.scheduled[&key];
         let attempt = row.attempt;
         if let Some(timeout) = row.options.start_to_close_timeout {
             let wake = Wake::AttemptTimeout { activity: key, attempt };
@@ -176,25 +174,18 @@ impl EngineThread {
     /// Keeps the latest heartbeat of a running attempt: the next attempt
     /// reads its details, and it holds off the heartbeat timeout.
     pub(super) fn heartbeat(&mut self, key: ActivityKey, attempt: u32, now: u64) -> StoreResult<()> {
-        let Some(running) = self.activities.running.get_mut(&key) else {
+        let (Some(running), Some(row)) = (
+            self.activities.running.get_mut(&key),
+            self.activities.scheduled.get_mut(&key),
+        ) else {
             return Ok(());
         };
-        let details = running.heartbeat.take();
-        let Some(row) = self
-            .activities
-            .scheduled
-            .get_mut(&key)
-            .filter(|row| row.attempt == attempt)
-        else {
+        // A notice from an earlier attempt; the slot is the current one's.
+        if row.attempt != attempt {
             return Ok(());
-        };
-        running.last_beat_ms = now;
-        if let Some(details) = details {
-            row.heartbeat = details;
-            row.heartbeat_ms = Some(now);
-            self.store.set_activity_heartbeat(row)?;
         }
-        Ok(())
+        running.last_beat_ms = now;
+        keep_heartbeat(&self.store, row, running.heartbeat.take(), now)
     }
 
     /// Fails a running attempt that has not heartbeated within its
@@ -221,10 +212,6 @@ impl EngineThread {
 
     pub(super) fn activity_done(&mut self, done: ActivityDone, now: u64) -> StoreResult<()> {
         let key = done.activity;
-        // A failed attempt's last heartbeat, which the next attempt reads.
-        if done.result.is_err() {
-            self.heartbeat(key, done.attempt, now)?;
-        }
         let Some(row) = self
             .activities
             .scheduled
@@ -248,7 +235,7 @@ impl EngineThread {
 
     /// An attempt failed: the next one is due after the retry policy's
     /// delay, unless the policy or the schedule-to-close timeout says
-    /// stop. An activity the workflow asked to stop is canceled instead.
+    /// stop, or the workflow asked the activity to stop.
     pub(super) fn attempt_failed(
         &mut self,
         key: ActivityKey,
@@ -256,13 +243,13 @@ impl EngineThread {
         retryable: bool,
         now: u64,
     ) -> StoreResult<()> {
-        self.stop_attempt(key);
+        // Its last heartbeat, which the engine was not yet told of, is the
+        // one the next attempt reads.
+        let unseen = self.stop_attempt(key).and_then(|attempt| attempt.heartbeat.take());
         let Some(row) = self.activities.scheduled.get_mut(&key) else {
             return Ok(());
         };
-        if row.cancel_requested {
-            return self.cancel_activity(key, now);
-        }
+        keep_heartbeat(&self.store, row, unseen, now)?;
         let policy = &row.options.retry_policy;
         let delay = duration_ms(policy.delay(row.attempt));
         let attempts_left = policy.maximum_attempts == 0 || row.attempt < policy.maximum_attempts;
@@ -270,7 +257,8 @@ impl EngineThread {
             .options
             .schedule_to_close_timeout
             .is_none_or(|t| now + delay < row.scheduled_ms.saturating_add(duration_ms(t)));
-        if !(retryable && attempts_left && before_deadline) {
+        // An attempt the workflow asked to stop is not retried.
+        if row.cancel_requested || !(retryable && attempts_left && before_deadline) {
             return self.resolve_activity(key, Err(failure), now);
         }
         row.attempt += 1;
@@ -302,17 +290,8 @@ impl EngineThread {
                 row.cancel_requested = true;
                 self.store.set_activity_cancel_requested(key)
             }
-            _ => self.cancel_activity(key, now),
+            _ => self.resolve_activity(key, Err(Failure::Canceled), now),
         }
-    }
-
-    /// Resolves an activity as canceled (`ActivityTaskCanceled`).
-    fn cancel_activity(&mut self, key: ActivityKey, now: u64) -> StoreResult<()> {
-        if self.forget_activity(key).is_none() {
-            return Ok(());
-        }
-        self.store.delete_activity(key)?;
-        self.record_resolution(key, EventKind::ActivityTaskCanceled { seq: key.seq }, now)
     }
 
     pub(super) fn resolve_activity(
@@ -328,8 +307,11 @@ impl EngineThread {
         let (seq, attempt) = (key.seq, row.attempt);
         let kind = match result {
             Ok(result) => EventKind::ActivityTaskCompleted { seq, result, attempt },
-            // What the attempt told to stop ended with.
-            Err(_) if row.cancel_requested => EventKind::ActivityTaskCanceled { seq },
+            // Canceled with no attempt running, or the failure an attempt
+            // told to stop ended with.
+            Err(failure) if row.cancel_requested || failure == Failure::Canceled => {
+                EventKind::ActivityTaskCanceled { seq }
+            }
             Err(cause) => EventKind::ActivityTaskFailed {
                 seq,
                 failure: Failure::Activity {
@@ -340,11 +322,6 @@ impl EngineThread {
                 attempt,
             },
         };
-        self.record_resolution(key, kind, now)
-    }
-
-    /// Appends how an activity resolved to its run, as the run's next input.
-    fn record_resolution(&mut self, key: ActivityKey, kind: EventKind, now: u64) -> StoreResult<()> {
         if self.touch(key.run)?.is_none() {
             return Ok(());
         }
@@ -364,9 +341,19 @@ impl EngineThread {
     }
 
     /// Tells a running attempt whose outcome no longer matters to stop.
-    fn stop_attempt(&mut self, key: ActivityKey) {
-        if let Some(running) = self.activities.running.remove(&key) {
-            let _ = running.cancel.send(true);
-        }
+    fn stop_attempt(&mut self, key: ActivityKey) -> Option<RunningAttempt> {
+        let running = self.activities.running.remove(&key)?;
+        let _ = running.cancel.send(true);
+        Some(running)
     }
+}
+
+/// Keeps heartbeat `details` as an activity's last, on its row and in the store.
+fn keep_heartbeat(store: &Store, row: &mut ActivityRow, details: Option<Vec<Payload>>, now: u64) -> StoreResult<()> {
+    let Some(details) = details else {
+        return Ok(());
+    };
+    row.heartbeat = details;
+    row.heartbeat_ms = Some(now);
+    store.set_activity_heartbeat(row)
 }

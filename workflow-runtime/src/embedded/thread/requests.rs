@@ -410,7 +410,8 @@ pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload
     })
 }
 
-/// How `describe` shows a scheduled activity; `running` while an attempt is under way.
+/// How `describe` shows a scheduled activity; `running` while an attempt
+/// is under way (its row still holds the time the attempt was due).
 pub(crate) fn pending_activity(row: &ActivityRow, running: bool) -> PendingActivity {
     let state = match (row.cancel_requested, running) {
         (true, _) => PendingActivityState::CancelRequested,
@@ -423,7 +424,7 @@ pub(crate) fn pending_activity(row: &ActivityRow, running: bool) -> PendingActiv
         state,
         attempt: row.attempt,
         last_failure: row.last_failure.clone(),
-        next_attempt_time_ms: row.next_attempt_ms,
+        next_attempt_time_ms: row.next_attempt_ms.filter(|_| !running),
         last_heartbeat_time_ms: row.heartbeat_ms,
         heartbeat_details: row.heartbeat.clone(),
     }
