@@ -20,6 +20,7 @@ mod external;
 mod heartbeats;
 mod lifecycle;
 mod limits;
+mod local_activities;
 mod observability;
 mod queries;
 mod signals;

@@ -289,6 +289,19 @@ pub enum Marker {
         /// is gone from the code.
         deprecated: bool,
     },
+    /// A local activity finished for good (`ctx.execute_local_activity`):
+    /// replay resolves the call with this outcome instead of running the
+    /// activity again. Temporal's `core_local_activity` marker.
+    LocalActivity {
+        /// The call's sequence number.
+        seq: u32,
+        /// The activity's name.
+        activity_type: String,
+        /// The attempt that ended it.
+        attempt: u32,
+        /// Its value, or why it failed or was canceled.
+        result: Result<Payload, Failure>,
+    },
 }
 
 impl EventKind {

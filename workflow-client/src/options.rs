@@ -152,7 +152,9 @@ impl RetryPolicy {
 }
 
 /// Timeouts and retries of one activity call. At least one timeout is required,
-/// so the constructors take one.
+/// so the constructors take one. A local activity uses the timeouts, the
+/// retry policy and the cancellation type; it runs on its workflow's worker
+/// and has no heartbeat timeout.
 ///
 /// ```
 /// # use std::time::Duration;
@@ -170,8 +172,8 @@ pub struct ActivityOptions {
     pub retry_policy: RetryPolicy,
     /// Task queue of the activity worker; defaults to the workflow's.
     pub task_queue: Option<String>,
-    /// Longest gap between heartbeats before an attempt times out (enforced
-    /// by the Temporal engine; the embedded engine does not time heartbeats).
+    /// Longest gap between heartbeats before an attempt times out and is
+    /// retried per the retry policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_timeout: Option<Duration>,
     /// What canceling the call does to the activity. The workflow's own

@@ -21,6 +21,8 @@ pub struct ActivityInfo {
     pub run_id: String,
     /// The task queue it runs on.
     pub task_queue: String,
+    /// Whether it runs as a local activity (`ctx.execute_local_activity`).
+    pub is_local: bool,
 }
 
 /// What an activity may ask about itself and tell its engine; take it as an

@@ -58,6 +58,7 @@ impl Default for ActivityEnvironment {
                 workflow_id: "test-workflow".to_owned(),
                 run_id: "test-run".to_owned(),
                 task_queue: "test".to_owned(),
+                is_local: false,
             },
             previous_heartbeat: Vec::new(),
             heartbeats: Arc::default(),
@@ -75,6 +76,12 @@ impl ActivityEnvironment {
     /// Runs as attempt `attempt` (from 1).
     pub fn attempt(mut self, attempt: u32) -> Self {
         self.info.attempt = attempt;
+        self
+    }
+
+    /// Runs as a local activity (what `ctx.info().is_local` says).
+    pub fn local(mut self, is_local: bool) -> Self {
+        self.info.is_local = is_local;
         self
     }
 

@@ -458,7 +458,7 @@ impl<W> WorkflowContext<W> {
         options: ActivityOptions,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
         let args = activity.encode(args);
-        self.activity_call(activity.name(), args, options, activity.decoder())
+        self.activity_call(activity.name(), args, options, false, activity.decoder())
     }
 
     /// Runs an activity by name (one registered elsewhere, or a dynamic one).
@@ -478,7 +478,42 @@ impl<W> WorkflowContext<W> {
         args: impl IntoArgs,
         options: ActivityOptions,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
-        self.activity_call(name, args.into_args(), options, Payload::decode::<O>)
+        self.activity_call(name, args.into_args(), options, false, Payload::decode::<O>)
+    }
+
+    /// Runs an activity in this workflow's worker, as Temporal's local
+    /// activities: no task queue dispatch and no schedule event, only a
+    /// marker with the outcome once it is final, which replay reads instead
+    /// of running it again. Meant for short calls (a few seconds at most)
+    /// where the cost of a regular activity's round trip matters; retries
+    /// and timeouts follow `options`, whose task queue and heartbeat timeout
+    /// are not used. An attempt may run again after a crash before its
+    /// marker is recorded, so it must be safe to repeat, as any activity.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use std::time::Duration;
+    /// # use workflow_client::{ActivityOptions, Payload};
+    /// # use workflow_runtime::{Activity, WorkflowContext, WorkflowResult};
+    /// # const price_of: Activity<String, u64> = Activity::__new("price_of", false, |a| Ok(vec![Payload::encode(&a)?]), |p| p.decode(), |_, _| Box::pin(async { Ok(Payload::null()) }));
+    /// // `price_of` is an `#[workflow::activity] async fn price_of(sku: String) -> anyhow::Result<u64>`.
+    /// async fn total<W>(ctx: &WorkflowContext<W>, skus: Vec<String>) -> WorkflowResult<u64> {
+    ///     let options = ActivityOptions::start_to_close(Duration::from_secs(5));
+    ///     let mut total = 0;
+    ///     for sku in skus {
+    ///         total += ctx.execute_local_activity(price_of, sku, options.clone()).await?;
+    ///     }
+    ///     Ok(total)
+    /// }
+    /// ```
+    pub fn execute_local_activity<A, O: 'static>(
+        &self,
+        activity: Activity<A, O>,
+        args: A,
+        options: ActivityOptions,
+    ) -> impl Future<Output = WorkflowResult<O>> + 'static {
+        let args = activity.encode(args);
+        self.activity_call(activity.name(), args, options, true, activity.decoder())
     }
 
     fn activity_call<O: 'static>(
@@ -486,23 +521,36 @@ impl<W> WorkflowContext<W> {
         name: &str,
         args: Result<Vec<Payload>, workflow_client::PayloadError>,
         options: ActivityOptions,
+        local: bool,
         decode: DecodeFn<O>,
     ) -> impl Future<Output = WorkflowResult<O>> + 'static {
         let cancellation = options.cancellation_type;
         let issued = args.map(|args| {
             let mut run_state = self.run_state.borrow_mut();
-            let seq = run_state.issue(|seq| Command::ScheduleActivity {
-                seq,
-                activity_type: name.to_owned(),
-                args,
-                options,
+            let activity_type = name.to_owned();
+            let seq = run_state.issue(|seq| match local {
+                true => Command::ScheduleLocalActivity {
+                    seq,
+                    activity_type,
+                    args,
+                    options,
+                },
+                false => Command::ScheduleActivity {
+                    seq,
+                    activity_type,
+                    args,
+                    options,
+                },
             });
             (seq, run_state.cancel_epoch)
         });
         let run_state = self.run_state.clone();
         async move {
             let (seq, epoch) = issued?;
-            let cancel = Command::RequestCancelActivity { seq };
+            let cancel = match local {
+                true => Command::RequestCancelLocalActivity { seq },
+                false => Command::RequestCancelActivity { seq },
+            };
             // Dropped before it resolves (it lost a race), the call cancels
             // the activity, unless it is to be abandoned.
             let (pending, on_cancel) = match cancellation {
@@ -740,7 +788,8 @@ impl Drop for CancelOnDrop {
             // is left to run on both engines alike.
             let seq = self.seq;
             let unsent = run_state.commands.iter().any(|c| {
-                matches!(c, Command::StartTimer { seq: s, .. } | Command::ScheduleActivity { seq: s, .. } if *s == seq)
+                matches!(c, Command::StartTimer { seq: s, .. } | Command::ScheduleActivity { seq: s, .. }
+                    | Command::ScheduleLocalActivity { seq: s, .. } if *s == seq)
             });
             if !resolved && !unsent && !run_state.closed {
                 run_state.commands.push(command);

@@ -73,7 +73,7 @@ pub enum Job {
         /// The timer.
         seq: u32,
     },
-    /// An activity finished for good.
+    /// An activity (or local activity) finished for good.
     ResolveActivity {
         /// The activity call.
         seq: u32,
@@ -160,6 +160,23 @@ pub enum Command {
     /// Stop waiting for an activity.
     RequestCancelActivity {
         /// The activity call.
+        seq: u32,
+    },
+    /// Run an activity on the workflow's own worker, with no task queue
+    /// dispatch; its outcome is recorded as a marker.
+    ScheduleLocalActivity {
+        /// Its sequence number.
+        seq: u32,
+        /// The activity name.
+        activity_type: String,
+        /// Its arguments.
+        args: Vec<Payload>,
+        /// Timeouts and retries (its task queue and heartbeat timeout are not used).
+        options: ActivityOptions,
+    },
+    /// Stop waiting for a local activity.
+    RequestCancelLocalActivity {
+        /// The local activity call.
         seq: u32,
     },
     /// Signal another workflow.

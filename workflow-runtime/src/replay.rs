@@ -85,6 +85,21 @@ pub(crate) fn is_command_event(kind: &EventKind) -> bool {
     )
 }
 
+/// The job a local activity's marker delivers: the call's outcome. The
+/// marker is recorded among the commands of the task that took it in, after
+/// those the run issued before it resolved, as Temporal's Core records it.
+pub(crate) fn local_activity_resolution(kind: &EventKind) -> Option<Job> {
+    match kind {
+        EventKind::MarkerRecorded {
+            marker: Marker::LocalActivity { seq, result, .. },
+        } => Some(Job::ResolveActivity {
+            seq: *seq,
+            result: result.clone(),
+        }),
+        _ => None,
+    }
+}
+
 /// The patch a marker event records, with its deprecated flag.
 fn patch_marker(kind: &EventKind) -> Option<(&str, bool)> {
     match kind {
@@ -255,7 +270,13 @@ pub(crate) fn command_matches(command: &Command, event: &EventKind) -> bool {
 /// Whether a command is recorded in history (update acceptance is recorded
 /// as an input event instead, and rejections leave no trace).
 pub(crate) fn is_recorded(command: &Command) -> bool {
-    !matches!(command, Command::UpdateAccepted { .. } | Command::UpdateRejected { .. })
+    !matches!(
+        command,
+        Command::UpdateAccepted { .. }
+            | Command::UpdateRejected { .. }
+            | Command::ScheduleLocalActivity { .. }
+            | Command::RequestCancelLocalActivity { .. }
+    )
 }
 
 fn describe_command(command: &Command) -> String {
@@ -333,14 +354,37 @@ fn optional(command: &Command) -> bool {
     matches!(command, Command::SetPatchMarker { deprecated: true, .. })
 }
 
-/// Matches one task's commands with the command events recorded after it,
-/// from `events[i]` on; returns the index after them.
+/// Whether an event is the marker of local activity `seq`.
+pub(crate) fn is_local_marker_of(kind: &EventKind, seq: u32) -> bool {
+    matches!(kind, EventKind::MarkerRecorded { marker: Marker::LocalActivity { seq: s, .. } } if *s == seq)
+}
+
+/// Whether a command event is one the run issued (a local activity's
+/// marker is the engine's record of an outcome).
+fn is_issued(kind: &EventKind) -> bool {
+    is_command_event(kind) && local_activity_resolution(kind).is_none()
+}
+
+/// Matches one activation's commands with the command events recorded
+/// after it, from `events[i]` on, up to the next local activity marker;
+/// returns the index after them.
 pub(crate) fn match_commands(events: &[Event], mut i: usize, commands: &[Command]) -> Result<usize, Nondeterminism> {
     let task_event = i.checked_sub(1).and_then(|t| events.get(t)).map_or(0, |e| e.id);
-    for command in commands.iter().filter(|c| is_recorded(c)) {
+    for command in commands {
+        if let Command::RequestCancelLocalActivity { seq } = command {
+            // Try-cancel resolves the call at once, and its marker is
+            // recorded where the request was made.
+            if events.get(i).is_some_and(|e| is_local_marker_of(&e.kind, *seq)) {
+                i += 1;
+            }
+            continue;
+        }
+        if !is_recorded(command) {
+            continue;
+        }
         loop {
             match events.get(i) {
-                Some(recorded) if is_command_event(&recorded.kind) => {
+                Some(recorded) if is_issued(&recorded.kind) => {
                     if command_matches(command, &recorded.kind) {
                         i += 1;
                         break;
@@ -372,7 +416,7 @@ pub(crate) fn match_commands(events: &[Event], mut i: usize, commands: &[Command
     while events.get(i).is_some_and(skippable) {
         i += 1;
     }
-    match events.get(i).filter(|e| is_command_event(&e.kind)) {
+    match events.get(i).filter(|e| is_issued(&e.kind)) {
         Some(recorded) => Err(Nondeterminism {
             event_id: recorded.id,
             expected: describe_event(recorded),
@@ -421,6 +465,27 @@ pub(crate) fn replay(
         };
         let commands = instance.activate(activation)?;
         i = match_commands(events, i, &commands)?;
+        // Local activities that resolved during the task: each group of
+        // markers is an activation of its own, whose commands follow it.
+        loop {
+            let resolved: Vec<Job> = events[i..]
+                .iter()
+                .map_while(|e| local_activity_resolution(&e.kind))
+                .collect();
+            if resolved.is_empty() {
+                break;
+            }
+            i += resolved.len();
+            let activation = Activation {
+                now: event.time(),
+                replaying: true,
+                history_length: suggest.history_events,
+                continue_as_new_suggested: suggest.suggested(limits),
+                jobs: resolved,
+            };
+            let commands = instance.activate(activation)?;
+            i = match_commands(events, i, &commands)?;
+        }
         suggest.history_events = events.get(i.saturating_sub(1)).map_or(0, |e| e.id);
     }
     Ok(())

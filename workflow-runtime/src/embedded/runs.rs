@@ -30,6 +30,9 @@ pub(crate) struct OpenRun {
     pub(crate) activities: HashSet<u32>,
     /// While set, workflow tasks wait until this time (after a failure).
     pub(crate) retry_at: Option<u64>,
+    /// Markers of local activities that finished, for the next workflow
+    /// task to take in and record (their rows stay in the store until then).
+    pub(crate) local_outcomes: Vec<EventKind>,
 }
 
 impl OpenRun {
@@ -45,6 +48,7 @@ impl OpenRun {
             timers: HashSet::new(),
             activities: HashSet::new(),
             retry_at: None,
+            local_outcomes: Vec::new(),
         }
     }
 
@@ -119,7 +123,7 @@ impl OpenRun {
     }
 
     pub(crate) fn has_work(&self) -> bool {
-        self.row.progress.has_inputs() || !self.pending_updates.is_empty()
+        self.row.progress.has_inputs() || !self.pending_updates.is_empty() || !self.local_outcomes.is_empty()
     }
 
     /// Whether it can leave memory: nothing waits in it that the store does

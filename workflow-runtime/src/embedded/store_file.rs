@@ -510,6 +510,7 @@ impl Backend for StoreFile {
             let activities = self.with_store(|s| s.activities_of(row.key))?;
             let pending = activities
                 .iter()
+                .filter(|a| !a.local)
                 .map(|a| pending_activity(a, a.next_attempt_ms.is_none_or(|at| at <= now)))
                 .collect();
             Ok(described(row, pending))

@@ -249,6 +249,30 @@ impl Run {
                 ..Default::default()
             }),
             Command::RequestCancelActivity { seq } => Out::RequestCancelActivity(cmd::RequestCancelActivity { seq }),
+            Command::ScheduleLocalActivity {
+                seq,
+                activity_type,
+                args,
+                options,
+            } => Out::ScheduleLocalActivity(cmd::ScheduleLocalActivity {
+                seq,
+                activity_id: seq.to_string(),
+                activity_type,
+                attempt: 1,
+                arguments: args.into_iter().map(payload_out).collect(),
+                schedule_to_close_timeout: options.schedule_to_close_timeout.map(duration_out),
+                start_to_close_timeout: options.start_to_close_timeout.map(duration_out),
+                retry_policy: Some(retry_policy_out(options.retry_policy)),
+                // Core retries within the workflow task however long the
+                // backoff, as the embedded engine does, rather than asking
+                // the workflow to sleep on a timer between attempts.
+                local_retry_threshold: Some(duration_out(LOCAL_RETRY_THRESHOLD)),
+                cancellation_type: cancellation_type_out(options.cancellation_type) as i32,
+                ..Default::default()
+            }),
+            Command::RequestCancelLocalActivity { seq } => {
+                Out::RequestCancelLocalActivity(cmd::RequestCancelLocalActivity { seq })
+            }
             Command::SignalExternal {
                 seq,
                 workflow_id,
@@ -334,6 +358,10 @@ impl Run {
         })
     }
 }
+
+/// The longest retry backoff of a local activity that Core waits out itself
+/// (the retry policy's maximum interval is far below it).
+const LOCAL_RETRY_THRESHOLD: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
 
 /// The built-in query that lists the signals no handler took, for `describe`.
 pub(super) const UNHANDLED_SIGNALS_QUERY: &str = "__workflow_unhandled_signals";

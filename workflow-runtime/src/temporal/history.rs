@@ -2,20 +2,21 @@
 //! `fetch_history` and `describe` read the same on both engines.
 //!
 //! Server bookkeeping (workflow task scheduled/started, activity started,
-//! markers other than patches) has no counterpart and is skipped; event ids stay the server's.
+//! markers other than patches and local activities) has no counterpart and is skipped; event ids stay the server's.
 
 use std::collections::HashMap;
 
-use temporalio_common::protos::constants::PATCH_MARKER_NAME;
-use temporalio_common::protos::coresdk::common::decode_change_marker_details;
+use temporalio_common::protos::constants::{LOCAL_ACTIVITY_MARKER_NAME, PATCH_MARKER_NAME};
+use temporalio_common::protos::coresdk::common::{decode_change_marker_details, extract_local_activity_marker_details};
 use temporalio_common::protos::temporal::api::enums::v1::SignalExternalWorkflowExecutionFailedCause;
 use temporalio_common::protos::temporal::api::history::v1::{history_event::Attributes as A, HistoryEvent};
 use temporalio_common::protos::temporal::api::update::v1::outcome;
 use workflow_client::{
-    ActivityOptions, ApplicationError, Event, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, RetryPolicy,
+    ActivityOptions, ApplicationError, Event, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
+    RetryPolicy,
 };
 
-use super::convert::{duration_in, failure_in, millis_in, payloads_in, result_in};
+use super::convert::{duration_in, failure_in, millis_in, payload_in, payloads_in, result_in};
 
 /// Translates a run's events, in order.
 #[derive(Default)]
@@ -213,6 +214,22 @@ impl Translator {
                 let (patch_id, deprecated) = decode_change_marker_details(&a.details)?;
                 EventKind::MarkerRecorded {
                     marker: Marker::Patch { patch_id, deprecated },
+                }
+            }
+            A::MarkerRecordedEventAttributes(mut a) if a.marker_name == LOCAL_ACTIVITY_MARKER_NAME => {
+                let (data, result) = extract_local_activity_marker_details(&mut a.details);
+                let data = data?;
+                let result = match (a.failure, result) {
+                    (Some(failure), _) => Err(failure_in(failure)),
+                    (None, result) => Ok(result.map(payload_in).unwrap_or_else(Payload::null)),
+                };
+                EventKind::MarkerRecorded {
+                    marker: Marker::LocalActivity {
+                        seq: data.seq,
+                        activity_type: data.activity_type,
+                        attempt: data.attempt,
+                        result,
+                    },
                 }
             }
             _ => return None,

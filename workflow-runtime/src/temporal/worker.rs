@@ -60,7 +60,8 @@ pub(crate) fn start_worker(
         .max_cached_workflows(options.max_cached_workflows)
         .task_types(WorkerTaskTypes {
             enable_workflows: offer.serves_workflows(),
-            enable_local_activities: false,
+            // A workflow's local activities run in its own worker.
+            enable_local_activities: offer.serves_workflows(),
             enable_remote_activities: offer.serves_activities(),
             enable_nexus: false,
         })
@@ -95,7 +96,7 @@ pub(crate) fn start_worker(
             .spawn(move || local.block_on(workflow_loop(core, Runs::new(offer, queue, namespace, max_pending))))
             .map_err(|e| refused(e.to_string()))?;
     }
-    if offer.serves_activities() {
+    if offer.serves_activities() || offer.serves_workflows() {
         runtime.spawn(activity_loop(core.clone(), offer, task_queue.clone()));
     }
     Ok(WorkerHandle { task_queue, core })
@@ -181,6 +182,7 @@ impl Attempt {
             workflow_id: execution.workflow_id,
             run_id: execution.run_id,
             task_queue,
+            is_local: start.is_local,
         };
         let heartbeat = {
             let (core, task_token) = (self.core.clone(), self.task_token.clone());

@@ -3,16 +3,22 @@
 //! ([`record`]).
 //!
 //! One connection, owned by the engine thread. Every batch of requests is one
-//! transaction; WAL with `synchronous=FULL` makes each commit durable.
+//! transaction in WAL mode. A commit is durable once the WAL is synced,
+//! which [`Store::commit`] does; [`Store::commit_unsynced`] leaves the
+//! commit to the OS, where a killed process cannot lose it (only a power
+//! loss can), for batches whose loss repeats work and breaks no promise.
 
 mod owner;
 mod record;
 mod schema;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use workflow_client::{ActivityOptions, ClientError, Event, EventKind, Failure, ParentInfo, Payload, WorkflowStatus};
+use workflow_client::{
+    ActivityCancellationType, ActivityOptions, ClientError, Event, EventKind, Failure, ParentInfo, Payload,
+    WorkflowStatus,
+};
 
 pub(crate) use owner::Owner;
 use record::{ActivityOptionsRecord, EventRecord, FailureRecord, PayloadRecord};
@@ -143,6 +149,9 @@ pub(crate) struct ActivityRow {
     /// The workflow asked it to stop while an attempt ran: whatever that
     /// attempt ends with resolves it.
     pub(crate) cancel_requested: bool,
+    /// A local activity: run by the workflow's own worker, its outcome
+    /// recorded as a marker, and not listed as pending.
+    pub(crate) local: bool,
 }
 
 /// A store operation failed.
@@ -150,6 +159,8 @@ pub(crate) struct ActivityRow {
 pub(crate) enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("cannot sync the write-ahead log: {0}")]
+    Sync(std::io::Error),
     #[error("{0}")]
     Unusable(String),
     #[error("corrupt row in `{table}`: {message}")]
@@ -187,6 +198,36 @@ pub(crate) struct Store {
     pub(super) conn: Connection,
     /// Held while this engine owns the file; see [`Owner`].
     owner: Option<Owner>,
+    /// The owner's WAL file, opened at the first commit that syncs it.
+    wal: Option<Wal>,
+}
+
+/// A file's write-ahead log, synced by hand: the owner's connection runs
+/// with `synchronous=NORMAL`, so SQLite keeps the WAL consistent but leaves
+/// when a commit reaches the disk to [`Store::commit`].
+struct Wal {
+    path: PathBuf,
+    file: std::cell::OnceCell<std::fs::File>,
+}
+
+impl Wal {
+    fn sync(&self) -> std::io::Result<()> {
+        let file = match self.file.get() {
+            Some(file) => file,
+            None => {
+                // SQLite keeps the WAL file while a connection is open, and
+                // reuses it from the start after a checkpoint.
+                let file = match std::fs::OpenOptions::new().read(true).open(&self.path) {
+                    Ok(file) => file,
+                    // Nothing was ever written to it.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    Err(e) => return Err(e),
+                };
+                self.file.get_or_init(|| file)
+            }
+        };
+        file.sync_data()
+    }
 }
 
 /// The WAL's size after a checkpoint, at most. It settles at about 4 MiB
@@ -309,7 +350,7 @@ impl Store {
         schema::check(&conn)?;
         if path.is_some() {
             conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
             conn.pragma_update(None, "journal_size_limit", WAL_LIMIT_BYTES)?;
         }
         schema::upgrade(&mut conn)?;
@@ -320,7 +361,15 @@ impl Store {
             conn.query_row(&format!("PRAGMA max_page_count = {}", pages.max(1)), [], |_| Ok(()))?;
         }
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Store { conn, owner })
+        let wal = path.map(|path| {
+            let mut name = path.as_os_str().to_owned();
+            name.push("-wal");
+            Wal {
+                path: PathBuf::from(name),
+                file: std::cell::OnceCell::new(),
+            }
+        });
+        Ok(Store { conn, owner, wal })
     }
 
     /// Gives back the disk space the WAL holds, after a commit failed for
@@ -357,7 +406,11 @@ impl Store {
             }
             schema::upgrade(&mut conn)?;
         }
-        Ok(Store { conn, owner: None })
+        Ok(Store {
+            conn,
+            owner: None,
+            wal: None,
+        })
     }
 
     /// Whether commits reach a file (and pay for a sync).
@@ -370,7 +423,18 @@ impl Store {
         Ok(())
     }
 
+    /// Commits the transaction and waits until it is on disk.
     pub(crate) fn commit(&self) -> StoreResult<()> {
+        self.commit_unsynced()?;
+        match &self.wal {
+            Some(wal) => wal.sync().map_err(StoreError::Sync),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the transaction without waiting for the disk: the next
+    /// [`commit`](Self::commit) makes it durable along with its own.
+    pub(crate) fn commit_unsynced(&self) -> StoreResult<()> {
         self.conn.prepare_cached("COMMIT")?.execute([])?;
         Ok(())
     }
@@ -581,8 +645,9 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT OR REPLACE INTO activities
-                 (run_key, seq, task_queue, activity_type, input, options, attempt, scheduled_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 (run_key, seq, task_queue, activity_type, input, options, attempt, scheduled_ms, local,
+                  cancellation_type)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 a.key.run.0,
@@ -592,7 +657,9 @@ impl Store {
                 record::encode(&input)?,
                 record::encode(&ActivityOptionsRecord::from(&a.options))?,
                 a.attempt,
-                i64_of(a.scheduled_ms)
+                i64_of(a.scheduled_ms),
+                a.local,
+                cancellation_code(a.options.cancellation_type)
             ])?;
         Ok(())
     }
@@ -658,7 +725,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT a.run_key, a.seq, r.workflow_id, r.run_id, a.task_queue, a.activity_type, a.input, a.options,
                  a.attempt, a.scheduled_ms, a.heartbeat, a.heartbeat_ms, a.last_failure, a.next_attempt_ms,
-                 a.cancel_requested
+                 a.cancel_requested, a.local, a.cancellation_type
              FROM activities a JOIN runs r ON r.run_key = a.run_key {filter}"
         ))?;
         let mut rows = stmt.query(params)?;
@@ -672,6 +739,8 @@ impl Store {
             let last_failure: Option<FailureRecord> = optional_blob(r, 12)?
                 .map(|b| record::decode("activities", b))
                 .transpose()?;
+            let mut options = ActivityOptions::from(options);
+            options.cancellation_type = cancellation_of(r.get(16)?);
             activities.push(ActivityRow {
                 key: ActivityKey {
                     run: RunKey(r.get(0)?),
@@ -682,7 +751,7 @@ impl Store {
                 task_queue: r.get(4)?,
                 activity_type: r.get(5)?,
                 input: input.into_iter().map(Payload::from).collect(),
-                options: options.into(),
+                options,
                 attempt: r.get(8)?,
                 scheduled_ms: u64_of(r.get(9)?),
                 heartbeat: heartbeat.unwrap_or_default().into_iter().map(Payload::from).collect(),
@@ -690,9 +759,27 @@ impl Store {
                 last_failure: last_failure.map(Failure::from),
                 next_attempt_ms: r.get::<_, Option<i64>>(13)?.map(u64_of),
                 cancel_requested: r.get(14)?,
+                local: r.get(15)?,
             });
         }
         Ok(activities)
+    }
+}
+
+/// How the activities table spells a cancellation type.
+fn cancellation_code(t: ActivityCancellationType) -> i64 {
+    match t {
+        ActivityCancellationType::TryCancel => 0,
+        ActivityCancellationType::WaitCancellationCompleted => 1,
+        ActivityCancellationType::Abandon => 2,
+    }
+}
+
+fn cancellation_of(code: i64) -> ActivityCancellationType {
+    match code {
+        1 => ActivityCancellationType::WaitCancellationCompleted,
+        2 => ActivityCancellationType::Abandon,
+        _ => ActivityCancellationType::TryCancel,
     }
 }
 

@@ -476,6 +476,13 @@ pub(super) enum EventRecord {
     ActivityCanceled {
         seq: u32,
     },
+    /// Since schema version 4.
+    LocalActivityMarker {
+        seq: u32,
+        activity_type: String,
+        attempt: u32,
+        result: Result<PayloadRecord, FailureRecord>,
+    },
 }
 
 impl From<&EventKind> for EventRecord {
@@ -623,6 +630,20 @@ impl From<&EventKind> for EventRecord {
                 patch_id: patch_id.clone(),
                 deprecated: *deprecated,
             },
+            K::MarkerRecorded {
+                marker:
+                    Marker::LocalActivity {
+                        seq,
+                        activity_type,
+                        attempt,
+                        result,
+                    },
+            } => EventRecord::LocalActivityMarker {
+                seq: *seq,
+                activity_type: activity_type.clone(),
+                attempt: *attempt,
+                result: result.as_ref().map(PayloadRecord::from).map_err(FailureRecord::from),
+            },
         }
     }
 }
@@ -758,6 +779,19 @@ impl From<EventRecord> for EventKind {
             },
             EventRecord::PatchMarker { patch_id, deprecated } => K::MarkerRecorded {
                 marker: Marker::Patch { patch_id, deprecated },
+            },
+            EventRecord::LocalActivityMarker {
+                seq,
+                activity_type,
+                attempt,
+                result,
+            } => K::MarkerRecorded {
+                marker: Marker::LocalActivity {
+                    seq,
+                    activity_type,
+                    attempt,
+                    result: result.map(Payload::from).map_err(Failure::from),
+                },
             },
         }
     }

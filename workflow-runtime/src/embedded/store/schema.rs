@@ -11,7 +11,7 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = 4;
 
 /// The schema of version 1. A new file is created with it and brought
 /// forward by the migrations after it, so the current schema is always
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
+const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -322,6 +322,18 @@ fn v2_to_v3(tx: &Transaction<'_>) -> StoreResult<()> {
          ALTER TABLE activities ADD COLUMN last_failure BLOB;
          ALTER TABLE activities ADD COLUMN next_attempt_ms INTEGER;
          ALTER TABLE activities ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    Ok(())
+}
+
+/// Version 4 runs local activities, kept in the activities table while
+/// they run so a crash does not lose them, and records their outcome as a
+/// new kind of marker event. An activity keeps its cancellation type, which
+/// decides when a canceled local activity's marker is recorded.
+fn v3_to_v4(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute_batch(
+        "ALTER TABLE activities ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE activities ADD COLUMN cancellation_type INTEGER NOT NULL DEFAULT 0;",
     )?;
     Ok(())
 }

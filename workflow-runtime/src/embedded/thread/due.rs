@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use workflow_client::{ClientError, EventKind, Failure, Payload, TimeoutKind};
+use workflow_client::{ClientError, EventKind, Failure, Marker, Payload, TimeoutKind};
 
 use super::*;
 use crate::registry::{unregistered, Registrable};
@@ -135,7 +135,8 @@ impl EngineThread {
             }
             return;
         };
-        if let Some(timeout) = row.options.heartbeat_timeout {
+        // Local activities have no heartbeat timeout, as on Temporal.
+        if let Some(timeout) = row.options.heartbeat_timeout.filter(|_| !row.local) {
             let wake = Wake::HeartbeatTimeout { activity: key, attempt };
             self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
         }
@@ -155,6 +156,7 @@ impl EngineThread {
                 workflow_id: row.workflow_id.clone(),
                 run_id: row.run_id.clone(),
                 task_queue: row.task_queue.clone(),
+                is_local: row.local,
             },
             args: row.input.clone(),
             execute,
@@ -185,6 +187,7 @@ impl EngineThread {
             return Ok(());
         }
         running.last_beat_ms = now;
+        self.outbox.durable = true;
         keep_heartbeat(&self.store, row, running.heartbeat.take(), now)
     }
 
@@ -265,6 +268,7 @@ impl EngineThread {
         row.last_failure = Some(failure);
         row.next_attempt_ms = Some(now + delay);
         let attempt = row.attempt;
+        self.outbox.durable |= !row.local;
         self.store.retry_activity(row)?;
         self.agenda
             .at(now + delay, Wake::ActivityRetry { activity: key, attempt });
@@ -303,29 +307,42 @@ impl EngineThread {
         let Some(row) = self.forget_activity(key) else {
             return Ok(());
         };
-        self.store.delete_activity(key)?;
         let (seq, attempt) = (key.seq, row.attempt);
-        let kind = match result {
-            Ok(result) => EventKind::ActivityTaskCompleted { seq, result, attempt },
-            // Canceled with no attempt running, or the failure an attempt
-            // told to stop ended with.
-            Err(failure) if row.cancel_requested || failure == Failure::Canceled => {
-                EventKind::ActivityTaskCanceled { seq }
-            }
-            Err(cause) => EventKind::ActivityTaskFailed {
-                seq,
-                failure: Failure::Activity {
-                    activity_type: row.activity_type,
-                    attempts: attempt,
-                    cause: Box::new(cause),
-                },
-                attempt,
-            },
+        // Canceled with no attempt running, or the failure an attempt told
+        // to stop ended with.
+        let canceled = matches!(&result, Err(failure) if row.cancel_requested || *failure == Failure::Canceled);
+        let result = match result {
+            Err(_) if canceled => Err(Failure::Canceled),
+            Err(cause) => Err(Failure::Activity {
+                activity_type: row.activity_type.clone(),
+                attempts: attempt,
+                cause: Box::new(cause),
+            }),
+            ok => ok,
         };
-        if self.touch(key.run)?.is_none() {
-            return Ok(());
+        let kind = match result {
+            _ if row.local => EventKind::MarkerRecorded {
+                marker: Marker::LocalActivity {
+                    seq,
+                    activity_type: row.activity_type,
+                    attempt,
+                    result,
+                },
+            },
+            Ok(result) => EventKind::ActivityTaskCompleted { seq, result, attempt },
+            Err(_) if canceled => EventKind::ActivityTaskCanceled { seq },
+            Err(failure) => EventKind::ActivityTaskFailed { seq, failure, attempt },
+        };
+        match self.touch(key.run)? {
+            // A local activity's row goes when the task that takes in its
+            // outcome records the marker: a crash before then runs it again.
+            Some(run) if row.local => run.local_outcomes.push(kind),
+            Some(_) => {
+                self.store.delete_activity(key)?;
+                self.append(key.run, kind, now)?;
+            }
+            None => return self.store.delete_activity(key),
         }
-        self.append(key.run, kind, now)?;
         self.mark_dirty(key.run);
         Ok(())
     }

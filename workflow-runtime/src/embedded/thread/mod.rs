@@ -258,6 +258,11 @@ struct Outbox {
     dispatches: Vec<(Arc<Registration>, ActivityTask)>,
     /// Query answers to remember.
     answered: Vec<Answered>,
+    /// Whether the batch must be on disk before anything leaves. Only a
+    /// batch that answers no one and records nothing but local activities'
+    /// outcomes and the tasks they drive (whose loss to a power cut repeats
+    /// them) is left for the next synced commit to carry.
+    durable: bool,
 }
 
 /// The engine thread's state.
@@ -617,7 +622,10 @@ impl EngineThread {
             self.answer_queries(now)?;
             self.save_progress()?;
             self.unload_idle();
-            self.store.commit()
+            match std::mem::take(&mut self.outbox.durable) {
+                true => self.store.commit(),
+                false => self.store.commit_unsynced(),
+            }
         });
         match outcome {
             Ok(()) => {
@@ -683,6 +691,7 @@ impl EngineThread {
     }
 
     fn reply(&mut self, responder: Responder, answer: Answer) {
+        self.outbox.durable = true;
         self.outbox.replies.push((responder, answer));
     }
 

@@ -1,7 +1,7 @@
 //! Client requests: start, signal, update, result, cancel, terminate, describe.
 
 use workflow_client::{
-    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Payload, PendingActivity,
+    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Marker, Payload, PendingActivity,
     PendingActivityState, StartRequest, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
@@ -69,6 +69,16 @@ impl EngineThread {
         // A new event may start a new run of the id or change what the run
         // will see; answers kept for the id no longer hold.
         self.memo.forget(&run.row.workflow_id);
+        // A local activity's outcome, and the task it drives, may be lost
+        // to a power cut and run again; any other event must not be.
+        let repeatable = matches!(
+            kind,
+            EventKind::WorkflowTaskCompleted
+                | EventKind::MarkerRecorded {
+                    marker: Marker::LocalActivity { .. }
+                }
+        );
+        self.outbox.durable |= !repeatable;
         let event = Event {
             id: run.next_event_id(),
             time_ms: now,
@@ -359,13 +369,14 @@ impl EngineThread {
         })
     }
 
-    /// A run's scheduled activities, oldest first, as `describe` shows them.
+    /// A run's scheduled activities, oldest first, as `describe` shows them
+    /// (local activities are not listed, as on Temporal).
     fn pending_activities(&self, run: RunKey) -> Vec<PendingActivity> {
         let mut rows: Vec<&ActivityRow> = self
             .activities
             .scheduled
             .values()
-            .filter(|a| a.key.run == run)
+            .filter(|a| a.key.run == run && !a.local)
             .collect();
         rows.sort_by_key(|a| a.key.seq);
         rows.into_iter()

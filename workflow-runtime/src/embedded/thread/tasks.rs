@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use workflow_client::{
-    ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload, UpdateRequest, UpdateStatus,
-    WaitStage, WorkflowStatus,
+    ActivityCancellationType, ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
+    UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::*;
 use crate::executor::{activate_timed, RunLabel};
 use crate::registry::{unregistered, Registrable};
+use crate::replay::local_activity_resolution;
 
 impl EngineThread {
     pub(super) fn worker_for(
@@ -103,14 +104,18 @@ impl EngineThread {
         // The activation changes the state, also when it takes inputs appended
         // in an earlier batch (a retry after a failed task).
         self.memo.forget(&row.workflow_id);
-        let updates = std::mem::take(&mut self.run_mut(key)?.pending_updates);
+        let run = self.run_mut(key)?;
+        let updates = std::mem::take(&mut run.pending_updates);
+        let locals = std::mem::take(&mut run.local_outcomes);
         let mut instance = match self.acquire(&row)? {
             Ok(instance) => instance,
             Err(Unavailable::NoWorker) => {
-                self.run_mut(key)?.pending_updates = updates;
+                let run = self.run_mut(key)?;
+                run.pending_updates = updates;
+                run.local_outcomes = locals;
                 return Ok(());
             }
-            Err(Unavailable::Failed(message)) => return self.task_failed(key, message, updates, now),
+            Err(Unavailable::Failed(message)) => return self.task_failed(key, message, updates, locals, now),
         };
         let mut jobs: Vec<Job> = inputs
             .iter()
@@ -122,20 +127,37 @@ impl EngineThread {
             args: u.args.clone(),
             validate: true,
         }));
-        let activation = Activation {
-            now: time_of(now),
-            replaying: false,
-            history_length: suggest.history_events,
-            continue_as_new_suggested: suggest.suggested(&self.limits),
-            jobs,
-        };
         let label = RunLabel {
             workflow_id: &row.workflow_id,
             run_id: &row.run_id,
             workflow_type: &row.workflow_type,
         };
         let slow = self.slow_activations(&row.task_queue, &row.workflow_type);
-        match activate_timed(&mut *instance, activation, slow, label) {
+        // The run's inputs, then the local activities that finished, each
+        // an activation of the one task, as Temporal's Core takes them: the
+        // markers are recorded between the commands of the two.
+        let mut activate = |jobs: Vec<Job>| {
+            let activation = Activation {
+                now: time_of(now),
+                replaying: false,
+                history_length: suggest.history_events,
+                continue_as_new_suggested: suggest.suggested(&self.limits),
+                jobs,
+            };
+            activate_timed(&mut *instance, activation, slow, label)
+        };
+        let mut commands = match jobs.is_empty() {
+            true => Ok(Vec::new()),
+            false => activate(jobs),
+        };
+        let markers_at = commands.as_ref().map_or(0, Vec::len);
+        if let Ok(before) = &mut commands {
+            if !locals.is_empty() && !before.iter().any(Command::is_closing) {
+                let resolved = locals.iter().filter_map(local_activity_resolution).collect();
+                commands = activate(resolved).map(|after| before.drain(..).chain(after).collect());
+            }
+        }
+        match commands {
             Ok(commands) => {
                 let run = self.run_mut(key)?;
                 if run.row.progress.unhandled_signals.len() != instance.unhandled_signals().len() {
@@ -144,9 +166,15 @@ impl EngineThread {
                     self.runs.changed.push(key);
                 }
                 self.release(key, instance);
-                self.apply_commands(key, !inputs.is_empty(), updates, commands, now)
+                let taken = TaskOutput {
+                    had_inputs: !inputs.is_empty() || !locals.is_empty(),
+                    updates,
+                    commands,
+                    markers: (markers_at, locals),
+                };
+                self.apply_commands(key, taken, now)
             }
-            Err(failure) => self.task_failed(key, failure.message, updates, now),
+            Err(failure) => self.task_failed(key, failure.message, updates, locals, now),
         }
     }
 
@@ -155,9 +183,12 @@ impl EngineThread {
         key: RunKey,
         message: String,
         updates: Vec<UpdateRequest>,
+        locals: Vec<EventKind>,
         now: u64,
     ) -> StoreResult<()> {
         let run = self.run_mut(key)?;
+        // The next try takes them in again.
+        run.local_outcomes = locals;
         tracing::error!(
             workflow_id = %run.row.workflow_id, run_id = %run.row.run_id, error = %message,
             "workflow task failed; will retry"
@@ -195,14 +226,13 @@ impl EngineThread {
         }
     }
 
-    pub(super) fn apply_commands(
-        &mut self,
-        key: RunKey,
-        had_inputs: bool,
-        updates: Vec<UpdateRequest>,
-        commands: Vec<Command>,
-        now: u64,
-    ) -> StoreResult<()> {
+    pub(super) fn apply_commands(&mut self, key: RunKey, taken: TaskOutput, now: u64) -> StoreResult<()> {
+        let TaskOutput {
+            had_inputs,
+            updates,
+            commands,
+            markers: (markers_at, markers),
+        } = taken;
         let row = self.open_run(key)?.row.clone();
         let mut accepted = 0;
         for command in &commands {
@@ -244,11 +274,27 @@ impl EngineThread {
             return Ok(());
         }
         self.append(key, EventKind::WorkflowTaskCompleted, now)?;
-        let recorded: Vec<Command> = commands.into_iter().filter(is_recorded).collect();
-        let close_at = recorded.iter().position(Command::is_closing);
-        let recorded = &recorded[..close_at.map_or(recorded.len(), |i| i + 1)];
+        // What the task asks for, up to the command closing the run: update
+        // responses are done with, and local activities have no event.
+        let is_response = |c: &Command| matches!(c, Command::UpdateAccepted { .. } | Command::UpdateRejected { .. });
+        let markers_at = markers_at - commands[..markers_at].iter().filter(|c| is_response(c)).count();
+        let issued: Vec<Command> = commands.into_iter().filter(|c| !is_response(c)).collect();
+        let close_at = issued.iter().position(Command::is_closing);
+        let issued = &issued[..close_at.map_or(issued.len(), |i| i + 1)];
+        // A run closed before its local activities resolved records none.
+        let mut markers = Some(markers).filter(|_| close_at.is_none_or(|c| markers_at <= c));
         let mut new_run_id = None;
-        for command in recorded {
+        for (n, command) in issued.iter().enumerate() {
+            if n == markers_at {
+                self.record_local_outcomes(key, markers.take(), now)?;
+            }
+            if let Command::RequestCancelLocalActivity { seq } = command {
+                let marker = self.try_cancel_local(ActivityKey { run: key, seq: *seq });
+                self.record_local_outcomes(key, marker.map(|m| vec![m]), now)?;
+            }
+            if !is_recorded(command) {
+                continue;
+            }
             let kind = match command {
                 Command::ContinueAsNew(args) => {
                     let id = workflow_client::id::unique_id();
@@ -265,15 +311,16 @@ impl EngineThread {
             };
             self.append(key, kind, now)?;
         }
+        self.record_local_outcomes(key, markers, now)?;
         let run = self.run_mut(key)?;
         run.inputs_taken();
         run.set_task_failure(None);
         run.retry_at = None;
         let closing = close_at.is_some();
-        for command in recorded {
+        for command in issued {
             self.command_effect(&row, command, closing, now)?;
         }
-        if let Some(close) = close_at.map(|i| &recorded[i]) {
+        if let Some(close) = close_at.map(|i| &issued[i]) {
             let (status, outcome) = match close {
                 Command::Complete(result) => (WorkflowStatus::Completed, Ok(result.clone())),
                 Command::Fail(failure) => (WorkflowStatus::Failed, Err(failure.clone())),
@@ -308,36 +355,10 @@ impl EngineThread {
                 self.store.delete_timer(key, *seq)?;
                 self.run_mut(key)?.timers.remove(seq);
             }
-            Command::ScheduleActivity {
-                seq,
-                activity_type,
-                args,
-                options,
-            } => {
-                let activity = ActivityKey { run: key, seq: *seq };
-                let scheduled = ActivityRow {
-                    key: activity,
-                    workflow_id: row.workflow_id.clone(),
-                    run_id: row.run_id.clone(),
-                    task_queue: options.task_queue.clone().unwrap_or_else(|| row.task_queue.clone()),
-                    activity_type: activity_type.clone(),
-                    input: args.clone(),
-                    options: options.clone(),
-                    attempt: 1,
-                    scheduled_ms: now,
-                    heartbeat: Vec::new(),
-                    heartbeat_ms: None,
-                    last_failure: None,
-                    next_attempt_ms: None,
-                    cancel_requested: false,
-                };
-                self.store.insert_activity(&scheduled)?;
-                self.arm_schedule_timeout(&scheduled);
-                self.run_mut(key)?.activities.insert(*seq);
-                self.activities.scheduled.insert(activity, scheduled);
-                self.dispatch(activity, now);
-            }
-            Command::RequestCancelActivity { seq } => {
+            Command::ScheduleActivity { .. } => self.schedule_activity(row, command, now)?,
+            // A local activity issued with the close needs no running.
+            Command::ScheduleLocalActivity { .. } if !closing => self.schedule_activity(row, command, now)?,
+            Command::RequestCancelActivity { seq } | Command::RequestCancelLocalActivity { seq } => {
                 self.request_activity_cancel(ActivityKey { run: key, seq: *seq }, closing, now)?;
             }
             Command::SignalExternal {
@@ -424,6 +445,54 @@ impl EngineThread {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Cancels a try-cancel local activity at once, as Core does: its
+    /// attempt is told to stop, and its marker is what the request records.
+    /// Other cancellation types wait for the attempt (`command_effect`).
+    fn try_cancel_local(&mut self, key: ActivityKey) -> Option<EventKind> {
+        let row = self.activities.scheduled.get(&key)?;
+        if !row.local || row.options.cancellation_type != ActivityCancellationType::TryCancel {
+            return None;
+        }
+        let row = self.forget_activity(key)?;
+        Some(EventKind::MarkerRecorded {
+            marker: Marker::LocalActivity {
+                seq: key.seq,
+                activity_type: row.activity_type,
+                attempt: row.attempt,
+                result: Err(Failure::Canceled),
+            },
+        })
+    }
+
+    /// Records the markers of the local activities a task took in; their
+    /// rows are done with.
+    fn record_local_outcomes(&mut self, key: RunKey, markers: Option<Vec<EventKind>>, now: u64) -> StoreResult<()> {
+        for marker in markers.into_iter().flatten() {
+            if let EventKind::MarkerRecorded {
+                marker: Marker::LocalActivity { seq, .. },
+            } = &marker
+            {
+                self.store.delete_activity(ActivityKey { run: key, seq: *seq })?;
+            }
+            self.append(key, marker, now)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps an activity a command schedules and sends its first attempt off.
+    fn schedule_activity(&mut self, row: &RunRow, command: &Command, now: u64) -> StoreResult<()> {
+        let Some(scheduled) = scheduled_activity(row, command, now) else {
+            return Ok(());
+        };
+        let key = scheduled.key;
+        self.store.insert_activity(&scheduled)?;
+        self.arm_schedule_timeout(&scheduled);
+        self.run_mut(key.run)?.activities.insert(key.seq);
+        self.activities.scheduled.insert(key, scheduled);
+        self.dispatch(key, now);
         Ok(())
     }
 
@@ -537,6 +606,63 @@ impl EngineThread {
     }
 }
 
+/// What one workflow task took in and gave out, for `apply_commands`.
+pub(super) struct TaskOutput {
+    /// Whether it took in new events (or local activity outcomes).
+    pub(super) had_inputs: bool,
+    /// The updates it was offered.
+    pub(super) updates: Vec<UpdateRequest>,
+    /// Its commands, in order.
+    pub(super) commands: Vec<Command>,
+    /// The local activity markers it took in, and how many of the commands
+    /// came before them.
+    pub(super) markers: (usize, Vec<EventKind>),
+}
+
+/// The activity a schedule command asks `run` for, before its first attempt.
+fn scheduled_activity(run: &RunRow, command: &Command, now: u64) -> Option<ActivityRow> {
+    let (seq, activity_type, args, options, local) = match command {
+        Command::ScheduleActivity {
+            seq,
+            activity_type,
+            args,
+            options,
+        } => (seq, activity_type, args, options, false),
+        Command::ScheduleLocalActivity {
+            seq,
+            activity_type,
+            args,
+            options,
+        } => (seq, activity_type, args, options, true),
+        _ => return None,
+    };
+    // A local activity runs where its workflow does.
+    let task_queue = match &options.task_queue {
+        Some(queue) if !local => queue.clone(),
+        _ => run.task_queue.clone(),
+    };
+    Some(ActivityRow {
+        key: ActivityKey {
+            run: run.key,
+            seq: *seq,
+        },
+        workflow_id: run.workflow_id.clone(),
+        run_id: run.run_id.clone(),
+        task_queue,
+        activity_type: activity_type.clone(),
+        input: args.clone(),
+        options: options.clone(),
+        attempt: 1,
+        scheduled_ms: now,
+        heartbeat: Vec::new(),
+        heartbeat_ms: None,
+        last_failure: None,
+        next_attempt_ms: None,
+        cancel_requested: false,
+        local,
+    })
+}
+
 /// The event recording a command; update responses have none (acceptance
 /// is recorded when it is decided, rejection not at all).
 fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
@@ -599,6 +725,9 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
         Command::SetPatchMarker { patch_id, deprecated } => EventKind::MarkerRecorded {
             marker: Marker::Patch { patch_id, deprecated },
         },
-        Command::UpdateAccepted { .. } | Command::UpdateRejected { .. } => return None,
+        Command::UpdateAccepted { .. }
+        | Command::UpdateRejected { .. }
+        | Command::ScheduleLocalActivity { .. }
+        | Command::RequestCancelLocalActivity { .. } => return None,
     })
 }
