@@ -15,7 +15,7 @@
 //!   `all` adds temporal when the `temporal` feature is compiled in and
 //!   `WORKFLOW_TEMPORAL_ADDRESS` is set; `temporal` alone connects to that
 //!   address (default `localhost:7233`).
-//! * `--workload A,A16,D,C,B,X,R,M,O` (default: all of them).
+//! * `--workload A,A16,D,C,B,X,XL,R,M,O` (default: all of them).
 //! * `--quick`: every workload at a tenth of its size (always so on temporal).
 //! * `--large`: workload `O` with 1,000,000 runs instead of 100,000.
 //!
@@ -28,6 +28,8 @@
 //! * `B`: 10,000 concurrent signal-with-start of `finish`, every result awaited.
 //! * `X`: 10,000 sequential activities in one run (a `Chain` workflow): each
 //!   a schedule, a worker's attempt and a completion.
+//! * `XL`: the same with local activities: no schedule, one marker each, and
+//!   no synced commit of their own on SQLite.
 //! * `R` (sqlite): the first query on a 10,000-event history (5,000 signals,
 //!   each in its own workflow task) after reopening the engine with the run
 //!   cache off, so it replays the whole history from the store (median of 5
@@ -84,7 +86,7 @@ const O_SIGNALS: u64 = 3;
 const PROBE: &str = "--open-probe";
 
 const USAGE: &str =
-    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,X,R,M,O]";
+    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,X,XL,R,M,O]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EngineKind {
@@ -133,19 +135,21 @@ enum Workload {
     C,
     B,
     X,
+    XL,
     R,
     M,
     O,
 }
 
 impl Workload {
-    const ALL: [Workload; 9] = [
+    const ALL: [Workload; 10] = [
         Workload::A,
         Workload::A16,
         Workload::D,
         Workload::C,
         Workload::B,
         Workload::X,
+        Workload::XL,
         Workload::R,
         Workload::M,
         Workload::O,
@@ -159,6 +163,7 @@ impl Workload {
             Workload::C => "C",
             Workload::B => "B",
             Workload::X => "X",
+            Workload::XL => "XL",
             Workload::R => "R",
             Workload::M => "M",
             Workload::O => "O",
@@ -411,7 +416,8 @@ impl Bench {
             Workload::D => sequential_queries(self).await,
             Workload::C => sequential_updates(self).await,
             Workload::B => signal_with_start(self).await,
-            Workload::X => sequential_activities(self).await,
+            Workload::X => sequential_activities(self, false).await,
+            Workload::XL => sequential_activities(self, true).await,
             Workload::R => cold_replay(self).await,
             Workload::M => idle_memory(self).await,
             Workload::O => lazy_open(self).await,
@@ -631,10 +637,11 @@ async fn sequential_updates(bench: &Bench) -> Outcome<Measurement> {
     Ok(Measurement::rate(Workload::C, bench.engine, n, elapsed))
 }
 
-/// X: sequential activities in one run.
-async fn sequential_activities(bench: &Bench) -> Outcome<Measurement> {
+/// X (XL with `local`): sequential activities (local activities) in one run.
+async fn sequential_activities(bench: &Bench, local: bool) -> Outcome<Measurement> {
+    let workload = if local { Workload::XL } else { Workload::X };
     let n = bench.size(10_000);
-    let setup = bench.open(Workload::X, bench.builder()).await?;
+    let setup = bench.open(workload, bench.builder()).await?;
     let worker = setup
         .engine
         .worker(&setup.task_queue)
@@ -643,12 +650,15 @@ async fn sequential_activities(bench: &Bench) -> Outcome<Measurement> {
         .start()?;
     let options = StartOptions::new(format!("{}-chain", setup.prefix)).task_queue(&setup.task_queue);
     let started = Instant::now();
-    let handle = setup.client.start_workflow(chain::Chain::run, n, options).await?;
+    let handle = setup
+        .client
+        .start_workflow(chain::Chain::run, (n, local), options)
+        .await?;
     expect("result", handle.result().await?, n)?;
     let elapsed = started.elapsed();
     worker.shutdown();
     setup.close();
-    Ok(Measurement::rate(Workload::X, bench.engine, n, elapsed))
+    Ok(Measurement::rate(workload, bench.engine, n, elapsed))
 }
 
 /// B: concurrent signal-with-start of `finish`; each result awaited.
@@ -891,6 +901,12 @@ async fn main() -> Result<(), BoxError> {
             if let Some(rate) = rate_of(workload, EngineKind::Sqlite) {
                 println!("{workload} sqlite vs ceiling {ceiling:.0}/s: x{:.2}", rate / ceiling);
             }
+        }
+    }
+    // A local activity needs no dispatch and no synced commit of its own.
+    for engine in [EngineKind::Memory, EngineKind::Sqlite] {
+        if let (Some(xl), Some(x)) = (rate_of(Workload::XL, engine), rate_of(Workload::X, engine)) {
+            println!("XL {engine} vs X {engine} {x:.0}/s: x{:.2}", xl / x);
         }
     }
     // Where the CPU binds before the disk, durability should cost little

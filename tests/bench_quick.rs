@@ -27,7 +27,7 @@ fn every_workload_prints_its_line_on_both_embedded_engines() {
         String::from_utf8_lossy(&output.stderr)
     );
     for engine in ["memory", "sqlite"] {
-        for workload in ["A", "A16", "D", "C", "B", "X"] {
+        for workload in ["A", "A16", "D", "C", "B", "X", "XL"] {
             let line = stdout
                 .lines()
                 .find(|l| l.starts_with(&format!("{workload} {engine} ")))

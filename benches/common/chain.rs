@@ -1,4 +1,5 @@
-//! The `Chain` workflow of workload X: sequential activities in one run.
+//! The `Chain` workflow of workloads X and XL: sequential activities in
+//! one run, regular or local.
 
 use std::time::Duration;
 
@@ -10,18 +11,22 @@ pub async fn step(n: u64) -> Result<u64, ApplicationError> {
     Ok(n + 1)
 }
 
-/// Calls `step` `count` times, each call on the previous one's result.
+/// Calls `step` `count` times, each call on the previous one's result, as
+/// local activities when `local` is set.
 #[derive(Default)]
 pub struct Chain;
 
 #[workflow::defn]
 impl Chain {
     #[workflow::run]
-    async fn run(ctx: &mut WorkflowContext<Self>, count: u64) -> WorkflowResult<u64> {
+    async fn run(ctx: &mut WorkflowContext<Self>, count: u64, local: bool) -> WorkflowResult<u64> {
         let options = ActivityOptions::start_to_close(Duration::from_secs(30));
         let mut value = 0;
         for _ in 0..count {
-            value = ctx.execute_activity(step, value, options.clone()).await?;
+            value = match local {
+                true => ctx.execute_local_activity(step, value, options.clone()).await?,
+                false => ctx.execute_activity(step, value, options.clone()).await?,
+            };
         }
         Ok(value)
     }

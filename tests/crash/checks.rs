@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use workflow::{Engine, EventKind, History, Payload};
+use workflow::{Engine, EventKind, History, Marker, Payload};
 
 use crate::ledger::Ledger;
-use crate::target::{expected_update_result, Applied, CrashTarget, PROGRESS_STEPS, TASK_QUEUE, WORKFLOW_ID};
+use crate::target::{
+    expected_update_result, Applied, CrashTarget, LOCAL_STEPS, PROGRESS_STEPS, TASK_QUEUE, WORKFLOW_ID,
+};
 
 /// What the reopened engine reports.
 pub struct Final {
@@ -30,6 +32,7 @@ pub fn finish_workflow(db: &Path) -> Result<Final, String> {
             .workflow::<CrashTarget>()
             .activity(crate::target::record)
             .activity(crate::target::progress)
+            .activity(crate::target::increment)
             .start()
             .map_err(|e| e.to_string())?;
         let handle = engine.client().get_workflow_handle_for(CrashTarget::run, WORKFLOW_ID);
@@ -94,6 +97,7 @@ pub fn check(ledger: &Ledger, kills: &[u64], done: &Final) -> (Counts, Vec<Strin
     check_updates(ledger, &done.applied, &done.history, &mut counts, &mut problems);
     check_activities(ledger, &done.history, &mut counts, &mut problems);
     check_progress(ledger, &done.applied, &mut problems);
+    check_local_chain(&done.applied, &done.history, &mut problems);
     check_timers(&done.applied, &done.history, &mut counts, &mut problems);
     count_across_kills(kills, &done.history, &mut counts);
     check_close(done, &mut problems);
@@ -318,6 +322,34 @@ fn check_activities(ledger: &Ledger, history: &History, counts: &mut Counts, pro
 /// heartbeat no older than the previous execution's: a heartbeat the
 /// engine kept is never lost to a later kill. With kills during it, some
 /// execution resumed from a heartbeat, not from the start.
+/// The chain of local activities got to its end, with one marker per call:
+/// a call cut short by a kill ran again, and none was recorded twice.
+fn check_local_chain(applied: &Applied, history: &History, problems: &mut Vec<String>) {
+    if applied.local_steps != LOCAL_STEPS {
+        problems.push(format!("the local activity chain got to {}", applied.local_steps));
+    }
+    let mut seqs: Vec<u32> = history
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::MarkerRecorded {
+                marker: Marker::LocalActivity { seq, .. },
+            } => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    let recorded = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    if seqs.len() != recorded || recorded as u64 != LOCAL_STEPS {
+        problems.push(format!(
+            "{recorded} local activity markers for {} calls ({} distinct)",
+            LOCAL_STEPS,
+            seqs.len()
+        ));
+    }
+}
+
 fn check_progress(ledger: &Ledger, applied: &Applied, problems: &mut Vec<String>) {
     if applied.progress != PROGRESS_STEPS {
         problems.push(format!("`progress` returned {}", applied.progress));

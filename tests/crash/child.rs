@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use workflow::{ClientError, Engine, Limits, StartOptions, WaitStage, WorkflowHandle};
 
-use crate::target::{progress, record, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
+use crate::target::{increment, progress, record, CrashTarget, TASK_QUEUE, WORKFLOW_ID};
 
 /// The environment variable that turns the test binary into a child; its
 /// value is the engine file.
@@ -45,6 +45,7 @@ pub fn serve(path: &str) {
             .workflow::<CrashTarget>()
             .activity(record)
             .activity(progress)
+            .activity(increment)
             .start();
         let _worker = match worker {
             Ok(worker) => worker,

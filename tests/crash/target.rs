@@ -1,6 +1,6 @@
 //! The workflow the crash test drives: it records every signal and update it
-//! applies, ticks a timer, runs one activity per update, and one long
-//! activity that heartbeats its progress.
+//! applies, ticks a timer, runs one activity per update, one long activity
+//! that heartbeats its progress, and a chain of local activities.
 
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub struct Applied {
     pub ticks: u64,
     /// What the `progress` activity returned.
     pub progress: u64,
+    /// Where the chain of `increment` local activities got to.
+    #[serde(default)]
+    pub local_steps: u64,
 }
 
 /// The result an `apply(key, n)` update must return: built from the
@@ -58,6 +61,16 @@ pub async fn progress(ctx: ActivityContext) -> Result<u64, ApplicationError> {
     Ok(PROGRESS_STEPS)
 }
 
+/// The local activities the run chains.
+pub const LOCAL_STEPS: u64 = 2_000;
+
+/// Adds one, after a millisecond, so the chain spans kills.
+#[workflow::activity]
+pub async fn increment(n: u64) -> Result<u64, ApplicationError> {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    Ok(n + 1)
+}
+
 #[derive(Default)]
 pub struct CrashTarget {
     applied: Applied,
@@ -77,8 +90,18 @@ impl CrashTarget {
             }
             WorkflowResult::Ok(())
         };
-        let (done, ticked) = futures::join!(work, ticks);
+        let chain = async {
+            let options = ActivityOptions::start_to_close(Duration::from_secs(10));
+            let mut value = 0;
+            while value < LOCAL_STEPS {
+                value = ctx.execute_local_activity(increment, value, options.clone()).await?;
+            }
+            ctx.state_mut(|s| s.applied.local_steps = value);
+            WorkflowResult::Ok(())
+        };
+        let (done, ticked, chained) = futures::join!(work, ticks, chain);
         ticked?;
+        chained?;
         let done = done?;
         ctx.state_mut(|s| s.applied.progress = done);
         let handlers = ctx.clone();

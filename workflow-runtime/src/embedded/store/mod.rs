@@ -2,11 +2,12 @@
 //! under a versioned schema ([`schema`]) with private on-disk records
 //! ([`record`]).
 //!
-//! One connection, owned by the engine thread. Every batch of requests is one
-//! transaction in WAL mode. A commit is durable once the WAL is synced,
-//! which [`Store::commit`] does; [`Store::commit_unsynced`] leaves the
-//! commit to the OS, where a killed process cannot lose it (only a power
-//! loss can), for batches whose loss repeats work and breaks no promise.
+//! One connection, owned by the engine thread, in WAL mode. A batch of
+//! requests that answers anyone is one transaction, durable once the WAL is
+//! synced, which [`Store::commit`] does. A batch whose loss only repeats
+//! work (local activities) is [held](Store::hold): its transaction stays
+//! open for the next batches to join, briefly, as Temporal's Core keeps
+//! local activity outcomes in the open workflow task.
 
 mod owner;
 mod record;
@@ -200,7 +201,14 @@ pub(crate) struct Store {
     owner: Option<Owner>,
     /// The owner's WAL file, opened at the first commit that syncs it.
     wal: Option<Wal>,
+    /// When the first batch of the open transaction was held, while one is.
+    held: std::cell::Cell<Option<std::time::Instant>>,
 }
+
+/// The longest a held transaction stays open: what a killed process can
+/// lose of local activity outcomes (those activities run again), and how
+/// long another process waits to leave a request in the inbox.
+const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A file's write-ahead log, synced by hand: the owner's connection runs
 /// with `synchronous=NORMAL`, so SQLite keeps the WAL consistent but leaves
@@ -369,7 +377,12 @@ impl Store {
                 file: std::cell::OnceCell::new(),
             }
         });
-        Ok(Store { conn, owner, wal })
+        Ok(Store {
+            conn,
+            owner,
+            wal,
+            held: std::cell::Cell::new(None),
+        })
     }
 
     /// Gives back the disk space the WAL holds, after a commit failed for
@@ -410,6 +423,7 @@ impl Store {
             conn,
             owner: None,
             wal: None,
+            held: std::cell::Cell::new(None),
         })
     }
 
@@ -418,12 +432,16 @@ impl Store {
         self.owner.is_some()
     }
 
+    /// Starts a transaction, or goes on with a held one.
     pub(crate) fn begin(&self) -> StoreResult<()> {
-        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        if self.held.get().is_none() {
+            self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        }
         Ok(())
     }
 
-    /// Commits the transaction and waits until it is on disk.
+    /// Commits the transaction (held batches included) and waits until it
+    /// is on disk.
     pub(crate) fn commit(&self) -> StoreResult<()> {
         self.commit_unsynced()?;
         match &self.wal {
@@ -432,14 +450,35 @@ impl Store {
         }
     }
 
-    /// Commits the transaction without waiting for the disk: the next
-    /// [`commit`](Self::commit) makes it durable along with its own.
-    pub(crate) fn commit_unsynced(&self) -> StoreResult<()> {
+    /// Ends a batch whose loss would only repeat work: its transaction stays
+    /// open for the next batch, and is committed, without waiting for the
+    /// disk, once it has been open for [`HOLD_LIMIT`] or by [`release`](Self::release).
+    pub(crate) fn hold(&self) -> StoreResult<()> {
+        let since = self.held.get().unwrap_or_else(std::time::Instant::now);
+        self.held.set(Some(since));
+        match since.elapsed() >= HOLD_LIMIT {
+            true => self.commit_unsynced(),
+            false => Ok(()),
+        }
+    }
+
+    /// Commits a held transaction, if there is one, without waiting for the
+    /// disk: the next [`commit`](Self::commit) makes it durable with its own.
+    pub(crate) fn release(&self) -> StoreResult<()> {
+        match self.held.get() {
+            Some(_) => self.commit_unsynced(),
+            None => Ok(()),
+        }
+    }
+
+    fn commit_unsynced(&self) -> StoreResult<()> {
         self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.held.set(None);
         Ok(())
     }
 
     pub(crate) fn rollback(&self) {
+        self.held.set(None);
         if !self.conn.is_autocommit() {
             // A failed rollback leaves nothing more to undo; the engine reloads its state next.
             let _ = self.conn.execute_batch("ROLLBACK");

@@ -260,8 +260,8 @@ struct Outbox {
     answered: Vec<Answered>,
     /// Whether the batch must be on disk before anything leaves. Only a
     /// batch that answers no one and records nothing but local activities'
-    /// outcomes and the tasks they drive (whose loss to a power cut repeats
-    /// them) is left for the next synced commit to carry.
+    /// outcomes and the tasks they drive (whose loss repeats them) is held
+    /// open for the next batches, as Core holds them in a workflow task.
     durable: bool,
 }
 
@@ -477,6 +477,8 @@ impl EngineThread {
         loop {
             let first = match spin_recv(&inbox) {
                 Some(msg) => Ok(msg),
+                // Nothing more to join a held transaction before a sleep.
+                None if self.release_held() => continue,
                 None => match (self.skip_to(), self.idle_wait()) {
                     (Some(at), _) => {
                         self.clock.jump_to(at);
@@ -490,7 +492,10 @@ impl EngineThread {
             match first {
                 Ok(msg) => batch.push(msg),
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.release_held();
+                    return;
+                }
             }
             // Under concurrent load (the last batch had company) on a file,
             // linger for more messages so they share this batch's sync.
@@ -514,9 +519,25 @@ impl EngineThread {
             }
             self.finish_advance();
             if closing {
+                self.release_held();
                 return;
             }
         }
+    }
+
+    /// Commits the held transaction, if any; true when that failed and the
+    /// engine's state was reloaded from the store.
+    fn release_held(&mut self) -> bool {
+        let Err(e) = self.store.release() else {
+            return false;
+        };
+        tracing::error!(error = %e, "store transaction failed; reloading engine state");
+        self.store.rollback();
+        self.fail_all_waiters(&ClientError::from(e));
+        if let Err(e) = self.reload() {
+            tracing::error!(error = %e, "cannot reload engine state from the store");
+        }
+        true
     }
 
     /// Where a time-skipping engine's clock may jump: to the next agenda
@@ -624,7 +645,7 @@ impl EngineThread {
             self.unload_idle();
             match std::mem::take(&mut self.outbox.durable) {
                 true => self.store.commit(),
-                false => self.store.commit_unsynced(),
+                false => self.store.hold(),
             }
         });
         match outcome {
