@@ -64,20 +64,20 @@
 pub use workflow_macros::{activities, activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
 pub use workflow_client::{
-    ActivityCancellationType, ActivityOptions, ApplicationError, Client, ClientError, Description, Event, EventKind,
-    Failure, History, IntoArgs, Limit, Marker, Payload, PayloadError, PendingActivity, PendingActivityState, Query,
-    RawValue, RetryPolicy, Run, Signal, StartOptions, TimeoutKind, Untyped, Update, UpdateHandle, WaitStage,
-    WorkflowHandle, WorkflowStatus, WorkflowType,
+    ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
+    Event, EventKind, Failure, History, IntoArgs, Limit, Marker, Payload, PayloadError, PendingActivity,
+    PendingActivityState, Query, RawValue, RetryPolicy, Run, Signal, StartOptions, TaskToken, TaskTokenError,
+    TimeoutKind, Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
 };
 /// Options of [`Engine::connect`] (feature `temporal`).
 #[cfg(feature = "temporal")]
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
-    ChildWorkflowOptions, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, IntoInstance, Limits, ListFilter,
-    Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile, TestEnvironment, Worker,
-    WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowInfo, WorkflowResult,
-    DEFAULT_RETENTION,
+    ChildWorkflowOptions, CompleteAsync, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, IntoInstance,
+    Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile,
+    TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
+    WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
 
 #[doc = include_str!("../docs/getting-started.md")]

@@ -10,6 +10,7 @@ mod support;
 mod workflows;
 
 mod activities;
+mod async_completion;
 mod bad_input;
 mod concurrency;
 mod determinism;

@@ -38,7 +38,7 @@ pub struct Env {
     /// Makes workflow ids and task queues unique to this test, so tests can
     /// share one Temporal server and run again against it.
     suffix: String,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Env {
@@ -63,13 +63,18 @@ impl Env {
             engine,
             client,
             suffix,
-            _dir: dir,
+            dir,
         }
     }
 
     /// A workflow id unique to this test.
     pub fn id(&self, base: &str) -> String {
         format!("{base}-{}", self.suffix)
+    }
+
+    /// The engine's file, on the SQLite flavor.
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.dir.as_ref().map(|d| d.path().join("wf.db"))
     }
 
     /// A task queue unique to this test.

@@ -7,10 +7,11 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ClientError;
-use crate::failure::Failure;
+use crate::failure::{ApplicationError, Failure};
 use crate::history::{Description, History};
 use crate::options::WaitStage;
 use crate::payload::Payload;
+use crate::task_token::TaskToken;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -97,4 +98,13 @@ pub trait Backend: Send + Sync + 'static {
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>>;
     /// Reads the run's history.
     fn history(&self, target: Execution) -> BoxFuture<Result<History, ClientError>>;
+    /// Finishes an attempt that completes asynchronously, with its value or
+    /// its failure (retried per the activity's retry policy).
+    fn complete_activity(
+        &self,
+        token: TaskToken,
+        outcome: Result<Payload, ApplicationError>,
+    ) -> BoxFuture<Result<(), ClientError>>;
+    /// Records a heartbeat of an attempt that completes asynchronously.
+    fn heartbeat_activity(&self, token: TaskToken, details: Vec<Payload>) -> BoxFuture<Result<(), ClientError>>;
 }

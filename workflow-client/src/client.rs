@@ -3,11 +3,15 @@
 use std::sync::Arc;
 
 use crate::backend::{Backend, Execution, StartRequest, UpdateRequest};
+use serde::Serialize;
+
 use crate::error::ClientError;
+use crate::failure::ApplicationError;
 use crate::handle::{UpdateHandle, WorkflowHandle};
 use crate::marker::{Run, Untyped, Update, WorkflowType};
 use crate::options::{StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
+use crate::task_token::TaskToken;
 
 /// Starts workflows and hands out handles to them. Cheap to clone; the same
 /// calls work on every engine. Get one with `engine.client()`.
@@ -202,6 +206,70 @@ impl Client {
     /// ```
     pub fn get_workflow_handle(&self, workflow_id: impl Into<String>) -> WorkflowHandle<Untyped> {
         WorkflowHandle::new(self.backend.clone(), latest(workflow_id))
+    }
+
+    /// A handle to an activity attempt that completes asynchronously, from
+    /// the token it handed out (no call is made).
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError, TaskToken};
+    /// // The token came with the work, from the activity's `ctx.task_token()`.
+    /// async fn approved(client: &Client, token: TaskToken) -> Result<(), ClientError> {
+    ///     let activity = client.async_activity(token);
+    ///     activity.heartbeat(&"reviewing").await?;
+    ///     activity.complete(&"approved").await
+    /// }
+    /// ```
+    pub fn async_activity(&self, token: TaskToken) -> AsyncActivityHandle {
+        AsyncActivityHandle {
+            backend: self.backend.clone(),
+            token,
+        }
+    }
+}
+
+/// Finishes (or heartbeats) an activity attempt that said it completes
+/// later, from any process that can reach its engine; see
+/// [`Client::async_activity`]. Each call fails with
+/// [`ClientError::ActivityNotFound`] once the attempt is over: completed,
+/// timed out, or its run closed.
+#[derive(Clone)]
+pub struct AsyncActivityHandle {
+    backend: Arc<dyn Backend>,
+    token: TaskToken,
+}
+
+impl AsyncActivityHandle {
+    /// The attempt's token.
+    pub fn token(&self) -> &TaskToken {
+        &self.token
+    }
+
+    /// Completes the attempt with `value`, the activity's result.
+    pub async fn complete<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ClientError> {
+        let payload = Payload::encode(value)?;
+        self.backend.complete_activity(self.token.clone(), Ok(payload)).await
+    }
+
+    /// Fails the attempt; it is retried per the activity's retry policy
+    /// unless `error` is non-retryable.
+    pub async fn fail(&self, error: ApplicationError) -> Result<(), ClientError> {
+        self.backend.complete_activity(self.token.clone(), Err(error)).await
+    }
+
+    /// Records a heartbeat with `details`, which holds off the heartbeat
+    /// timeout and is what the next attempt reads if this one fails.
+    pub async fn heartbeat<T: Serialize + ?Sized>(&self, details: &T) -> Result<(), ClientError> {
+        let details = vec![Payload::encode(details)?];
+        self.backend.heartbeat_activity(self.token.clone(), details).await
+    }
+}
+
+impl std::fmt::Debug for AsyncActivityHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncActivityHandle")
+            .field("token", &self.token)
+            .finish()
     }
 }
 

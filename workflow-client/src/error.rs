@@ -229,6 +229,13 @@ pub enum ClientError {
     /// An argument or result did not encode or decode.
     #[error(transparent)]
     Payload(#[from] PayloadError),
+    /// No attempt that completes asynchronously has this task token: it was
+    /// completed already, timed out (and was retried), or its run closed.
+    #[error("no activity attempt waits for completion under task token `{token}`: it completed, timed out or its run closed")]
+    ActivityNotFound {
+        /// The token, as text.
+        token: String,
+    },
     /// The call's options do not go together; nothing was sent.
     #[error("invalid options: {message}")]
     InvalidOptions {

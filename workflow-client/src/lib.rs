@@ -14,9 +14,10 @@ pub mod id;
 mod marker;
 mod options;
 mod payload;
+mod task_token;
 
 pub use backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
-pub use client::Client;
+pub use client::{AsyncActivityHandle, Client};
 pub use error::{ClientError, Limit, WorkflowStatus};
 pub use failure::{ApplicationError, Failure, TimeoutKind};
 pub use handle::{UpdateHandle, WorkflowHandle};
@@ -27,3 +28,4 @@ pub use history::{
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
 pub use options::{ActivityCancellationType, ActivityOptions, RetryPolicy, StartOptions, WaitStage};
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};
+pub use task_token::{TaskToken, TaskTokenError};

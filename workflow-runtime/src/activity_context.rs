@@ -2,11 +2,12 @@
 //! heartbeats, and cancellation.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use workflow_client::{Payload, PayloadError};
+use workflow_client::{ApplicationError, Payload, PayloadError, TaskToken};
 
 /// Facts about the running activity attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +56,26 @@ struct Attempt {
     heartbeat_details: Vec<Payload>,
     cancel: watch::Receiver<bool>,
     heartbeat: Option<HeartbeatFn>,
+    task_token: TaskToken,
+    /// Set by [`ActivityContext::complete_async`]: what the attempt returns
+    /// is not its outcome.
+    completes_async: AtomicBool,
+}
+
+/// The error [`ActivityContext::complete_async`] returns, which the engine
+/// takes as "no outcome yet". Convert it into the activity's error type:
+/// `ApplicationError` and `anyhow::Error` take it as is; an error enum of
+/// your own takes it with a `#[from] CompleteAsync` variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the activity completes asynchronously; a local activity cannot, so run it with `execute_activity`")]
+pub struct CompleteAsync;
+
+impl From<CompleteAsync> for ApplicationError {
+    fn from(e: CompleteAsync) -> Self {
+        ApplicationError::new(e.to_string())
+            .with_type("CompleteAsync")
+            .non_retryable()
+    }
 }
 
 /// Where an engine takes heartbeats.
@@ -68,6 +89,7 @@ impl ActivityContext {
         heartbeat_details: Vec<Payload>,
         cancel: watch::Receiver<bool>,
         heartbeat: Option<HeartbeatFn>,
+        task_token: TaskToken,
     ) -> Self {
         ActivityContext {
             inner: Arc::new(Attempt {
@@ -75,8 +97,46 @@ impl ActivityContext {
                 heartbeat_details,
                 cancel,
                 heartbeat,
+                task_token,
+                completes_async: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The token that names this attempt, for finishing it from elsewhere
+    /// with [`Client::async_activity`](workflow_client::Client::async_activity)
+    /// after [`complete_async`](Self::complete_async).
+    pub fn task_token(&self) -> &TaskToken {
+        &self.inner.task_token
+    }
+
+    /// Says the attempt completes later, from elsewhere: return what this
+    /// returns, and the engine waits for `client.async_activity(token)` to
+    /// complete or fail the attempt (its start-to-close and heartbeat
+    /// timeouts still run). A local activity cannot complete asynchronously;
+    /// one that tries fails with this error, not retried.
+    ///
+    /// ```
+    /// # use workflow_runtime::ActivityContext;
+    /// # use workflow_client::ApplicationError;
+    /// # struct Reviews;
+    /// # impl Reviews { async fn submit(&self, _token: String, _doc: &str) -> Result<(), ApplicationError> { Ok(()) } }
+    /// // An `#[workflow::activity]` whose answer comes from a person, much later.
+    /// async fn review(ctx: ActivityContext, reviews: &Reviews, doc: String) -> Result<bool, ApplicationError> {
+    ///     reviews.submit(ctx.task_token().to_string(), &doc).await?;
+    ///     ctx.complete_async()
+    /// }
+    /// ```
+    pub fn complete_async<T, E: From<CompleteAsync>>(&self) -> Result<T, E> {
+        if !self.inner.info.is_local {
+            self.inner.completes_async.store(true, Ordering::Release);
+        }
+        Err(CompleteAsync.into())
+    }
+
+    /// Whether the attempt said it completes asynchronously.
+    pub(crate) fn completes_async(&self) -> bool {
+        self.inner.completes_async.load(Ordering::Acquire)
     }
 
     /// Facts about this attempt.

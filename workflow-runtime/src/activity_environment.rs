@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
-use workflow_client::{ApplicationError, Payload, PayloadError};
+use workflow_client::{ApplicationError, Payload, PayloadError, TaskToken};
 
 use crate::activity::{run_attempt, Activities, Activity, Instance};
 use crate::activity_context::{ActivityContext, ActivityInfo};
@@ -171,6 +171,7 @@ impl ActivityEnvironment {
             self.previous_heartbeat.clone(),
             self.cancel.subscribe(),
             Some(heartbeat),
+            TaskToken::from_bytes(b"test".to_vec()),
         );
         let payload = run_attempt(ctx, |ctx| activity.start(instance, ctx, args)).await?;
         Ok(activity.decode(&payload)?)

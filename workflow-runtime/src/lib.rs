@@ -29,7 +29,7 @@ pub use activity::{
     __activity_failure, __activity_instance, Activities, Activity, ActivityError, ActivityFuture, ExecuteFn, Instance,
     IntoInstance, MethodFn, VisitActivity,
 };
-pub use activity_context::{ActivityContext, ActivityInfo};
+pub use activity_context::{ActivityContext, ActivityInfo, CompleteAsync};
 pub use activity_environment::ActivityEnvironment;
 pub use context::{
     ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,

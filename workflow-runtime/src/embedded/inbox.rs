@@ -93,6 +93,7 @@ wire_errors! {
     NoWorker { task_queue: String, waited: Duration },
     InvalidOptions { message: String },
     WorkflowTask { workflow_id: String, message: String },
+    ActivityNotFound { token: String },
 }
 
 fn encode<T: Serialize>(value: &T) -> StoreResult<String> {

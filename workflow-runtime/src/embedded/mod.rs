@@ -12,6 +12,7 @@ mod runs;
 mod spin;
 mod store;
 mod store_file;
+mod task_token;
 mod thread;
 
 use std::ops::ControlFlow;
@@ -25,8 +26,8 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc as channel, oneshot};
 use workflow_client::{
-    Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload, StartRequest,
-    UpdateRequest, UpdateStatus,
+    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
+    StartRequest, TaskToken, UpdateRequest, UpdateStatus,
 };
 
 use crate::activity::run_activity;
@@ -161,9 +162,19 @@ impl EngineBackend for Embedded {
                             }
                         })
                     };
-                    let ctx =
-                        ActivityContext::with_engine(task.info, task.heartbeat_details, task.cancel, Some(heartbeat));
+                    let ctx = ActivityContext::with_engine(
+                        task.info,
+                        task.heartbeat_details,
+                        task.cancel,
+                        Some(heartbeat),
+                        task.task_token,
+                    );
+                    let this = ctx.clone();
                     let result = run_activity(task.execute, ctx, task.args).await;
+                    // Its outcome comes later, through a client.
+                    if this.completes_async() {
+                        return;
+                    }
                     let done = ActivityDone {
                         activity: task.activity,
                         attempt,
@@ -300,6 +311,18 @@ impl Backend for Embedded {
 
     fn terminate(&self, target: Execution, reason: String) -> BoxFuture<Result<(), ClientError>> {
         self.call(Request::Terminate(target, reason), unit)
+    }
+
+    fn complete_activity(
+        &self,
+        token: TaskToken,
+        outcome: Result<Payload, ApplicationError>,
+    ) -> BoxFuture<Result<(), ClientError>> {
+        self.call(Request::CompleteActivity(token, outcome), unit)
+    }
+
+    fn heartbeat_activity(&self, token: TaskToken, details: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
+        self.call(Request::HeartbeatActivity(token, details), unit)
     }
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {

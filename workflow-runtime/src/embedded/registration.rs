@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
-use workflow_client::{ApplicationError, Payload};
+use workflow_client::{ApplicationError, Payload, TaskToken};
 
 use super::store::ActivityKey;
 use crate::activity::Execute;
@@ -24,6 +24,8 @@ pub(crate) struct ActivityTask {
     pub(crate) cancel: watch::Receiver<bool>,
     /// Where the attempt leaves its heartbeats for the engine thread.
     pub(crate) heartbeat: HeartbeatSlot,
+    /// Names the attempt, should it complete asynchronously.
+    pub(crate) task_token: TaskToken,
 }
 
 /// The latest heartbeat of an attempt that the engine thread has not taken

@@ -3,7 +3,8 @@
 
 use tokio::sync::oneshot;
 use workflow_client::{
-    ClientError, Description, Execution, History, Payload, StartRequest, UpdateRequest, UpdateStatus,
+    ApplicationError, ClientError, Description, Execution, History, Payload, StartRequest, TaskToken, UpdateRequest,
+    UpdateStatus,
 };
 
 /// Where the answer to a request goes.
@@ -26,6 +27,8 @@ pub(crate) enum Request {
     Terminate(Execution, String),
     Describe(Execution),
     History(Execution),
+    CompleteActivity(TaskToken, Result<Payload, ApplicationError>),
+    HeartbeatActivity(TaskToken, Vec<Payload>),
 }
 
 /// The engine thread's answer, when it has one.

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use workflow_client::{
-    Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload, StartRequest,
-    UpdateRequest, UpdateStatus, WorkflowStatus,
+    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
+    StartRequest, TaskToken, UpdateRequest, UpdateStatus, WorkflowStatus,
 };
 
 use super::request::{Reply, Request};
 use super::store::{Owner, RunRow, Store, StoreResult};
+use super::task_token::AttemptRef;
 use super::thread::{described, outcome, pending_activity, PRUNE_BATCH};
 use crate::setup_error::EngineError;
 
@@ -373,11 +374,47 @@ impl StoreFile {
     }
 }
 
+impl StoreFile {
+    /// Asks the owner to act on the running attempt `token` names.
+    async fn about_attempt(&self, token: TaskToken, request: Request) -> Result<(), ClientError> {
+        let not_found = || ClientError::ActivityNotFound {
+            token: token.to_string(),
+        };
+        let run = match AttemptRef::of(&token) {
+            Some(named) => self.with_store(|s| s.run(&named.run_id))?,
+            None => None,
+        };
+        let Some(run) = run.filter(|r| r.status == WorkflowStatus::Running) else {
+            return Err(not_found());
+        };
+        match self.ask(request, run.task_queue, false, self.reply_timeout).await? {
+            Reply::Unit => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
 fn unexpected() -> ClientError {
     ClientError::Storage("the owner answered with an unexpected reply".to_owned())
 }
 
 impl Backend for StoreFile {
+    fn complete_activity(
+        &self,
+        token: TaskToken,
+        outcome: Result<Payload, ApplicationError>,
+    ) -> BoxFuture<Result<(), ClientError>> {
+        let this = self.clone();
+        let request = Request::CompleteActivity(token.clone(), outcome);
+        Box::pin(async move { this.about_attempt(token, request).await })
+    }
+
+    fn heartbeat_activity(&self, token: TaskToken, details: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
+        let this = self.clone();
+        let request = Request::HeartbeatActivity(token.clone(), details);
+        Box::pin(async move { this.about_attempt(token, request).await })
+    }
+
     fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>> {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {

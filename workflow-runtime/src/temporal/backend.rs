@@ -26,12 +26,12 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
 use workflow_client::{
-    Backend, BoxFuture, ClientError, Description, Execution, Failure, History, Limit, Payload, StartRequest,
-    UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, Limit, Payload,
+    StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
-use super::convert::{failure_in, millis_in, payloads_out, pending_activity_in, result_in};
+use super::convert::{failure_in, failure_out, millis_in, payloads_out, pending_activity_in, result_in};
 use super::history::Translator;
 use super::ConnectOptions;
 
@@ -628,7 +628,78 @@ impl TemporalBackend {
     }
 }
 
+impl TemporalBackend {
+    /// Completes or fails an attempt that completes asynchronously.
+    async fn respond_activity(
+        self,
+        token: TaskToken,
+        outcome: Result<Payload, ApplicationError>,
+    ) -> Result<(), ClientError> {
+        let (namespace, identity, task_token) =
+            (self.namespace.clone(), self.identity.clone(), token.as_bytes().to_vec());
+        let sent = match outcome {
+            Ok(result) => self
+                .service()
+                .respond_activity_task_completed(Request::new(RespondActivityTaskCompletedRequest {
+                    task_token,
+                    result: payloads_out(vec![result]),
+                    identity,
+                    namespace,
+                    ..Default::default()
+                }))
+                .await
+                .map(drop),
+            Err(error) => self
+                .service()
+                .respond_activity_task_failed(Request::new(RespondActivityTaskFailedRequest {
+                    task_token,
+                    failure: Some(failure_out(Failure::Application(error))),
+                    identity,
+                    namespace,
+                    ..Default::default()
+                }))
+                .await
+                .map(drop),
+        };
+        sent.map_err(|status| activity_refusal(&token, &status))
+    }
+
+    /// Records a heartbeat of an attempt that completes asynchronously.
+    async fn record_heartbeat(self, token: TaskToken, details: Vec<Payload>) -> Result<(), ClientError> {
+        self.service()
+            .record_activity_task_heartbeat(Request::new(RecordActivityTaskHeartbeatRequest {
+                task_token: token.as_bytes().to_vec(),
+                details: payloads_out(details),
+                identity: self.identity.clone(),
+                namespace: self.namespace.clone(),
+                ..Default::default()
+            }))
+            .await
+            .map(drop)
+            .map_err(|status| activity_refusal(&token, &status))
+    }
+}
+
+/// Why the server refused a call about an activity attempt.
+fn activity_refusal(token: &TaskToken, status: &Status) -> ClientError {
+    match status.code() {
+        // An unknown token, or one of an attempt that is over.
+        Code::NotFound | Code::InvalidArgument => ClientError::ActivityNotFound {
+            token: token.to_string(),
+        },
+        _ => server_error(status),
+    }
+}
+
 impl Backend for TemporalBackend {
+    fn complete_activity(&self, token: TaskToken, outcome: Result<Payload, ApplicationError>) -> Call<()> {
+        Box::pin(self.clone().respond_activity(token, outcome))
+    }
+
+    fn heartbeat_activity(&self, token: TaskToken, details: Vec<Payload>) -> Call<()> {
+        Box::pin(self.clone().record_heartbeat(token, details))
+    }
+
     fn start(&self, request: StartRequest) -> Call<String> {
         Box::pin(self.clone().start_workflow(request))
     }

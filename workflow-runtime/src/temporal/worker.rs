@@ -13,7 +13,7 @@ use temporalio_common::worker::WorkerTaskTypes;
 use temporalio_sdk_core::{init_worker, PollError, Worker as CoreWorker, WorkerConfig, WorkerVersioningStrategy};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
-use workflow_client::{ApplicationError, Failure};
+use workflow_client::{ApplicationError, Failure, TaskToken};
 
 use super::activation::Runs;
 use super::convert::{failure_out, payload_in, payload_out};
@@ -194,13 +194,17 @@ impl Attempt {
             })
         };
         let details = start.heartbeat_details.into_iter().map(payload_in).collect();
-        let ctx = ActivityContext::with_engine(info, details, cancel_rx, Some(heartbeat));
+        let token = TaskToken::from_bytes(self.task_token.clone());
+        let ctx = ActivityContext::with_engine(info, details, cancel_rx, Some(heartbeat), token);
         let args = start.input.into_iter().map(payload_in).collect();
         let result = match self.offer.activity(&ctx.info().activity_type) {
             Some(execute) => {
-                let cancelled = ctx.clone();
+                let attempt = ctx.clone();
                 let outcome = run_activity(execute, ctx, args).await;
-                execution_result(outcome, cancelled.is_cancelled())
+                match attempt.completes_async() {
+                    true => ActivityExecutionResult::will_complete_async(),
+                    false => execution_result(outcome, attempt.is_cancelled()),
+                }
             }
             None => {
                 let info = ctx.info();

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use workflow_client::{ClientError, EventKind, Failure, Marker, Payload, TimeoutKind};
+use workflow_client::{ApplicationError, ClientError, EventKind, Failure, Marker, Payload, TaskToken, TimeoutKind};
 
 use super::*;
+use crate::embedded::task_token::AttemptRef;
 use crate::registry::{unregistered, Registrable};
 
 /// The most time between two heartbeats of an attempt that reach the
@@ -163,6 +164,12 @@ impl EngineThread {
             heartbeat_details: row.heartbeat.clone(),
             cancel: cancelled,
             heartbeat: heartbeat.clone(),
+            task_token: AttemptRef {
+                run_id: row.run_id.clone(),
+                seq: key.seq,
+                attempt,
+            }
+            .token(),
         };
         let running = RunningAttempt {
             cancel,
@@ -171,6 +178,65 @@ impl EngineThread {
         };
         self.activities.running.insert(key, running);
         self.outbox.dispatches.push((worker, task));
+    }
+
+    /// Finishes the running attempt `token` names, which said it completes
+    /// asynchronously, as its worker would have.
+    pub(super) fn complete_async(
+        &mut self,
+        token: &TaskToken,
+        result: Result<Payload, ApplicationError>,
+        now: u64,
+    ) -> StoreResult<Result<(), ClientError>> {
+        let Some((activity, attempt)) = self.attempt_named(token)? else {
+            return Ok(Err(activity_not_found(token)));
+        };
+        self.activity_done(
+            ActivityDone {
+                activity,
+                attempt,
+                result,
+            },
+            now,
+        )?;
+        Ok(Ok(()))
+    }
+
+    /// Keeps a heartbeat of the running attempt `token` names.
+    pub(super) fn heartbeat_async(
+        &mut self,
+        token: &TaskToken,
+        details: Vec<Payload>,
+        now: u64,
+    ) -> StoreResult<Result<(), ClientError>> {
+        let Some((activity, _)) = self.attempt_named(token)? else {
+            return Ok(Err(activity_not_found(token)));
+        };
+        let (Some(running), Some(row)) = (
+            self.activities.running.get_mut(&activity),
+            self.activities.scheduled.get_mut(&activity),
+        ) else {
+            return Ok(Err(activity_not_found(token)));
+        };
+        running.last_beat_ms = now;
+        keep_heartbeat(&self.store, row, Some(details), now)?;
+        Ok(Ok(()))
+    }
+
+    /// The activity and attempt `token` names, while that attempt runs.
+    fn attempt_named(&self, token: &TaskToken) -> StoreResult<Option<(ActivityKey, u32)>> {
+        let Some(named) = AttemptRef::of(token) else {
+            return Ok(None);
+        };
+        let Some(run) = self.store.run(&named.run_id)? else {
+            return Ok(None);
+        };
+        let activity = ActivityKey {
+            run: run.key,
+            seq: named.seq,
+        };
+        let running = self.activities.running.contains_key(&activity) && self.is_attempt(activity, named.attempt);
+        Ok(running.then_some((activity, named.attempt)))
     }
 
     /// Keeps the latest heartbeat of a running attempt: the next attempt
@@ -362,6 +428,12 @@ impl EngineThread {
         let running = self.activities.running.remove(&key)?;
         let _ = running.cancel.send(true);
         Some(running)
+    }
+}
+
+fn activity_not_found(token: &TaskToken) -> ClientError {
+    ClientError::ActivityNotFound {
+        token: token.to_string(),
     }
 }
 

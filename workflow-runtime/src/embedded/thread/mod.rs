@@ -813,6 +813,10 @@ impl EngineThread {
                 Target::Closed(row) => Err(closed(&row, "termination")),
                 Target::Missing => Err(not_found(&target)),
             },
+            Request::CompleteActivity(token, result) => self.complete_async(&token, result, now)?.map(|()| Reply::Unit),
+            Request::HeartbeatActivity(token, details) => {
+                self.heartbeat_async(&token, details, now)?.map(|()| Reply::Unit)
+            }
             Request::Describe(target) => self.describe(&target)?.map(|d| Reply::Description(Box::new(d))),
             Request::History(target) => {
                 let history = match self.resolve(&target)? {
