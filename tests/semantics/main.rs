@@ -19,6 +19,7 @@ mod dynamic;
 mod entity;
 mod external;
 mod heartbeats;
+mod id_policies;
 mod lifecycle;
 mod limits;
 mod local_activities;

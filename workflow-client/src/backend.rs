@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ClientError;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::{Description, History};
-use crate::options::WaitStage;
+use crate::options::{IdConflictPolicy, IdReusePolicy, WaitStage};
 use crate::payload::Payload;
 use crate::task_token::TaskToken;
 
@@ -38,6 +38,26 @@ pub struct StartRequest {
     pub args: Vec<Payload>,
     /// Signal-with-start: name and arguments of the signal.
     pub start_signal: Option<(String, Vec<Payload>)>,
+    /// Whether the id of a closed run may be reused.
+    #[serde(default)]
+    pub id_reuse_policy: IdReusePolicy,
+    /// What to do when a run of the id is open; `None` for the call's
+    /// default (fail a plain start, use the run for the others).
+    #[serde(default)]
+    pub id_conflict_policy: Option<IdConflictPolicy>,
+}
+
+impl StartRequest {
+    /// What the start does when a run of the id is open, defaults and
+    /// `TerminateIfRunning` resolved.
+    pub fn conflict_policy(&self) -> IdConflictPolicy {
+        match (self.id_conflict_policy, self.id_reuse_policy) {
+            (Some(policy), _) => policy,
+            (None, IdReusePolicy::TerminateIfRunning) => IdConflictPolicy::TerminateExisting,
+            (None, _) if self.start_signal.is_some() => IdConflictPolicy::UseExisting,
+            (None, _) => IdConflictPolicy::Fail,
+        }
+    }
 }
 
 /// A request to run an update.

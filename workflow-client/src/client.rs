@@ -9,7 +9,7 @@ use crate::error::ClientError;
 use crate::failure::ApplicationError;
 use crate::handle::{UpdateHandle, WorkflowHandle};
 use crate::marker::{Run, Untyped, Update, WorkflowType};
-use crate::options::{StartOptions, WaitStage};
+use crate::options::{IdConflictPolicy, IdReusePolicy, StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
 use crate::task_token::TaskToken;
 
@@ -173,6 +173,12 @@ impl Client {
                 message: "update-with-start takes no start signal: make it the update, or signal afterwards".to_owned(),
             });
         }
+        if !matches!(options.id_conflict_policy, None | Some(IdConflictPolicy::UseExisting)) {
+            return Err(ClientError::InvalidOptions {
+                message: "update-with-start sends the update to the running run (IdConflictPolicy::UseExisting)"
+                    .to_owned(),
+            });
+        }
         let start = start_request(W::NAME, run.encode(args), options)?;
         let request = UpdateRequest {
             update_id: crate::id::unique_id(),
@@ -283,12 +289,31 @@ fn start_request<W>(
         Some((name, args)) => Some((name, args?)),
         None => None,
     };
+    let invalid = |message: &str| {
+        Err(ClientError::InvalidOptions {
+            message: message.to_owned(),
+        })
+    };
+    match (options.id_reuse_policy, options.id_conflict_policy) {
+        (IdReusePolicy::TerminateIfRunning, Some(_)) => {
+            return invalid(
+                "IdReusePolicy::TerminateIfRunning already says what to do with a running run; \
+                 drop the IdConflictPolicy, or use IdConflictPolicy::TerminateExisting instead",
+            )
+        }
+        (_, Some(IdConflictPolicy::Fail)) if start_signal.is_some() => {
+            return invalid("signal-with-start signals the running run; IdConflictPolicy::Fail does not apply to it")
+        }
+        _ => {}
+    }
     Ok(StartRequest {
         workflow_type: workflow_type.to_owned(),
         workflow_id: options.workflow_id,
         task_queue: options.task_queue,
         args: args?,
         start_signal,
+        id_reuse_policy: options.id_reuse_policy,
+        id_conflict_policy: options.id_conflict_policy,
     })
 }
 

@@ -26,6 +26,8 @@ pub use history::{
     PendingActivityState,
 };
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
-pub use options::{ActivityCancellationType, ActivityOptions, RetryPolicy, StartOptions, WaitStage};
+pub use options::{
+    ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, RetryPolicy, StartOptions, WaitStage,
+};
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};
 pub use task_token::{TaskToken, TaskTokenError};

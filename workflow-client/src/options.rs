@@ -20,7 +20,43 @@ pub struct StartOptions<W = Untyped> {
     pub(crate) workflow_id: String,
     pub(crate) task_queue: String,
     pub(crate) start_signal: Option<(String, Result<Vec<Payload>, PayloadError>)>,
+    pub(crate) id_reuse_policy: IdReusePolicy,
+    pub(crate) id_conflict_policy: Option<IdConflictPolicy>,
     _workflow: PhantomData<fn() -> W>,
+}
+
+/// Whether a start may reuse the id of a closed run, as Temporal's
+/// `WorkflowIdReusePolicy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdReusePolicy {
+    /// Start a new run whatever the last one ended with.
+    #[default]
+    AllowDuplicate,
+    /// Start a new run only if the last one failed, was canceled, was
+    /// terminated or timed out; not after one that completed.
+    AllowDuplicateFailedOnly,
+    /// Never start a second run of the id
+    /// ([`ClientError::AlreadyStarted`](crate::ClientError::AlreadyStarted)
+    /// names the closed run).
+    RejectDuplicate,
+    /// Terminate the running run, if any, and start a new one. Temporal
+    /// keeps it for older code; [`IdConflictPolicy::TerminateExisting`] says
+    /// the same, and the two cannot be combined.
+    TerminateIfRunning,
+}
+
+/// What a start does when a run of the id is open, as Temporal's
+/// `WorkflowIdConflictPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdConflictPolicy {
+    /// Fail with [`ClientError::AlreadyStarted`](crate::ClientError::AlreadyStarted)
+    /// (the default of a plain start).
+    Fail,
+    /// Use the running run: its handle is returned, nothing is started
+    /// (the default of signal-with-start and update-with-start).
+    UseExisting,
+    /// Terminate the running run and start a new one.
+    TerminateExisting,
 }
 
 impl<W> StartOptions<W> {
@@ -30,8 +66,35 @@ impl<W> StartOptions<W> {
             workflow_id: workflow_id.into(),
             task_queue: "default".to_owned(),
             start_signal: None,
+            id_reuse_policy: IdReusePolicy::AllowDuplicate,
+            id_conflict_policy: None,
             _workflow: PhantomData,
         }
+    }
+
+    /// Whether the start may reuse the id of a closed run (default: it may).
+    ///
+    /// ```
+    /// # use workflow_client::{IdReusePolicy, StartOptions};
+    /// // An order id is used once, however its run ended.
+    /// let options: StartOptions = StartOptions::new("order-42").id_reuse_policy(IdReusePolicy::RejectDuplicate);
+    /// ```
+    pub fn id_reuse_policy(mut self, policy: IdReusePolicy) -> Self {
+        self.id_reuse_policy = policy;
+        self
+    }
+
+    /// What the start does when a run of the id is open (default: fail, or
+    /// use it for signal-with-start).
+    ///
+    /// ```
+    /// # use workflow_client::{IdConflictPolicy, StartOptions};
+    /// // Starting a session twice joins the one running.
+    /// let options: StartOptions = StartOptions::new("session-7").id_conflict_policy(IdConflictPolicy::UseExisting);
+    /// ```
+    pub fn id_conflict_policy(mut self, policy: IdConflictPolicy) -> Self {
+        self.id_conflict_policy = Some(policy);
+        self
     }
 
     /// The task queue whose worker runs the workflow.

@@ -12,7 +12,7 @@ use temporalio_common::protos::google::rpc::Status as RpcStatus;
 use temporalio_common::protos::temporal::api::common::v1::{WorkflowExecution, WorkflowType};
 use temporalio_common::protos::temporal::api::enums::v1::{
     HistoryEventFilterType, TaskQueueKind, UpdateWorkflowExecutionLifecycleStage as Stage,
-    WorkflowExecutionStatus as ProtoStatus, WorkflowIdConflictPolicy,
+    WorkflowExecutionStatus as ProtoStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
 };
 use temporalio_common::protos::temporal::api::errordetails::v1::{
     MultiOperationExecutionFailure, QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
@@ -26,8 +26,8 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
 use workflow_client::{
-    ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, Limit, Payload,
-    StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, IdConflictPolicy,
+    IdReusePolicy, Limit, Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
@@ -252,7 +252,21 @@ impl TemporalBackend {
     }
 
     fn start_request(&self, request: StartRequest) -> StartWorkflowExecutionRequest {
+        // The server deprecates `TerminateIfRunning` for the conflict policy
+        // that says the same.
+        let (reuse, conflict) = match (request.id_reuse_policy, request.id_conflict_policy) {
+            (IdReusePolicy::TerminateIfRunning, None) => (
+                WorkflowIdReusePolicy::AllowDuplicate,
+                WorkflowIdConflictPolicy::TerminateExisting,
+            ),
+            (reuse, conflict) => (
+                reuse_policy_out(reuse),
+                conflict.map_or(WorkflowIdConflictPolicy::Unspecified, conflict_policy_out),
+            ),
+        };
         StartWorkflowExecutionRequest {
+            workflow_id_reuse_policy: reuse as i32,
+            workflow_id_conflict_policy: conflict as i32,
             namespace: self.namespace.clone(),
             workflow_id: request.workflow_id,
             workflow_type: Some(WorkflowType {
@@ -287,6 +301,8 @@ impl TemporalBackend {
                     request_id: start.request_id,
                     signal_name,
                     signal_input: payloads_out(signal_args),
+                    workflow_id_reuse_policy: start.workflow_id_reuse_policy,
+                    workflow_id_conflict_policy: start.workflow_id_conflict_policy,
                     ..Default::default()
                 }))
                 .await
@@ -677,6 +693,24 @@ impl TemporalBackend {
             .await
             .map(drop)
             .map_err(|status| activity_refusal(&token, &status))
+    }
+}
+
+fn reuse_policy_out(policy: IdReusePolicy) -> WorkflowIdReusePolicy {
+    match policy {
+        IdReusePolicy::AllowDuplicate => WorkflowIdReusePolicy::AllowDuplicate,
+        IdReusePolicy::AllowDuplicateFailedOnly => WorkflowIdReusePolicy::AllowDuplicateFailedOnly,
+        IdReusePolicy::RejectDuplicate => WorkflowIdReusePolicy::RejectDuplicate,
+        // Sent as the conflict policy it stands for (`start_request`).
+        IdReusePolicy::TerminateIfRunning => WorkflowIdReusePolicy::AllowDuplicate,
+    }
+}
+
+fn conflict_policy_out(policy: IdConflictPolicy) -> WorkflowIdConflictPolicy {
+    match policy {
+        IdConflictPolicy::Fail => WorkflowIdConflictPolicy::Fail,
+        IdConflictPolicy::UseExisting => WorkflowIdConflictPolicy::UseExisting,
+        IdConflictPolicy::TerminateExisting => WorkflowIdConflictPolicy::TerminateExisting,
     }
 }
 

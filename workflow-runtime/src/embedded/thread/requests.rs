@@ -1,8 +1,9 @@
 //! Client requests: start, signal, update, result, cancel, terminate, describe.
 
 use workflow_client::{
-    ClientError, Description, Event, EventKind, Execution, Failure, History, Limit, Marker, Payload, PendingActivity,
-    PendingActivityState, StartRequest, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ClientError, Description, Event, EventKind, Execution, Failure, History, IdConflictPolicy, IdReusePolicy, Limit,
+    Marker, Payload, PendingActivity, PendingActivityState, StartRequest, UpdateRequest, UpdateStatus, WaitStage,
+    WorkflowStatus,
 };
 
 use super::*;
@@ -100,13 +101,37 @@ impl EngineThread {
         }
         if let Some(key) = self.current_open(&start.workflow_id)? {
             let run_id = self.open_run(key)?.row.run_id.clone();
-            return Ok(match start.start_signal {
-                Some((name, args)) => self.signal_open(key, name, args, now)?.map(|()| run_id),
-                None => Err(ClientError::AlreadyStarted {
+            match start.conflict_policy() {
+                IdConflictPolicy::Fail => {
+                    return Ok(Err(ClientError::AlreadyStarted {
+                        workflow_id: start.workflow_id,
+                        run_id,
+                    }))
+                }
+                IdConflictPolicy::UseExisting => {
+                    return Ok(match start.start_signal {
+                        Some((name, args)) => self.signal_open(key, name, args, now)?.map(|()| run_id),
+                        None => Ok(run_id),
+                    })
+                }
+                IdConflictPolicy::TerminateExisting => {
+                    let reason = "terminated by the start of a new run of its id (TerminateExisting)".to_owned();
+                    self.terminate(key, reason, now)?;
+                }
+            }
+        } else if let Some(last) = self.store.current_run(&start.workflow_id)? {
+            // The id's last run is closed.
+            let reusable = match start.id_reuse_policy {
+                IdReusePolicy::AllowDuplicate | IdReusePolicy::TerminateIfRunning => true,
+                IdReusePolicy::AllowDuplicateFailedOnly => last.status != WorkflowStatus::Completed,
+                IdReusePolicy::RejectDuplicate => false,
+            };
+            if !reusable {
+                return Ok(Err(ClientError::AlreadyStarted {
                     workflow_id: start.workflow_id,
-                    run_id,
-                }),
-            });
+                    run_id: last.run_id,
+                }));
+            }
         }
         let new = NewRun {
             run_id: None,
