@@ -2,8 +2,6 @@
 //! running attempt with each cancellation type, and `describe` listing
 //! pending activities.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use workflow::{
@@ -11,7 +9,7 @@ use workflow::{
     StartOptions, WorkflowContext, WorkflowError, WorkflowResult,
 };
 
-use crate::support::{matrix, Env, Flavor};
+use crate::support::{matrix, until, Env, Flavor, Probes};
 
 /// What the activities of one test saw, by workflow id: tests run in
 /// parallel, so each reads only its own.
@@ -25,38 +23,7 @@ struct Probe {
     saw_cancel: bool,
 }
 
-static PROBES: Mutex<Option<HashMap<String, Probe>>> = Mutex::new(None);
-
-fn probes() -> MutexGuard<'static, Option<HashMap<String, Probe>>> {
-    PROBES.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn probe(workflow_id: &str) -> Probe {
-    probes()
-        .as_ref()
-        .and_then(|p| p.get(workflow_id).cloned())
-        .unwrap_or_default()
-}
-
-fn record(ctx: &ActivityContext, change: impl FnOnce(&mut Probe)) {
-    let mut probes = probes();
-    change(
-        probes
-            .get_or_insert_with(HashMap::new)
-            .entry(ctx.info().workflow_id.clone())
-            .or_default(),
-    );
-}
-
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
+static PROBES: Probes<Probe> = Probes::new();
 
 /// Counts to `total`, heartbeating each step. The first attempt goes
 /// silent after three steps, so its heartbeat timeout fails it; the next
@@ -64,7 +31,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 #[workflow::activity]
 async fn count_to(ctx: ActivityContext, total: u32) -> Result<u32, ApplicationError> {
     let from: Option<u32> = ctx.heartbeat_details();
-    record(&ctx, |p| {
+    PROBES.record(&ctx, |p| {
         p.started += 1;
         p.resumed_from.push(from);
     });
@@ -72,7 +39,7 @@ async fn count_to(ctx: ActivityContext, total: u32) -> Result<u32, ApplicationEr
     while done < total {
         if ctx.info().attempt == 1 && done == 3 {
             tokio::select! {
-                () = ctx.cancelled() => record(&ctx, |p| p.saw_cancel = true),
+                () = ctx.cancelled() => PROBES.record(&ctx, |p| p.saw_cancel = true),
                 () = tokio::time::sleep(Duration::from_secs(30)) => {}
             }
             return Err(ApplicationError::new("went silent"));
@@ -108,13 +75,13 @@ matrix! {
         let options = StartOptions::new(&id).task_queue(env.tq("count"));
         let handle = env.client.start_workflow(Counter::run, 10, options).await.unwrap();
         assert_eq!(handle.result().await.unwrap(), 10);
-        let seen = probe(&id);
+        let seen = PROBES.of(&id);
         assert_eq!(seen.started, 2);
         assert_eq!(seen.resumed_from, [None, Some(3)], "the second attempt starts from the first's last heartbeat");
         // Temporal tells a timed-out attempt only through its next heartbeat,
         // which a silent attempt never sends.
         if !matches!(flavor, Flavor::Temporal) {
-            until("the silent attempt is told to stop", || probe(&id).saw_cancel).await;
+            until("the silent attempt is told to stop", || PROBES.of(&id).saw_cancel).await;
         }
         let history = handle.fetch_history().await.unwrap();
         assert_eq!(history.events_named("ActivityTaskScheduled").count(), 1, "retries add no events");
@@ -125,12 +92,12 @@ matrix! {
 /// the cancellation; left alone, it finishes after 3 s.
 #[workflow::activity]
 async fn stubborn(ctx: ActivityContext) -> Result<String, ApplicationError> {
-    record(&ctx, |p| p.started += 1);
+    PROBES.record(&ctx, |p| p.started += 1);
     for _ in 0..60 {
         ctx.heartbeat(&())?;
         tokio::select! {
             () = ctx.cancelled() => {
-                record(&ctx, |p| p.saw_cancel = true);
+                PROBES.record(&ctx, |p| p.saw_cancel = true);
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 return Err(ApplicationError::new("stopped").with_type("Canceled"));
             }
@@ -185,11 +152,11 @@ async fn cancel_while_running(env: &Env, base: &str, abandon: bool, wait: bool) 
         .start_workflow(Canceler::run, (abandon, wait), options)
         .await
         .unwrap();
-    until("the attempt starts", || probe(&id).started == 1).await;
+    until("the attempt starts", || PROBES.of(&id).started == 1).await;
     handle.cancel().await.unwrap();
     let outcome = handle.result().await.unwrap();
     let history = handle.fetch_history().await.unwrap();
-    (outcome, activity_events(&history), probe(&id))
+    (outcome, activity_events(&history), PROBES.of(&id))
 }
 
 matrix! {
@@ -229,7 +196,7 @@ matrix! {
 /// Fails every attempt.
 #[workflow::activity]
 async fn unreachable_service(ctx: ActivityContext) -> Result<(), ApplicationError> {
-    record(&ctx, |p| p.started += 1);
+    PROBES.record(&ctx, |p| p.started += 1);
     Err(ApplicationError::new("connection refused").with_type("Unavailable"))
 }
 

@@ -2,8 +2,6 @@
 //! event, retried per their policy, recorded as one marker each that replay
 //! reads instead of running them again, and canceled with their workflow.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use workflow::{
@@ -11,7 +9,7 @@ use workflow::{
     WorkflowContext, WorkflowError, WorkflowResult,
 };
 
-use crate::support::{matrix, Env};
+use crate::support::{matrix, until, Env, Probes};
 
 /// What the attempts of one test's activities saw, by workflow id.
 #[derive(Clone, Debug, Default)]
@@ -24,33 +22,12 @@ struct Probe {
     saw_cancel: bool,
 }
 
-static PROBES: Mutex<Option<HashMap<String, Probe>>> = Mutex::new(None);
-
-fn probes() -> MutexGuard<'static, Option<HashMap<String, Probe>>> {
-    PROBES.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn probe(workflow_id: &str) -> Probe {
-    probes()
-        .as_ref()
-        .and_then(|p| p.get(workflow_id).cloned())
-        .unwrap_or_default()
-}
-
-fn record(ctx: &ActivityContext, change: impl FnOnce(&mut Probe)) {
-    let mut probes = probes();
-    change(
-        probes
-            .get_or_insert_with(HashMap::new)
-            .entry(ctx.info().workflow_id.clone())
-            .or_default(),
-    );
-}
+static PROBES: Probes<Probe> = Probes::new();
 
 /// The price of an item; item 2's first attempt fails.
 #[workflow::activity]
 async fn price_of(ctx: ActivityContext, item: u32) -> Result<u32, ApplicationError> {
-    record(&ctx, |p| {
+    PROBES.record(&ctx, |p| {
         p.attempts += 1;
         p.local.push(ctx.info().is_local);
     });
@@ -63,7 +40,7 @@ async fn price_of(ctx: ActivityContext, item: u32) -> Result<u32, ApplicationErr
 /// Always refuses.
 #[workflow::activity]
 async fn refuse(ctx: ActivityContext) -> Result<u32, ApplicationError> {
-    record(&ctx, |p| p.attempts += 1);
+    PROBES.record(&ctx, |p| p.attempts += 1);
     Err(ApplicationError::new("no stock").with_type("OutOfStock"))
 }
 
@@ -139,7 +116,7 @@ matrix! {
         assert_eq!(total, 600);
         assert_eq!(refused, r#"Some((Some("OutOfStock"), "no stock"))"#, "the failure keeps its type and message");
 
-        let seen = probe(&id);
+        let seen = PROBES.of(&id);
         assert_eq!(seen.attempts, 4 + 3, "item 2 ran twice, `refuse` three times");
         assert!(seen.local.iter().all(|local| *local), "each attempt knew it ran locally");
 
@@ -161,17 +138,17 @@ matrix! {
 
         // Replay reads the outcomes from the markers and runs nothing.
         Replayer::new().workflow::<Basket>().replay(&history).unwrap();
-        assert_eq!(probe(&id).attempts, 7);
+        assert_eq!(PROBES.of(&id).attempts, 7);
     }
 }
 
 /// Runs until canceled, then reports it.
 #[workflow::activity]
 async fn wait_for_cancel(ctx: ActivityContext) -> Result<(), ApplicationError> {
-    record(&ctx, |p| p.attempts += 1);
+    PROBES.record(&ctx, |p| p.attempts += 1);
     tokio::select! {
         () = ctx.cancelled() => {
-            record(&ctx, |p| p.saw_cancel = true);
+            PROBES.record(&ctx, |p| p.saw_cancel = true);
             Err(ApplicationError::new("stopped"))
         }
         () = tokio::time::sleep(Duration::from_secs(30)) => Ok(()),
@@ -193,16 +170,6 @@ impl Waiter {
     }
 }
 
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
 matrix! {
     async fn canceling_the_workflow_stops_its_running_local_activity(flavor: Flavor) {
         let env = Env::new(flavor).await;
@@ -210,10 +177,10 @@ matrix! {
         let id = env.id("wait");
         let options = StartOptions::new(&id).task_queue(env.tq("wait"));
         let handle = env.client.start_workflow(Waiter::run, (), options).await.unwrap();
-        until("the attempt starts", || probe(&id).attempts == 1).await;
+        until("the attempt starts", || PROBES.of(&id).attempts == 1).await;
         handle.cancel().await.unwrap();
         assert_eq!(handle.result().await.unwrap(), "canceled");
-        until("the attempt is told to stop", || probe(&id).saw_cancel).await;
+        until("the attempt is told to stop", || PROBES.of(&id).saw_cancel).await;
         let history = handle.fetch_history().await.unwrap();
         assert_eq!(history.events_named("ActivityTaskScheduled").count(), 0);
         // Try-cancel records the marker where the request is made, before
@@ -237,7 +204,7 @@ matrix! {
 /// Sleeps a while before answering, so an engine can stop under it.
 #[workflow::activity]
 async fn slow_price(ctx: ActivityContext, item: u32) -> Result<u32, ApplicationError> {
-    record(&ctx, |p| p.attempts += 1);
+    PROBES.record(&ctx, |p| p.attempts += 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     Ok(item)
 }
@@ -273,7 +240,7 @@ async fn a_local_activity_in_flight_when_the_engine_stops_runs_again_after_it_re
             .start_workflow(SlowBasket::run, (), options)
             .await
             .unwrap();
-        until("the attempt starts", || probe(id).attempts == 1).await;
+        until("the attempt starts", || PROBES.of(id).attempts == 1).await;
         engine.close();
     }
     let engine = workflow::Engine::open(&path).unwrap();
@@ -285,7 +252,7 @@ async fn a_local_activity_in_flight_when_the_engine_stops_runs_again_after_it_re
         .unwrap();
     let handle = engine.client().get_workflow_handle_for(SlowBasket::run, id);
     assert_eq!(handle.result().await.unwrap(), 7);
-    assert_eq!(probe(id).attempts, 2, "the attempt cut short ran again");
+    assert_eq!(PROBES.of(id).attempts, 2, "the attempt cut short ran again");
     let history = handle.fetch_history().await.unwrap();
     assert_eq!(markers(&history), [(1, "slow_price".to_owned(), 1)]);
     assert!(matches!(

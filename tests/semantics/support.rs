@@ -1,5 +1,7 @@
 //! The engine matrix every semantic test runs on.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use workflow::{Client, Engine, EngineBuilder};
@@ -81,6 +83,49 @@ impl Env {
     pub fn tq(&self, base: &str) -> String {
         self.id(base)
     }
+}
+
+/// What the activities of each workflow id saw. Tests run in parallel, so
+/// each reads only its own workflow's entry.
+pub struct Probes<T>(Mutex<Option<HashMap<String, T>>>);
+
+#[allow(dead_code)]
+impl<T: Clone + Default> Probes<T> {
+    pub const fn new() -> Self {
+        Probes(Mutex::new(None))
+    }
+
+    /// What the activities of `workflow_id` saw so far.
+    pub fn of(&self, workflow_id: &str) -> T {
+        let probes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        probes
+            .as_ref()
+            .and_then(|p| p.get(workflow_id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Changes what the calling workflow's activities saw.
+    pub fn record(&self, ctx: &workflow::ActivityContext, change: impl FnOnce(&mut T)) {
+        let mut probes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        change(
+            probes
+                .get_or_insert_with(HashMap::new)
+                .entry(ctx.info().workflow_id.clone())
+                .or_default(),
+        );
+    }
+}
+
+/// Waits until `done` holds (20 s at most).
+#[allow(dead_code)]
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
 }
 
 /// The run's workflow-task failure, once `describe` reports one (3 s at most).
