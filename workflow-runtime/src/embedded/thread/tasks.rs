@@ -170,7 +170,8 @@ impl EngineThread {
                     had_inputs: !inputs.is_empty() || !locals.is_empty(),
                     updates,
                     commands,
-                    markers: (markers_at, locals),
+                    markers_at,
+                    markers: locals,
                 };
                 self.apply_commands(key, taken, now)
             }
@@ -231,7 +232,8 @@ impl EngineThread {
             had_inputs,
             updates,
             commands,
-            markers: (markers_at, markers),
+            markers_at,
+            markers,
         } = taken;
         let row = self.open_run(key)?.row.clone();
         let mut accepted = 0;
@@ -614,9 +616,10 @@ pub(super) struct TaskOutput {
     pub(super) updates: Vec<UpdateRequest>,
     /// Its commands, in order.
     pub(super) commands: Vec<Command>,
-    /// The local activity markers it took in, and how many of the commands
-    /// came before them.
-    pub(super) markers: (usize, Vec<EventKind>),
+    /// How many of the commands came before the local activities resolved.
+    pub(super) markers_at: usize,
+    /// The markers of the local activities it took in.
+    pub(super) markers: Vec<EventKind>,
 }
 
 /// The activity a schedule command asks `run` for, before its first attempt.
