@@ -2,8 +2,6 @@
 //! it completes later; a client finishes it, fails it (retried per policy)
 //! or heartbeats it with the token, from this process or another.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use workflow::{
@@ -11,21 +9,15 @@ use workflow::{
     WorkflowContext, WorkflowResult,
 };
 
-use crate::support::{matrix, Env, Flavor};
+use crate::support::{matrix, Env, Flavor, Probes};
 
 /// The tokens each workflow's attempts handed out, in order.
-static TOKENS: Mutex<Option<HashMap<String, Vec<TaskToken>>>> = Mutex::new(None);
-
-fn tokens() -> MutexGuard<'static, Option<HashMap<String, Vec<TaskToken>>>> {
-    TOKENS.lock().unwrap_or_else(|e| e.into_inner())
-}
+static TOKENS: Probes<Vec<TaskToken>> = Probes::new();
 
 /// The token of attempt `attempt` (from 1) of `workflow_id`'s activity, once handed out.
 async fn token(workflow_id: &str, attempt: usize) -> TaskToken {
     for _ in 0..400 {
-        let handed = tokens()
-            .as_ref()
-            .and_then(|t| t.get(workflow_id)?.get(attempt - 1).cloned());
+        let handed = TOKENS.of(workflow_id).get(attempt - 1).cloned();
         if let Some(token) = handed {
             return token;
         }
@@ -39,11 +31,7 @@ async fn token(workflow_id: &str, attempt: usize) -> TaskToken {
 #[workflow::activity]
 async fn request_approval(ctx: ActivityContext, document: String) -> Result<String, ApplicationError> {
     let _ = document;
-    tokens()
-        .get_or_insert_with(HashMap::new)
-        .entry(ctx.info().workflow_id.clone())
-        .or_default()
-        .push(ctx.task_token().clone());
+    TOKENS.record(&ctx, |tokens| tokens.push(ctx.task_token().clone()));
     ctx.complete_async()
 }
 
