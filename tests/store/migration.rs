@@ -178,6 +178,11 @@ async fn v3_file_opens_and_every_run_carries_on() {
     every_run_carries_on("store-v3").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v4_file_opens_and_every_run_carries_on() {
+    every_run_carries_on("store-v4").await;
+}
+
 /// Opens a copy of fixture `name` and takes each of its runs to the end.
 async fn every_run_carries_on(name: &str) {
     let (_dir, path) = copy_fixture(&format!("{name}.db"));
