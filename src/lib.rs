@@ -66,9 +66,10 @@ pub use workflow_macros::{activities, activity, defn, init, nondeterministic, qu
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
     Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, Payload,
-    PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, Signal, StartOptions,
-    TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus,
-    WorkflowType,
+    PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, RunOptions,
+    SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue,
+    SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle,
+    WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
 };
 /// Options of [`Engine::connect`] (feature `temporal`).
 #[cfg(feature = "temporal")]

@@ -81,6 +81,7 @@ fn history(workflow_type: &'static str) -> impl Strategy<Value = History> {
                 parent: None,
                 continued_from_run_id: None,
                 randomness_seed: 7,
+                attempt: 1,
             };
             let events = std::iter::once(start)
                 .chain(rest)

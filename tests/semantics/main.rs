@@ -25,6 +25,7 @@ mod limits;
 mod local_activities;
 mod observability;
 mod queries;
+mod run_options;
 mod signals;
 mod stateful;
 mod updates;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ClientError;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::{Description, History};
-use crate::options::{IdConflictPolicy, IdReusePolicy, WaitStage};
+use crate::options::{IdConflictPolicy, IdReusePolicy, RunOptions, WaitStage};
 use crate::payload::Payload;
 use crate::task_token::TaskToken;
 
@@ -45,6 +45,9 @@ pub struct StartRequest {
     /// default (fail a plain start, use the run for the others).
     #[serde(default)]
     pub id_conflict_policy: Option<IdConflictPolicy>,
+    /// Timeouts, retries, start delay, memo and search attributes.
+    #[serde(default)]
+    pub run: RunOptions,
 }
 
 impl StartRequest {

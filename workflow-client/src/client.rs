@@ -285,6 +285,9 @@ fn start_request<W>(
     args: Result<Vec<Payload>, PayloadError>,
     options: StartOptions<W>,
 ) -> Result<StartRequest, ClientError> {
+    if let Some(e) = options.memo_error {
+        return Err(e.into());
+    }
     let start_signal = match options.start_signal {
         Some((name, args)) => Some((name, args?)),
         None => None,
@@ -314,6 +317,7 @@ fn start_request<W>(
         start_signal,
         id_reuse_policy: options.id_reuse_policy,
         id_conflict_policy: options.id_conflict_policy,
+        run: options.run,
     })
 }
 

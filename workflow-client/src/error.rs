@@ -51,6 +51,8 @@ pub enum WorkflowStatus {
     Terminated,
     /// Continued as a new run of the same workflow id.
     ContinuedAsNew,
+    /// Ran out of its run or execution timeout.
+    TimedOut,
 }
 
 impl std::str::FromStr for WorkflowStatus {
@@ -75,13 +77,14 @@ impl std::str::FromStr for WorkflowStatus {
     }
 }
 
-const ALL_STATUSES: [WorkflowStatus; 6] = [
+const ALL_STATUSES: [WorkflowStatus; 7] = [
     WorkflowStatus::Running,
     WorkflowStatus::Completed,
     WorkflowStatus::Failed,
     WorkflowStatus::Canceled,
     WorkflowStatus::Terminated,
     WorkflowStatus::ContinuedAsNew,
+    WorkflowStatus::TimedOut,
 ];
 
 impl WorkflowStatus {

@@ -71,6 +71,10 @@ pub enum EventKind {
         continued_from_run_id: Option<String>,
         /// Seed of the run's deterministic randomness.
         randomness_seed: u64,
+        /// Which attempt of the workflow this run is, from 1; a run started
+        /// again by the workflow's retry policy counts on.
+        #[serde(default = "first_attempt", skip_serializing_if = "is_first_attempt")]
+        attempt: u32,
     },
     /// A signal arrived.
     WorkflowExecutionSignaled {
@@ -257,6 +261,8 @@ pub enum EventKind {
     },
     /// The run finished as canceled; it is closed.
     WorkflowExecutionCanceled,
+    /// The run ran out of its run or execution timeout; it is closed.
+    WorkflowExecutionTimedOut,
     /// The run was terminated; it is closed.
     WorkflowExecutionTerminated {
         /// The reason given to `terminate`.
@@ -322,7 +328,7 @@ impl EventKind {
             StartChildWorkflowExecutionInitiated ChildWorkflowExecutionStarted
             StartChildWorkflowExecutionFailed ChildWorkflowExecutionCompleted
             ChildWorkflowExecutionFailed WorkflowExecutionCompleted WorkflowExecutionFailed
-            WorkflowExecutionCanceled WorkflowExecutionTerminated WorkflowExecutionContinuedAsNew
+            WorkflowExecutionCanceled WorkflowExecutionTimedOut WorkflowExecutionTerminated WorkflowExecutionContinuedAsNew
             MarkerRecorded
         )
     }
@@ -333,11 +339,20 @@ impl EventKind {
             EventKind::WorkflowExecutionCompleted { .. } => WorkflowStatus::Completed,
             EventKind::WorkflowExecutionFailed { .. } => WorkflowStatus::Failed,
             EventKind::WorkflowExecutionCanceled => WorkflowStatus::Canceled,
+            EventKind::WorkflowExecutionTimedOut => WorkflowStatus::TimedOut,
             EventKind::WorkflowExecutionTerminated { .. } => WorkflowStatus::Terminated,
             EventKind::WorkflowExecutionContinuedAsNew { .. } => WorkflowStatus::ContinuedAsNew,
             _ => return None,
         })
     }
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+fn is_first_attempt(attempt: &u32) -> bool {
+    *attempt == 1
 }
 
 /// The history of one run.

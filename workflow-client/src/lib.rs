@@ -14,7 +14,9 @@ pub mod id;
 mod marker;
 mod options;
 mod payload;
+mod search_attribute;
 mod task_token;
+pub mod timestamp;
 
 pub use backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
 pub use client::{AsyncActivityHandle, Client};
@@ -27,7 +29,12 @@ pub use history::{
 };
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
 pub use options::{
-    ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, RetryPolicy, StartOptions, WaitStage,
+    ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, RetryPolicy, RunOptions, StartOptions,
+    WaitStage,
 };
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};
+pub use search_attribute::{
+    SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue,
+    SearchAttributes,
+};
 pub use task_token::{TaskToken, TaskTokenError};

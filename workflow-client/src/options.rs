@@ -1,12 +1,15 @@
 //! Options of client calls and of activities: builders with defaults.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::failure::ApplicationError;
 use crate::marker::{Signal, Untyped};
 use crate::payload::{IntoArgs, Payload, PayloadError};
+use crate::search_attribute::{SearchAttributeKey, SearchAttributeKind, SearchAttributes};
 
 /// How to start a workflow: its id, task queue and an optional signal to
 /// deliver with the start (signal-with-start).
@@ -22,7 +25,35 @@ pub struct StartOptions<W = Untyped> {
     pub(crate) start_signal: Option<(String, Result<Vec<Payload>, PayloadError>)>,
     pub(crate) id_reuse_policy: IdReusePolicy,
     pub(crate) id_conflict_policy: Option<IdConflictPolicy>,
+    pub(crate) run: RunOptions,
+    /// The first memo value that did not encode, reported by the start.
+    pub(crate) memo_error: Option<PayloadError>,
     _workflow: PhantomData<fn() -> W>,
+}
+
+/// What the engine enforces on a run and what the run carries, beyond its
+/// id and arguments: timeouts, retries, a start delay, its memo and its
+/// search attributes. [`StartOptions`] and child workflow options fill it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunOptions {
+    /// How long the workflow may take in all, across continue-as-new and
+    /// retries; past it the run closes as timed out and is not retried.
+    pub execution_timeout: Option<Duration>,
+    /// How long one run may take; past it the run closes as timed out (and
+    /// is retried if a retry policy says so).
+    pub run_timeout: Option<Duration>,
+    /// How long one workflow task may take before it is retried.
+    pub task_timeout: Option<Duration>,
+    /// Whether a failed or timed-out run starts again as a new run of the
+    /// chain; `None` never retries (Temporal's default for workflows).
+    pub retry_policy: Option<RetryPolicy>,
+    /// How long the first workflow task waits after the start.
+    pub start_delay: Option<Duration>,
+    /// Values shown with the run and not indexed, by name.
+    pub memo: BTreeMap<String, Payload>,
+    /// Indexed values visibility queries find the run by.
+    pub search_attributes: SearchAttributes,
 }
 
 /// Whether a start may reuse the id of a closed run, as Temporal's
@@ -68,8 +99,94 @@ impl<W> StartOptions<W> {
             start_signal: None,
             id_reuse_policy: IdReusePolicy::AllowDuplicate,
             id_conflict_policy: None,
+            run: RunOptions::default(),
+            memo_error: None,
             _workflow: PhantomData,
         }
+    }
+
+    /// How long the workflow may take in all, across continue-as-new and
+    /// retries (default: no limit). Past it the run closes with
+    /// [`WorkflowStatus::TimedOut`](crate::WorkflowStatus::TimedOut).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_client::StartOptions;
+    /// let options: StartOptions = StartOptions::new("order-7").execution_timeout(Duration::from_secs(30 * 86_400));
+    /// ```
+    pub fn execution_timeout(mut self, timeout: Duration) -> Self {
+        self.run.execution_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one run may take (default: no limit).
+    pub fn run_timeout(mut self, timeout: Duration) -> Self {
+        self.run.run_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one workflow task may take before it fails and is tried
+    /// again (default: no limit on the embedded engine, 10 s on Temporal).
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.run.task_timeout = Some(timeout);
+        self
+    }
+
+    /// Starts a failed or timed-out run again, as a new run of the same
+    /// workflow id, per the policy (default: never).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_client::{RetryPolicy, StartOptions};
+    /// let retry = RetryPolicy { maximum_attempts: 3, ..RetryPolicy::default() };
+    /// let options: StartOptions = StartOptions::new("import-9").retry_policy(retry);
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.run.retry_policy = Some(policy);
+        self
+    }
+
+    /// Waits this long before the run's first workflow task (a
+    /// signal-with-start ends the wait).
+    pub fn start_delay(mut self, delay: Duration) -> Self {
+        self.run.start_delay = Some(delay);
+        self
+    }
+
+    /// Adds a memo value: shown with the run, not indexed.
+    ///
+    /// ```
+    /// # use workflow_client::StartOptions;
+    /// let options: StartOptions = StartOptions::new("order-7").memo("source", "web");
+    /// ```
+    pub fn memo(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        match Payload::encode(&value) {
+            Ok(payload) => {
+                self.run.memo.insert(key.into(), payload);
+            }
+            Err(e) => {
+                self.memo_error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Sets a search attribute the run starts with.
+    ///
+    /// ```
+    /// # use workflow_client::{SearchAttributeKey, StartOptions};
+    /// const CUSTOMER_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("CustomerId");
+    /// let options: StartOptions = StartOptions::new("order-7").search_attribute(CUSTOMER_ID, "c-42");
+    /// ```
+    pub fn search_attribute<T: SearchAttributeKind>(mut self, key: SearchAttributeKey<T>, value: impl Into<T>) -> Self {
+        self.run.search_attributes.apply(key.set(value));
+        self
+    }
+
+    /// Sets every search attribute the run starts with.
+    pub fn search_attributes(mut self, attributes: SearchAttributes) -> Self {
+        self.run.search_attributes = attributes;
+        self
     }
 
     /// Whether the start may reuse the id of a closed run (default: it may).
@@ -211,6 +328,21 @@ impl RetryPolicy {
         self.initial_interval
             .mul_f64(factor.min(1e9))
             .min(self.maximum_interval.max(self.initial_interval))
+    }
+
+    /// Whether the policy retries after `error`: not when the error says it
+    /// is non-retryable or its type is listed as such. (Attempts left are
+    /// counted apart.)
+    pub fn retries(&self, error: &ApplicationError) -> bool {
+        !error.is_non_retryable()
+            && !error
+                .error_type()
+                .is_some_and(|t| self.non_retryable_error_types.iter().any(|n| n == t))
+    }
+
+    /// Whether attempt `attempt` may be followed by another.
+    pub fn allows_after(&self, attempt: u32) -> bool {
+        self.maximum_attempts == 0 || attempt < self.maximum_attempts
     }
 }
 

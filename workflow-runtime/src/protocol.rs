@@ -34,8 +34,11 @@ pub struct WorkflowInfo {
     pub task_queue: String,
     /// The parent, for a child workflow.
     pub parent: Option<ParentInfo>,
-    /// The run this one continued, after continue-as-new.
+    /// The run this one continued, after continue-as-new or a retry.
     pub continued_from_run_id: Option<String>,
+    /// Which attempt of the workflow this run is, from 1: a run started
+    /// again by the workflow's retry policy counts on.
+    pub attempt: u32,
 }
 
 /// One thing for the run to take in.

@@ -133,6 +133,7 @@ pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Opt
             parent,
             continued_from_run_id,
             randomness_seed,
+            attempt,
         } => Job::Start {
             info: WorkflowInfo {
                 workflow_id: workflow_id.to_owned(),
@@ -141,6 +142,7 @@ pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Opt
                 task_queue,
                 parent,
                 continued_from_run_id,
+                attempt,
             },
             args: input,
             randomness_seed,
@@ -596,6 +598,7 @@ mod tests {
             parent: None,
             continued_from_run_id: None,
             randomness_seed: 7,
+            attempt: 1,
         }
     }
 

@@ -23,6 +23,8 @@ pub(crate) enum Wake {
     ActivityRetry { activity: ActivityKey, attempt: u32 },
     /// A run's failed workflow task is tried again.
     TaskRetry { run: RunKey },
+    /// A run's delayed first task is due, or its time is up.
+    RunDue { run: RunKey },
     /// Queries and updates waiting for a worker may have waited too long.
     WaitExpired,
     /// Closed runs past their retention are deleted.

@@ -8,6 +8,7 @@ mod inbox;
 mod memo;
 mod registration;
 mod request;
+mod run_settings;
 mod runs;
 mod spin;
 mod store;
@@ -255,7 +256,7 @@ impl Embedded {
 
 impl Backend for Embedded {
     fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>> {
-        self.call(Request::Start(request), |r| match r {
+        self.call(Request::Start(Box::new(request)), |r| match r {
             Reply::RunId(id) => Some(id),
             _ => None,
         })
@@ -284,7 +285,7 @@ impl Backend for Embedded {
         start: StartRequest,
         update: UpdateRequest,
     ) -> BoxFuture<Result<UpdateStatus, ClientError>> {
-        self.call(Request::UpdateWithStart(start, update), |r| match r {
+        self.call(Request::UpdateWithStart(Box::new(start), update), |r| match r {
             Reply::Update(status) => Some(status),
             _ => None,
         })

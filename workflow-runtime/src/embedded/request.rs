@@ -16,11 +16,11 @@ pub(crate) type Answer = Result<Reply, ClientError>;
 /// A caller's request.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Request {
-    Start(StartRequest),
+    Start(Box<StartRequest>),
     Signal(Execution, String, Vec<Payload>),
     Query(Execution, String, Vec<Payload>),
     Update(Execution, UpdateRequest),
-    UpdateWithStart(StartRequest, UpdateRequest),
+    UpdateWithStart(Box<StartRequest>, UpdateRequest),
     UpdateResult(Execution, String),
     Result(Execution),
     Cancel(Execution, String),

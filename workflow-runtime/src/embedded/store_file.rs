@@ -419,7 +419,7 @@ impl Backend for StoreFile {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             let task_queue = request.task_queue.clone();
-            match this.ask(Request::Start(request), task_queue, false, timeout).await? {
+            match this.ask(Request::Start(Box::new(request)), task_queue, false, timeout).await? {
                 Reply::RunId(run_id) => Ok(run_id),
                 _ => Err(unexpected()),
             }
@@ -456,7 +456,7 @@ impl Backend for StoreFile {
         Box::pin(async move {
             let task_queue = start.task_queue.clone();
             match this
-                .ask(Request::UpdateWithStart(start, update), task_queue, false, timeout)
+                .ask(Request::UpdateWithStart(Box::new(start), update), task_queue, false, timeout)
                 .await?
             {
                 Reply::Update(status) => Ok(status),

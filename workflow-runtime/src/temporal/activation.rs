@@ -209,6 +209,7 @@ impl Runs {
                     seq: 0,
                 }),
                 continued_from_run_id: Some(init.continued_from_execution_run_id).filter(|r| !r.is_empty()),
+                attempt: u32::try_from(init.attempt).unwrap_or(1).max(1),
             },
             args: init.arguments.into_iter().map(payload_in).collect(),
             randomness_seed: init.randomness_seed,

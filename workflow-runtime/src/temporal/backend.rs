@@ -31,7 +31,10 @@ use workflow_client::{
 };
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
-use super::convert::{failure_in, failure_out, millis_in, payloads_out, pending_activity_in, result_in};
+use super::convert::{
+    duration_out, failure_in, failure_out, memo_out, millis_in, payloads_out, pending_activity_in, result_in,
+    retry_policy_out, search_attributes_out,
+};
 use super::history::Translator;
 use super::ConnectOptions;
 
@@ -264,9 +267,17 @@ impl TemporalBackend {
                 conflict.map_or(WorkflowIdConflictPolicy::Unspecified, conflict_policy_out),
             ),
         };
+        let run = request.run;
         StartWorkflowExecutionRequest {
             workflow_id_reuse_policy: reuse as i32,
             workflow_id_conflict_policy: conflict as i32,
+            workflow_execution_timeout: run.execution_timeout.map(duration_out),
+            workflow_run_timeout: run.run_timeout.map(duration_out),
+            workflow_task_timeout: run.task_timeout.map(duration_out),
+            retry_policy: run.retry_policy.map(retry_policy_out),
+            workflow_start_delay: run.start_delay.map(duration_out),
+            memo: memo_out(run.memo),
+            search_attributes: search_attributes_out(&run.search_attributes),
             namespace: self.namespace.clone(),
             workflow_id: request.workflow_id,
             workflow_type: Some(WorkflowType {
@@ -303,6 +314,13 @@ impl TemporalBackend {
                     signal_input: payloads_out(signal_args),
                     workflow_id_reuse_policy: start.workflow_id_reuse_policy,
                     workflow_id_conflict_policy: start.workflow_id_conflict_policy,
+                    workflow_execution_timeout: start.workflow_execution_timeout,
+                    workflow_run_timeout: start.workflow_run_timeout,
+                    workflow_task_timeout: start.workflow_task_timeout,
+                    retry_policy: start.retry_policy,
+                    workflow_start_delay: start.workflow_start_delay,
+                    memo: start.memo,
+                    search_attributes: start.search_attributes,
                     ..Default::default()
                 }))
                 .await
@@ -538,6 +556,18 @@ impl TemporalBackend {
                     failure,
                 })
             };
+            // A retried run names the run that retries it: its result is
+            // the chain's, as with continue-as-new.
+            let next_run_id = match &event.attributes {
+                Some(A::WorkflowExecutionFailedEventAttributes(a)) => Some(&a.new_execution_run_id),
+                Some(A::WorkflowExecutionTimedOutEventAttributes(a)) => Some(&a.new_execution_run_id),
+                Some(A::WorkflowExecutionContinuedAsNewEventAttributes(a)) => Some(&a.new_execution_run_id),
+                _ => None,
+            };
+            if let Some(next) = next_run_id.filter(|id| !id.is_empty()) {
+                target.run_id = Some(next.clone());
+                continue;
+            }
             return match event.attributes {
                 Some(A::WorkflowExecutionCompletedEventAttributes(a)) => Ok(result_in(a.result)),
                 Some(A::WorkflowExecutionFailedEventAttributes(a)) => {
@@ -550,10 +580,6 @@ impl TemporalBackend {
                 Some(A::WorkflowExecutionTimedOutEventAttributes(_)) => failed(Failure::Timeout {
                     kind: workflow_client::TimeoutKind::StartToClose,
                 }),
-                Some(A::WorkflowExecutionContinuedAsNewEventAttributes(a)) => {
-                    target.run_id = Some(a.new_execution_run_id);
-                    continue;
-                }
                 _ => Err(ClientError::Server {
                     message: "the closing event of the run is not one the client knows".to_owned(),
                 }),
@@ -911,7 +937,8 @@ fn unknown_name(failure: &Failure, prefix: &str) -> Option<Vec<String>> {
 fn status_in(status: i32) -> WorkflowStatus {
     match ProtoStatus::try_from(status) {
         Ok(ProtoStatus::Completed) => WorkflowStatus::Completed,
-        Ok(ProtoStatus::Failed) | Ok(ProtoStatus::TimedOut) => WorkflowStatus::Failed,
+        Ok(ProtoStatus::Failed) => WorkflowStatus::Failed,
+        Ok(ProtoStatus::TimedOut) => WorkflowStatus::TimedOut,
         Ok(ProtoStatus::Canceled) => WorkflowStatus::Canceled,
         Ok(ProtoStatus::Terminated) => WorkflowStatus::Terminated,
         Ok(ProtoStatus::ContinuedAsNew) => WorkflowStatus::ContinuedAsNew,

@@ -1,6 +1,7 @@
 //! Payloads, failures, durations and retry policies between this crate's
 //! types and Temporal's protobufs: the wire the Python SDK speaks too.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use temporalio_common::protos::temporal::api::common::v1 as proto;
@@ -10,8 +11,10 @@ use temporalio_common::protos::temporal::api::failure::v1::{
     ChildWorkflowExecutionFailureInfo, TerminatedFailureInfo, TimeoutFailureInfo,
 };
 use temporalio_common::protos::temporal::api::workflow::v1::PendingActivityInfo;
+use workflow_client::timestamp::format_rfc3339 as rfc3339;
 use workflow_client::{
-    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, TimeoutKind,
+    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, SearchAttributeValue,
+    SearchAttributes, TimeoutKind,
 };
 
 /// What this SDK writes into `Failure.source`.
@@ -227,6 +230,41 @@ pub(crate) fn pending_activity_in(p: PendingActivityInfo) -> PendingActivity {
         last_heartbeat_time_ms: p.last_heartbeat_time.map(|t| millis_in(Some(t))),
         heartbeat_details: payloads_in(p.heartbeat_details),
     }
+}
+
+/// A memo on the wire.
+pub(crate) fn memo_out(memo: BTreeMap<String, Payload>) -> Option<proto::Memo> {
+    (!memo.is_empty()).then(|| proto::Memo {
+        fields: memo.into_iter().map(|(k, v)| (k, payload_out(v))).collect(),
+    })
+}
+
+/// Search attributes on the wire: JSON payloads whose `type` metadata
+/// names the attribute's type, as Temporal's SDKs send them.
+pub(crate) fn search_attributes_out(attributes: &SearchAttributes) -> Option<proto::SearchAttributes> {
+    (!attributes.is_empty()).then(|| proto::SearchAttributes {
+        indexed_fields: attributes
+            .iter()
+            .map(|(name, value)| (name.to_owned(), search_attribute_out(value)))
+            .collect(),
+    })
+}
+
+fn search_attribute_out(value: &SearchAttributeValue) -> proto::Payload {
+    use SearchAttributeValue as V;
+    let json = match value {
+        V::Keyword(s) | V::Text(s) => serde_json::json!(s),
+        V::Int(i) => serde_json::json!(i),
+        V::Double(d) => serde_json::json!(d),
+        V::Bool(b) => serde_json::json!(b),
+        V::Datetime(ms) => serde_json::json!(rfc3339(*ms)),
+        V::KeywordList(list) => serde_json::json!(list),
+    };
+    let mut payload = payload_out(Payload::encode(&json).unwrap_or_else(|_| Payload::null()));
+    payload
+        .metadata
+        .insert("type".to_owned(), value.kind().to_string().into_bytes());
+    payload
 }
 
 /// A retry policy on the wire.

@@ -65,6 +65,7 @@ impl Translator {
                 }),
                 continued_from_run_id: Some(a.continued_execution_run_id).filter(|r| !r.is_empty()),
                 randomness_seed: 0,
+                attempt: u32::try_from(a.attempt).unwrap_or(1).max(1),
             },
             A::WorkflowExecutionSignaledEventAttributes(a) => EventKind::WorkflowExecutionSignaled {
                 signal_name: a.signal_name,
@@ -203,6 +204,7 @@ impl Translator {
                 failure: a.failure.map(failure_in).unwrap_or(Failure::Canceled),
             },
             A::WorkflowExecutionCanceledEventAttributes(_) => EventKind::WorkflowExecutionCanceled,
+            A::WorkflowExecutionTimedOutEventAttributes(_) => EventKind::WorkflowExecutionTimedOut,
             A::WorkflowExecutionTerminatedEventAttributes(a) => {
                 EventKind::WorkflowExecutionTerminated { reason: a.reason }
             }

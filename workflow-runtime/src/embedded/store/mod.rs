@@ -22,9 +22,10 @@ use workflow_client::{
 };
 
 pub(crate) use owner::Owner;
-use record::{ActivityOptionsRecord, EventRecord, FailureRecord, PayloadRecord};
+use record::{ActivityOptionsRecord, EventRecord, FailureRecord, PayloadRecord, RunSettingsRecord};
 pub(crate) use schema::VERSION;
 
+use crate::embedded::run_settings::RunSettings;
 use crate::replay::is_command_event;
 
 /// A run's key in the store: the integer every table of a run is keyed by.
@@ -118,6 +119,8 @@ pub(crate) struct RunRow {
     pub(crate) parent: Option<ParentInfo>,
     /// Its counters.
     pub(crate) progress: Progress,
+    /// Its timeouts, retries and first-task time.
+    pub(crate) settings: RunSettings,
 }
 
 /// A row of the `activities` table: an activity scheduled and not yet resolved.
@@ -250,6 +253,14 @@ fn status_from(text: &str) -> rusqlite::Result<WorkflowStatus> {
         .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
 }
 
+/// A run's settings as stored: none when they are the defaults.
+fn settings_blob(settings: &RunSettings) -> StoreResult<Option<Vec<u8>>> {
+    match *settings == RunSettings::default() {
+        true => Ok(None),
+        false => record::encode(&RunSettingsRecord::from(settings)).map(Some),
+    }
+}
+
 fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -260,7 +271,7 @@ fn i64_of(v: u64) -> i64 {
 
 const RUN_COLUMNS: &str = "run_key, run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, \
      next_run_id, parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received, \
-     unhandled_signals, task_failure";
+     unhandled_signals, task_failure, options";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     let parent = match (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?) {
@@ -291,6 +302,12 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
                 .and_then(|u| serde_json::from_str(&u).ok())
                 .unwrap_or_default(),
             task_failure: r.get(16)?,
+        },
+        settings: match r.get_ref(17)?.as_blob_or_null()? {
+            Some(bytes) => record::decode::<RunSettingsRecord>("runs", bytes)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Blob, e.into()))?
+                .into(),
+            None => RunSettings::default(),
         },
     })
 }
@@ -530,8 +547,9 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO runs (run_id, workflow_id, workflow_type, task_queue, status, start_ms,
-                     parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received)
-                 VALUES (?1, ?2, ?3, ?4, 'Running', ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received,
+                     options, due_ms)
+                 VALUES (?1, ?2, ?3, ?4, 'Running', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 run.run_id,
@@ -545,12 +563,36 @@ impl Store {
                 i64_of(run.progress.history_length),
                 i64_of(run.progress.inputs_from),
                 i64_of(run.progress.signals_received),
+                settings_blob(&run.settings)?,
+                run.settings.due_ms(run.start_ms).map(i64_of),
             ])?;
         let key = RunKey(self.conn.last_insert_rowid());
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO workflows (workflow_id, run_key) VALUES (?1, ?2)")?
             .execute(params![run.workflow_id, key.0])?;
         Ok(key)
+    }
+
+    /// Writes a run's settings (its first task no longer waits).
+    pub(crate) fn save_settings(&self, run: &RunRow) -> StoreResult<()> {
+        self.conn
+            .prepare_cached("UPDATE runs SET options = ?2, due_ms = ?3 WHERE run_key = ?1")?
+            .execute(params![
+                run.key.0,
+                settings_blob(&run.settings)?,
+                run.settings.due_ms(run.start_ms).map(i64_of)
+            ])?;
+        Ok(())
+    }
+
+    /// The open runs the engine must look at by a time (a delayed first
+    /// task, a timeout), with that time.
+    pub(crate) fn due_runs(&self) -> StoreResult<Vec<(RunKey, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT run_key, due_ms FROM runs WHERE status = 'Running' AND due_ms IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((RunKey(r.get(0)?), u64_of(r.get(1)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Writes a run's counters.
@@ -566,7 +608,9 @@ impl Store {
         next_run_id: Option<&str>,
     ) -> StoreResult<()> {
         self.conn
-            .prepare_cached("UPDATE runs SET status = ?2, close_ms = ?3, next_run_id = ?4 WHERE run_key = ?1")?
+            .prepare_cached(
+                "UPDATE runs SET status = ?2, close_ms = ?3, next_run_id = ?4, due_ms = NULL WHERE run_key = ?1",
+            )?
             .execute(params![run.0, status.to_string(), i64_of(close_ms), next_run_id])?;
         self.conn
             .prepare_cached("DELETE FROM timers WHERE run_key = ?1")?

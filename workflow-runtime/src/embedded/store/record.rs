@@ -17,6 +17,7 @@ use workflow_client::{
 };
 
 use super::{StoreError, StoreResult};
+use crate::embedded::run_settings::RunSettings;
 
 /// Encodes a record.
 pub(super) fn encode<T: Serialize>(record: &T) -> StoreResult<Vec<u8>> {
@@ -125,6 +126,67 @@ pub(super) struct RetryPolicyRecord {
     non_retryable_error_types: Vec<String>,
 }
 
+impl From<&RetryPolicy> for RetryPolicyRecord {
+    fn from(p: &RetryPolicy) -> Self {
+        RetryPolicyRecord {
+            initial_interval: p.initial_interval.into(),
+            backoff_coefficient: p.backoff_coefficient,
+            maximum_interval: p.maximum_interval.into(),
+            maximum_attempts: p.maximum_attempts,
+            non_retryable_error_types: p.non_retryable_error_types.clone(),
+        }
+    }
+}
+
+impl From<RetryPolicyRecord> for RetryPolicy {
+    fn from(p: RetryPolicyRecord) -> Self {
+        RetryPolicy {
+            initial_interval: p.initial_interval.into(),
+            backoff_coefficient: p.backoff_coefficient,
+            maximum_interval: p.maximum_interval.into(),
+            maximum_attempts: p.maximum_attempts,
+            non_retryable_error_types: p.non_retryable_error_types,
+        }
+    }
+}
+
+/// What the engine enforces on a run (`runs.options`, from version 5).
+#[derive(Serialize, Deserialize)]
+pub(super) struct RunSettingsRecord {
+    execution_deadline_ms: Option<u64>,
+    run_timeout: Option<Nanos>,
+    task_timeout: Option<Nanos>,
+    retry_policy: Option<RetryPolicyRecord>,
+    attempt: u32,
+    first_task_ms: Option<u64>,
+}
+
+impl From<&RunSettings> for RunSettingsRecord {
+    fn from(s: &RunSettings) -> Self {
+        RunSettingsRecord {
+            execution_deadline_ms: s.execution_deadline_ms,
+            run_timeout: s.run_timeout.map(Nanos::from),
+            task_timeout: s.task_timeout.map(Nanos::from),
+            retry_policy: s.retry_policy.as_ref().map(RetryPolicyRecord::from),
+            attempt: s.attempt,
+            first_task_ms: s.first_task_ms,
+        }
+    }
+}
+
+impl From<RunSettingsRecord> for RunSettings {
+    fn from(r: RunSettingsRecord) -> Self {
+        RunSettings {
+            execution_deadline_ms: r.execution_deadline_ms,
+            run_timeout: r.run_timeout.map(Duration::from),
+            task_timeout: r.task_timeout.map(Duration::from),
+            retry_policy: r.retry_policy.map(RetryPolicy::from),
+            attempt: r.attempt,
+            first_task_ms: r.first_task_ms,
+        }
+    }
+}
+
 /// An activity's options.
 #[derive(Serialize, Deserialize)]
 pub(super) struct ActivityOptionsRecord {
@@ -137,17 +199,10 @@ pub(super) struct ActivityOptionsRecord {
 
 impl From<&ActivityOptions> for ActivityOptionsRecord {
     fn from(o: &ActivityOptions) -> Self {
-        let p = &o.retry_policy;
         ActivityOptionsRecord {
             start_to_close_timeout: o.start_to_close_timeout.map(Nanos::from),
             schedule_to_close_timeout: o.schedule_to_close_timeout.map(Nanos::from),
-            retry_policy: RetryPolicyRecord {
-                initial_interval: p.initial_interval.into(),
-                backoff_coefficient: p.backoff_coefficient,
-                maximum_interval: p.maximum_interval.into(),
-                maximum_attempts: p.maximum_attempts,
-                non_retryable_error_types: p.non_retryable_error_types.clone(),
-            },
+            retry_policy: (&o.retry_policy).into(),
             task_queue: o.task_queue.clone(),
             heartbeat_timeout: o.heartbeat_timeout.map(Nanos::from),
         }
@@ -156,17 +211,10 @@ impl From<&ActivityOptions> for ActivityOptionsRecord {
 
 impl From<ActivityOptionsRecord> for ActivityOptions {
     fn from(r: ActivityOptionsRecord) -> Self {
-        let p = r.retry_policy;
         let mut options = ActivityOptions::start_to_close(Duration::ZERO);
         options.start_to_close_timeout = r.start_to_close_timeout.map(Duration::from);
         options.schedule_to_close_timeout = r.schedule_to_close_timeout.map(Duration::from);
-        options.retry_policy = RetryPolicy {
-            initial_interval: p.initial_interval.into(),
-            backoff_coefficient: p.backoff_coefficient,
-            maximum_interval: p.maximum_interval.into(),
-            maximum_attempts: p.maximum_attempts,
-            non_retryable_error_types: p.non_retryable_error_types,
-        };
+        options.retry_policy = r.retry_policy.into();
         options.task_queue = r.task_queue;
         options.heartbeat_timeout = r.heartbeat_timeout.map(Duration::from);
         options
@@ -483,6 +531,14 @@ pub(super) enum EventRecord {
         attempt: u32,
         result: Result<PayloadRecord, FailureRecord>,
     },
+    /// Since schema version 5: the start of a run retried by the
+    /// workflow's retry policy (`started` is a `Started`).
+    StartedAttempt {
+        attempt: u32,
+        started: Box<EventRecord>,
+    },
+    /// Since schema version 5.
+    TimedOut,
 }
 
 impl From<&EventKind> for EventRecord {
@@ -496,18 +552,28 @@ impl From<&EventKind> for EventRecord {
                 parent,
                 continued_from_run_id,
                 randomness_seed,
-            } => EventRecord::Started {
-                workflow_type: workflow_type.clone(),
-                task_queue: task_queue.clone(),
-                input: payloads(input),
-                parent: parent.as_ref().map(|p| ParentRecord {
-                    workflow_id: p.workflow_id.clone(),
-                    run_id: p.run_id.clone(),
-                    seq: p.seq,
-                }),
-                continued_from_run_id: continued_from_run_id.clone(),
-                randomness_seed: *randomness_seed,
-            },
+                attempt,
+            } => {
+                let started = EventRecord::Started {
+                    workflow_type: workflow_type.clone(),
+                    task_queue: task_queue.clone(),
+                    input: payloads(input),
+                    parent: parent.as_ref().map(|p| ParentRecord {
+                        workflow_id: p.workflow_id.clone(),
+                        run_id: p.run_id.clone(),
+                        seq: p.seq,
+                    }),
+                    continued_from_run_id: continued_from_run_id.clone(),
+                    randomness_seed: *randomness_seed,
+                };
+                match *attempt {
+                    1 => started,
+                    attempt => EventRecord::StartedAttempt {
+                        attempt,
+                        started: Box::new(started),
+                    },
+                }
+            }
             K::WorkflowExecutionSignaled { signal_name, input } => EventRecord::Signaled {
                 signal_name: signal_name.clone(),
                 input: payloads(input),
@@ -619,6 +685,7 @@ impl From<&EventKind> for EventRecord {
                 failure: failure.into(),
             },
             K::WorkflowExecutionCanceled => EventRecord::Canceled,
+            K::WorkflowExecutionTimedOut => EventRecord::TimedOut,
             K::WorkflowExecutionTerminated { reason } => EventRecord::Terminated { reason: reason.clone() },
             K::WorkflowExecutionContinuedAsNew { new_run_id, input } => EventRecord::ContinuedAsNew {
                 new_run_id: new_run_id.clone(),
@@ -670,6 +737,7 @@ impl From<EventRecord> for EventKind {
                 }),
                 continued_from_run_id,
                 randomness_seed,
+                attempt: 1,
             },
             EventRecord::Signaled { signal_name, input } => K::WorkflowExecutionSignaled {
                 signal_name,
@@ -772,6 +840,14 @@ impl From<EventRecord> for EventKind {
                 failure: failure.into(),
             },
             EventRecord::Canceled => K::WorkflowExecutionCanceled,
+            EventRecord::TimedOut => K::WorkflowExecutionTimedOut,
+            EventRecord::StartedAttempt { attempt, started } => {
+                let mut kind = K::from(*started);
+                if let K::WorkflowExecutionStarted { attempt: a, .. } = &mut kind {
+                    *a = attempt;
+                }
+                kind
+            }
             EventRecord::Terminated { reason } => K::WorkflowExecutionTerminated { reason },
             EventRecord::ContinuedAsNew { new_run_id, input } => K::WorkflowExecutionContinuedAsNew {
                 new_run_id,

@@ -11,7 +11,7 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 /// The schema of version 1. A new file is created with it and brought
 /// forward by the migrations after it, so the current schema is always
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -334,6 +334,33 @@ fn v3_to_v4(tx: &Transaction<'_>) -> StoreResult<()> {
     tx.execute_batch(
         "ALTER TABLE activities ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
          ALTER TABLE activities ADD COLUMN cancellation_type INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    Ok(())
+}
+
+/// Version 5 keeps what a start asks of a run beyond its history: its
+/// timeouts, retry policy, attempt and delayed first task (`options`, a
+/// record; `due_ms`, when the engine must next look at it, indexed so
+/// opening a file arms only those), its memo, and its search attributes,
+/// one row per value, indexed by value for visibility queries. Histories
+/// may hold a timed-out closing event and a started event with an attempt.
+fn v4_to_v5(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute_batch(
+        "ALTER TABLE runs ADD COLUMN options BLOB;
+         ALTER TABLE runs ADD COLUMN due_ms INTEGER;
+         ALTER TABLE runs ADD COLUMN memo BLOB;
+         CREATE INDEX runs_due ON runs(due_ms) WHERE status = 'Running' AND due_ms IS NOT NULL;
+         CREATE TABLE search_attributes (
+             run_key INTEGER NOT NULL,
+             name TEXT NOT NULL,
+             value NOT NULL,
+             PRIMARY KEY (run_key, name, value)
+         ) WITHOUT ROWID;
+         CREATE INDEX search_attributes_by_value ON search_attributes(name, value, run_key);
+         CREATE TABLE search_attribute_types (
+             name TEXT PRIMARY KEY,
+             type TEXT NOT NULL
+         );",
     )?;
     Ok(())
 }

@@ -52,6 +52,7 @@ impl EngineThread {
                         self.mark_dirty(run);
                     }
                 }
+                Wake::RunDue { run } => self.run_due(run, now)?,
                 Wake::WaitExpired => self.expire_updates(now),
                 Wake::Retention => self.prune_expired(now)?,
             }
@@ -292,11 +293,7 @@ impl EngineThread {
         match done.result {
             Ok(payload) => self.resolve_activity(key, Ok(payload), now),
             Err(error) => {
-                let policy = &row.options.retry_policy;
-                let retryable = !error.is_non_retryable()
-                    && !error
-                        .error_type()
-                        .is_some_and(|t| policy.non_retryable_error_types.iter().any(|n| n == t));
+                let retryable = row.options.retry_policy.retries(&error);
                 self.attempt_failed(key, Failure::Application(error), retryable, now)
             }
         }
@@ -321,7 +318,7 @@ impl EngineThread {
         keep_heartbeat(&self.store, row, unseen, now)?;
         let policy = &row.options.retry_policy;
         let delay = duration_ms(policy.delay(row.attempt));
-        let attempts_left = policy.maximum_attempts == 0 || row.attempt < policy.maximum_attempts;
+        let attempts_left = policy.allows_after(row.attempt);
         let before_deadline = row
             .options
             .schedule_to_close_timeout

@@ -16,6 +16,7 @@ mod due;
 mod queries;
 mod requests;
 mod retention;
+mod run_timeouts;
 mod tasks;
 
 pub(crate) use requests::{described, outcome, pending_activity};
@@ -27,6 +28,7 @@ use super::inbox::{self, Inbox};
 use super::memo::{Answered, QueryMemo};
 use super::registration::{ActivityDone, ActivityTask, HeartbeatSlot, Registration};
 use super::request::{Answer, Reply, Request, Responder};
+use super::run_settings::RunSettings;
 use super::runs::{OpenRun, RunCache};
 use super::spin::spin;
 use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult, WorkflowId};
@@ -111,6 +113,19 @@ struct NewRun {
     input: Vec<Payload>,
     parent: Option<ParentInfo>,
     continued_from_run_id: Option<String>,
+    /// Its timeouts, retries and first-task time.
+    settings: RunSettings,
+}
+
+/// The run that follows a closing one in its chain: after continue-as-new,
+/// or a retry by the workflow's retry policy.
+pub(super) struct Successor {
+    /// Its run id, announced in the closing run's last event.
+    run_id: String,
+    /// Its arguments.
+    input: Vec<Payload>,
+    /// Its settings: the attempt and any backoff of a retry.
+    settings: RunSettings,
 }
 
 /// Whom a target execution resolves to.
@@ -340,6 +355,9 @@ impl EngineThread {
         }
         for (run, seq, fire_at) in self.store.timers()? {
             self.agenda.at(fire_at, Wake::Timer { run, seq });
+        }
+        for (run, at) in self.store.due_runs()? {
+            self.agenda.at(at, Wake::RunDue { run });
         }
         let now = self.clock.now();
         for row in self.store.activities()? {
@@ -771,7 +789,7 @@ impl EngineThread {
     /// Applies a request: its answer, or the wait its caller joins.
     fn call(&mut self, request: Request, now: u64) -> StoreResult<Handled> {
         let answer = match request {
-            Request::Start(start) => self.start(start, now)?.map(Reply::RunId),
+            Request::Start(start) => self.start(*start, now)?.map(Reply::RunId),
             Request::Signal(target, name, args) => {
                 let answer = match self.check_payloads(&target.workflow_id, &args) {
                     Err(e) => Err(e),
@@ -793,7 +811,7 @@ impl EngineThread {
                 });
             }
             Request::Update(target, update) => return self.update(target, update, now),
-            Request::UpdateWithStart(start, update) => return self.update_with_start(start, update, now),
+            Request::UpdateWithStart(start, update) => return self.update_with_start(*start, update, now),
             Request::UpdateResult(target, update_id) => return self.update_result(target, update_id),
             Request::Result(target) => return self.result(target),
             Request::Cancel(target, reason) => match self.resolve(&target)? {

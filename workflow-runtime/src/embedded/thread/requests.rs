@@ -16,6 +16,7 @@ enum Found {
     Stored(Box<RunRow>),
     Missing,
 }
+use super::run_timeouts::run_timed_out;
 use crate::embedded::store::Progress;
 
 impl EngineThread {
@@ -110,9 +111,13 @@ impl EngineThread {
                 }
                 IdConflictPolicy::UseExisting => {
                     return Ok(match start.start_signal {
-                        Some((name, args)) => self.signal_open(key, name, args, now)?.map(|()| run_id),
+                        Some((name, args)) => {
+                            // Signal-with-start ends a start delay, as on Temporal.
+                            self.end_first_task_wait(key)?;
+                            self.signal_open(key, name, args, now)?.map(|()| run_id)
+                        }
                         None => Ok(run_id),
-                    })
+                    });
                 }
                 IdConflictPolicy::TerminateExisting => {
                     let reason = "terminated by the start of a new run of its id (TerminateExisting)".to_owned();
@@ -141,6 +146,7 @@ impl EngineThread {
             input: start.args,
             parent: None,
             continued_from_run_id: None,
+            settings: RunSettings::at_start(&start.run, now),
         };
         let key = self.create_run(new, now)?;
         if let Some((name, args)) = start.start_signal {
@@ -167,9 +173,11 @@ impl EngineThread {
                 inputs_from: 1,
                 ..Progress::default()
             },
+            settings: new.settings,
         };
         row.key = self.store.insert_run(&row)?;
         let key = row.key;
+        let (attempt, due) = (row.settings.attempt, row.settings.due_ms(row.start_ms));
         self.runs.open.insert(key, OpenRun::new(row));
         self.runs.current.insert(WorkflowId(new.workflow_id), key);
         // Seeds `ctx.random()`: fixed per run, so replay draws the same values.
@@ -181,9 +189,13 @@ impl EngineThread {
             parent: new.parent,
             continued_from_run_id: new.continued_from_run_id,
             randomness_seed: seed,
+            attempt,
         };
         self.append(key, started, now)?;
         self.mark_dirty(key);
+        if let Some(at) = due {
+            self.agenda.at(at, Wake::RunDue { run: key });
+        }
         Ok(key)
     }
 
@@ -439,6 +451,7 @@ pub(crate) fn outcome(store: &Store, row: &RunRow) -> StoreResult<Result<Payload
         Some(EventKind::WorkflowExecutionFailed { failure }) => failed(failure),
         Some(EventKind::WorkflowExecutionCanceled) => failed(Failure::Canceled),
         Some(EventKind::WorkflowExecutionTerminated { reason }) => failed(Failure::Terminated { reason }),
+        Some(EventKind::WorkflowExecutionTimedOut) => failed(run_timed_out()),
         _ => Err(ClientError::Storage(format!(
             "run `{}` is closed but its history has no closing event",
             row.run_id

@@ -92,7 +92,11 @@ impl EngineThread {
         let Some(run) = self.runs.open.get(&key) else {
             return Ok(());
         };
-        if run.retry_at.is_some_and(|t| t > now) || !run.has_work() || !self.workers.contains_key(&run.row.task_queue) {
+        if run.retry_at.is_some_and(|t| t > now)
+            || run.row.settings.first_task_waits(now)
+            || !run.has_work()
+            || !self.workers.contains_key(&run.row.task_queue)
+        {
             return Ok(());
         }
         let inputs = run.inputs.clone();
@@ -133,6 +137,7 @@ impl EngineThread {
             workflow_type: &row.workflow_type,
         };
         let slow = self.slow_activations(&row.task_queue, &row.workflow_type);
+        let task_started = std::time::Instant::now();
         // The run's inputs, then the local activities that finished, each
         // an activation of the one task, as Temporal's Core takes them: the
         // markers are recorded between the commands of the two.
@@ -155,6 +160,13 @@ impl EngineThread {
             if !locals.is_empty() && !before.iter().any(Command::is_closing) {
                 let resolved = locals.iter().filter_map(local_activity_resolution).collect();
                 commands = activate(resolved).map(|after| before.drain(..).chain(after).collect());
+            }
+        }
+        if let (Ok(_), Some(limit)) = (&commands, row.settings.task_timeout) {
+            if task_started.elapsed() > limit {
+                // Its commands are dropped with the instance; the retry replays.
+                let message = format!("workflow task timed out: it took longer than its {limit:?} task timeout");
+                commands = Err(crate::executor::TaskFailure { message });
             }
         }
         match commands {
@@ -329,11 +341,16 @@ impl EngineThread {
                 Command::CancelWorkflow => (WorkflowStatus::Canceled, Err(Failure::Canceled)),
                 _ => (WorkflowStatus::ContinuedAsNew, Ok(Payload::null())),
             };
-            let continued = match close {
-                Command::ContinueAsNew(args) => new_run_id.map(|id| (id, args.clone())),
+            let successor = match (close, new_run_id, &outcome) {
+                (Command::ContinueAsNew(args), Some(run_id), _) => Some(Successor {
+                    run_id,
+                    input: args.clone(),
+                    settings: row.settings.continued(),
+                }),
+                (Command::Fail(_), _, Err(failure)) => self.retry_of(&row, failure, now)?,
                 _ => None,
             };
-            self.close_run(key, status, outcome, continued, now)?;
+            self.close_run(key, status, outcome, successor, now)?;
         }
         Ok(())
     }
@@ -429,6 +446,7 @@ impl EngineThread {
                             input: args.clone(),
                             parent: Some(parent),
                             continued_from_run_id: None,
+                            settings: RunSettings::default(),
                         };
                         let child = self.create_run(new, now)?;
                         EventKind::ChildWorkflowExecutionStarted {
@@ -515,10 +533,10 @@ impl EngineThread {
         key: RunKey,
         status: WorkflowStatus,
         outcome: Result<Payload, Failure>,
-        continued: Option<(String, Vec<Payload>)>,
+        successor: Option<Successor>,
         now: u64,
     ) -> StoreResult<()> {
-        let next_run_id = continued.as_ref().map(|(id, _)| id.as_str());
+        let next_run_id = successor.as_ref().map(|s| s.run_id.as_str());
         self.store.close_run(key, status, now, next_run_id)?;
         let run = self.runs.open.remove(&key).ok_or(StoreError::NotOpen(key))?;
         self.store.save_progress(key, &run.row.progress)?;
@@ -545,15 +563,16 @@ impl EngineThread {
             self.finish_update_waiters(&update.update_id, |w| w.run == key, Err(error));
         }
         let waiters = self.waiters.results.remove(&key).unwrap_or_default();
-        if let Some((next_run_id, input)) = continued {
+        if let Some(successor) = successor {
             let new = NewRun {
-                run_id: Some(next_run_id.clone()),
+                run_id: Some(successor.run_id),
                 workflow_id: run.row.workflow_id.clone(),
                 workflow_type: run.row.workflow_type.clone(),
                 task_queue: run.row.task_queue.clone(),
-                input,
+                input: successor.input,
                 parent: run.row.parent.clone(),
                 continued_from_run_id: Some(run.row.run_id.clone()),
+                settings: successor.settings,
             };
             let next = self.create_run(new, now)?;
             self.waiters.results.entry(next).or_default().extend(waiters);

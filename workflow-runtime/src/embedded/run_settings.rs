@@ -1,0 +1,184 @@
+//! What the embedded engine enforces on one run beyond its history: the
+//! run and execution timeouts, the workflow task timeout, the workflow's
+//! retry policy and a delayed first task.
+
+use std::time::Duration;
+
+use workflow_client::{Failure, RetryPolicy, RunOptions};
+
+/// A run's timeouts, retries and first-task time, kept in its row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RunSettings {
+    /// When the execution timeout ends the workflow, across continue-as-new
+    /// and retries (ms since the epoch).
+    pub(crate) execution_deadline_ms: Option<u64>,
+    /// How long each run of the chain may take.
+    pub(crate) run_timeout: Option<Duration>,
+    /// How long one workflow task may take.
+    pub(crate) task_timeout: Option<Duration>,
+    /// Whether a failed or timed-out run starts again.
+    pub(crate) retry_policy: Option<RetryPolicy>,
+    /// Which attempt of the workflow this run is, from 1.
+    pub(crate) attempt: u32,
+    /// The first workflow task waits until then: a start delay, or the
+    /// backoff of a retry (ms since the epoch).
+    pub(crate) first_task_ms: Option<u64>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            execution_deadline_ms: None,
+            run_timeout: None,
+            task_timeout: None,
+            retry_policy: None,
+            attempt: 1,
+            first_task_ms: None,
+        }
+    }
+}
+
+/// Why a run's time is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Deadline {
+    /// The run timeout: the run may be retried.
+    Run,
+    /// The execution timeout: the workflow ends.
+    Execution,
+}
+
+impl RunSettings {
+    /// The settings of the first run of a workflow started at `now`.
+    pub(crate) fn at_start(options: &RunOptions, now: u64) -> Self {
+        RunSettings {
+            execution_deadline_ms: options.execution_timeout.map(|t| now.saturating_add(ms(t))),
+            run_timeout: options.run_timeout,
+            task_timeout: options.task_timeout,
+            retry_policy: options.retry_policy.clone(),
+            attempt: 1,
+            first_task_ms: options
+                .start_delay
+                .filter(|d| !d.is_zero())
+                .map(|d| now.saturating_add(ms(d))),
+        }
+    }
+
+    /// When the run started at `start_ms` is out of time, and which
+    /// timeout ends it.
+    pub(crate) fn deadline(&self, start_ms: u64) -> Option<(u64, Deadline)> {
+        let run = self
+            .run_timeout
+            .map(|t| (start_ms.saturating_add(ms(t)), Deadline::Run));
+        let execution = self.execution_deadline_ms.map(|at| (at, Deadline::Execution));
+        // The execution's deadline wins a tie: it is not retried.
+        match (run, execution) {
+            (Some(r), Some(e)) => Some(if r.0 < e.0 { r } else { e }),
+            (r, e) => r.or(e),
+        }
+    }
+
+    /// The earliest time the engine must look at the run: its first task
+    /// or its deadline.
+    pub(crate) fn due_ms(&self, start_ms: u64) -> Option<u64> {
+        let deadline = self.deadline(start_ms).map(|(at, _)| at);
+        match (self.first_task_ms, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether the first workflow task must still wait at `now`.
+    pub(crate) fn first_task_waits(&self, now: u64) -> bool {
+        self.first_task_ms.is_some_and(|at| at > now)
+    }
+
+    /// The settings of the run that continues this one as new: the same
+    /// limits, a fresh attempt count.
+    pub(crate) fn continued(&self) -> Self {
+        RunSettings {
+            attempt: 1,
+            first_task_ms: None,
+            ..self.clone()
+        }
+    }
+
+    /// The settings of the run that retries this one after it ended with
+    /// `failure` at `now`, if the retry policy starts one: an application
+    /// error it does not exclude, or a run timeout; attempts left, and a
+    /// backoff that ends before the execution's deadline.
+    pub(crate) fn retry(&self, failure: &Failure, now: u64) -> Option<Self> {
+        let policy = self.retry_policy.as_ref()?;
+        let retryable = match failure {
+            Failure::Application(error) => policy.retries(error),
+            Failure::Timeout { .. } => true,
+            _ => false,
+        };
+        let start_at = now.saturating_add(ms(policy.delay(self.attempt)));
+        let in_time = self.execution_deadline_ms.is_none_or(|deadline| start_at < deadline);
+        (retryable && policy.allows_after(self.attempt) && in_time).then(|| RunSettings {
+            attempt: self.attempt + 1,
+            first_task_ms: Some(start_at).filter(|at| *at > now),
+            ..self.clone()
+        })
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use workflow_client::ApplicationError;
+
+    fn retrying(maximum_attempts: u32) -> RunSettings {
+        let options = RunOptions {
+            execution_timeout: Some(Duration::from_secs(60)),
+            run_timeout: Some(Duration::from_secs(10)),
+            retry_policy: Some(RetryPolicy {
+                maximum_attempts,
+                non_retryable_error_types: vec!["Fatal".to_owned()],
+                ..RetryPolicy::default()
+            }),
+            ..RunOptions::default()
+        };
+        RunSettings::at_start(&options, 1_000)
+    }
+
+    #[test]
+    fn the_nearer_timeout_ends_the_run() {
+        let settings = retrying(0);
+        assert_eq!(settings.deadline(1_000), Some((11_000, Deadline::Run)));
+        assert_eq!(settings.deadline(55_000), Some((61_000, Deadline::Execution)));
+        assert_eq!(RunSettings::default().deadline(0), None);
+    }
+
+    #[test]
+    fn a_retry_counts_the_attempt_and_waits_its_backoff() {
+        let settings = retrying(3);
+        let failure = Failure::Application(ApplicationError::new("boom"));
+        let second = settings.retry(&failure, 5_000).expect("retried");
+        assert_eq!((second.attempt, second.first_task_ms), (2, Some(6_000)));
+        let third = second.retry(&failure, 7_000).expect("retried");
+        assert_eq!((third.attempt, third.first_task_ms), (3, Some(9_000)));
+        assert_eq!(third.retry(&failure, 10_000), None, "three attempts in all");
+    }
+
+    #[test]
+    fn no_retry_past_the_policy_or_the_execution_deadline() {
+        let settings = retrying(0);
+        let fatal = Failure::Application(ApplicationError::new("no").with_type("Fatal"));
+        assert_eq!(settings.retry(&fatal, 2_000), None, "a non-retryable type");
+        assert_eq!(settings.retry(&Failure::Canceled, 2_000), None);
+        let timeout = Failure::Timeout {
+            kind: workflow_client::TimeoutKind::StartToClose,
+        };
+        assert!(settings.retry(&timeout, 2_000).is_some(), "a run timeout is retried");
+        assert_eq!(
+            settings.retry(&timeout, 60_500),
+            None,
+            "the backoff would end past the deadline"
+        );
+    }
+}
