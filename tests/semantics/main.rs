@@ -26,6 +26,7 @@ mod local_activities;
 mod observability;
 mod queries;
 mod run_options;
+mod search_attributes;
 mod signals;
 mod stateful;
 mod updates;

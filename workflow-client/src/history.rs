@@ -3,6 +3,7 @@
 //! Event names follow Temporal's. `seq` fields tie a command's events to the
 //! workflow-side call that issued it (a timer, an activity, a signal, a child).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use crate::error::WorkflowStatus;
 use crate::failure::Failure;
 use crate::options::ActivityOptions;
 use crate::payload::Payload;
+use crate::search_attribute::{SearchAttributeUpdate, SearchAttributes};
 
 /// One history event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -261,6 +263,16 @@ pub enum EventKind {
     },
     /// The run finished as canceled; it is closed.
     WorkflowExecutionCanceled,
+    /// The run changed its search attributes (`ctx.upsert_search_attributes`).
+    UpsertWorkflowSearchAttributes {
+        /// The changes, in order.
+        updates: Vec<SearchAttributeUpdate>,
+    },
+    /// The run changed its memo (`ctx.upsert_memo`).
+    WorkflowPropertiesModified {
+        /// The new values by key; `None` removes the key.
+        memo: BTreeMap<String, Option<Payload>>,
+    },
     /// The run ran out of its run or execution timeout; it is closed.
     WorkflowExecutionTimedOut,
     /// The run was terminated; it is closed.
@@ -329,7 +341,7 @@ impl EventKind {
             StartChildWorkflowExecutionFailed ChildWorkflowExecutionCompleted
             ChildWorkflowExecutionFailed WorkflowExecutionCompleted WorkflowExecutionFailed
             WorkflowExecutionCanceled WorkflowExecutionTimedOut WorkflowExecutionTerminated WorkflowExecutionContinuedAsNew
-            MarkerRecorded
+            MarkerRecorded UpsertWorkflowSearchAttributes WorkflowPropertiesModified
         )
     }
 
@@ -442,6 +454,12 @@ pub struct Description {
     /// Activities it called that have not resolved, oldest first.
     #[serde(default)]
     pub pending_activities: Vec<PendingActivity>,
+    /// Its memo: values shown with it, not indexed.
+    #[serde(default)]
+    pub memo: BTreeMap<String, Payload>,
+    /// Its search attributes.
+    #[serde(default)]
+    pub search_attributes: SearchAttributes,
 }
 
 /// An activity a run called that has not resolved yet, as

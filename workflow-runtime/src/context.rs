@@ -2,16 +2,17 @@
 //! and every awaitable operation a workflow performs.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use workflow_client::{
     ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run,
-    Signal, Untyped, WorkflowType,
+    SearchAttributeUpdate, Signal, Untyped, WorkflowType,
 };
 
 use crate::activity::Activity;
@@ -409,6 +410,49 @@ impl<W> WorkflowContext<W> {
     /// ```
     pub fn deprecate_patch(&self, patch_id: &str) {
         self.run_state.borrow_mut().patch(patch_id, true);
+    }
+
+    /// Changes the run's search attributes, so visibility queries find it
+    /// by its new values; recorded in history.
+    ///
+    /// ```
+    /// # use workflow_client::SearchAttributeKey;
+    /// # use workflow_runtime::WorkflowContext;
+    /// const ORDER_STATE: SearchAttributeKey<String> = SearchAttributeKey::keyword("OrderState");
+    /// const PRIORITY: SearchAttributeKey<i64> = SearchAttributeKey::int("Priority");
+    /// fn shipped<W>(ctx: &WorkflowContext<W>) {
+    ///     ctx.upsert_search_attributes([ORDER_STATE.set("shipped"), PRIORITY.unset()]);
+    /// }
+    /// ```
+    pub fn upsert_search_attributes(&self, updates: impl IntoIterator<Item = SearchAttributeUpdate>) {
+        // By name, the last change of a name winning: the order and form
+        // Temporal records them in (a map).
+        let by_name: BTreeMap<String, SearchAttributeUpdate> =
+            updates.into_iter().map(|u| (u.name.clone(), u)).collect();
+        let updates: Vec<_> = by_name.into_values().collect();
+        if !updates.is_empty() {
+            self.run_state
+                .borrow_mut()
+                .commands
+                .push(Command::UpsertSearchAttributes(updates));
+        }
+    }
+
+    /// Sets a memo value of the run (`None` removes the key); recorded in
+    /// history. Fails if the value does not serialize.
+    ///
+    /// ```
+    /// # use workflow_runtime::{WorkflowContext, WorkflowResult};
+    /// fn note_carrier<W>(ctx: &WorkflowContext<W>) -> WorkflowResult<()> {
+    ///     ctx.upsert_memo("carrier", Some("DHL"))?;
+    ///     ctx.upsert_memo("draft", None::<()>)
+    /// }
+    /// ```
+    pub fn upsert_memo(&self, key: impl Into<String>, value: Option<impl Serialize>) -> WorkflowResult<()> {
+        let value = value.map(|v| Payload::encode(&v)).transpose()?;
+        let memo = BTreeMap::from([(key.into(), value)]);
+        self.run_state.borrow_mut().commands.push(Command::UpsertMemo(memo));
+        Ok(())
     }
 
     /// Sleeps on a durable timer; survives restarts.

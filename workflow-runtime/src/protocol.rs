@@ -2,9 +2,10 @@
 //! modelled on Temporal Core's: an activation is a batch of jobs, and the
 //! executor answers with commands.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use workflow_client::{ActivityOptions, ExternalFailureCause, Failure, ParentInfo, Payload};
+use workflow_client::{ActivityOptions, ExternalFailureCause, Failure, ParentInfo, Payload, SearchAttributeUpdate};
 
 /// A batch of jobs for one run, applied in order.
 #[derive(Clone, Debug)]
@@ -241,6 +242,10 @@ pub enum Command {
         /// Whether `deprecate_patch` issued it.
         deprecated: bool,
     },
+    /// Change the run's search attributes. Uses no `seq`.
+    UpsertSearchAttributes(Vec<SearchAttributeUpdate>),
+    /// Change the run's memo; `None` removes a key. Uses no `seq`.
+    UpsertMemo(BTreeMap<String, Option<Payload>>),
     /// The run method returned a value.
     Complete(Payload),
     /// The run failed.

@@ -1,9 +1,10 @@
 //! History <-> activations: which events feed a run, which record its
 //! commands, and replay with nondeterminism detection.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use workflow_client::{Event, EventKind, Failure, Marker};
+use workflow_client::{Event, EventKind, Failure, Marker, SearchAttributeUpdate};
 
 use crate::executor::{RunInstance, TaskFailure};
 use crate::protocol::{Activation, Command, Job, WorkflowInfo};
@@ -82,6 +83,8 @@ pub(crate) fn is_command_event(kind: &EventKind) -> bool {
             | EventKind::WorkflowExecutionCanceled
             | EventKind::WorkflowExecutionContinuedAsNew { .. }
             | EventKind::MarkerRecorded { .. }
+            | EventKind::UpsertWorkflowSearchAttributes { .. }
+            | EventKind::WorkflowPropertiesModified { .. }
     )
 }
 
@@ -261,6 +264,14 @@ pub(crate) fn command_matches(command: &Command, event: &EventKind) -> bool {
                 marker: Marker::Patch { patch_id: p, .. },
             },
         ) => patch_id == p,
+        (Command::UpsertSearchAttributes(updates), EventKind::UpsertWorkflowSearchAttributes { updates: recorded }) => {
+            // Temporal records the changes as a map: compare the names as sets.
+            let names = |list: &[SearchAttributeUpdate]| list.iter().map(|u| u.name.clone()).collect::<BTreeSet<_>>();
+            names(updates) == names(recorded)
+        }
+        (Command::UpsertMemo(memo), EventKind::WorkflowPropertiesModified { memo: recorded }) => {
+            memo.keys().eq(recorded.keys())
+        }
         (Command::Complete(_), EventKind::WorkflowExecutionCompleted { .. })
         | (Command::Fail(_), EventKind::WorkflowExecutionFailed { .. })
         | (Command::CancelWorkflow, EventKind::WorkflowExecutionCanceled)

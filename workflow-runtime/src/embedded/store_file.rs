@@ -419,7 +419,10 @@ impl Backend for StoreFile {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             let task_queue = request.task_queue.clone();
-            match this.ask(Request::Start(Box::new(request)), task_queue, false, timeout).await? {
+            match this
+                .ask(Request::Start(Box::new(request)), task_queue, false, timeout)
+                .await?
+            {
                 Reply::RunId(run_id) => Ok(run_id),
                 _ => Err(unexpected()),
             }
@@ -456,7 +459,12 @@ impl Backend for StoreFile {
         Box::pin(async move {
             let task_queue = start.task_queue.clone();
             match this
-                .ask(Request::UpdateWithStart(Box::new(start), update), task_queue, false, timeout)
+                .ask(
+                    Request::UpdateWithStart(Box::new(start), update),
+                    task_queue,
+                    false,
+                    timeout,
+                )
                 .await?
             {
                 Reply::Update(status) => Ok(status),
@@ -550,7 +558,7 @@ impl Backend for StoreFile {
                 .filter(|a| !a.local)
                 .map(|a| pending_activity(a, a.next_attempt_ms.is_none_or(|at| at <= now)))
                 .collect();
-            Ok(described(row, pending))
+            self.with_store(|s| described(s, row, pending))
         });
         Box::pin(std::future::ready(described))
     }

@@ -20,7 +20,10 @@ use temporalio_common::protos::temporal::api::enums::v1::SignalExternalWorkflowE
 use temporalio_common::protos::temporal::api::failure::v1::Failure as ProtoFailure;
 use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInfo, Payload};
 
-use super::convert::{duration_out, failure_in, failure_out, payload_in, payload_out, retry_policy_out, time_in};
+use super::convert::{
+    duration_out, failure_in, failure_out, memo_changes_out, payload_in, payload_out, retry_policy_out,
+    search_attribute_updates_out, time_in,
+};
 use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 use crate::registry::{unregistered, Offer, Registrable};
@@ -337,6 +340,14 @@ impl Run {
             Command::SetPatchMarker { patch_id, deprecated } => {
                 Out::SetPatchMarker(cmd::SetPatchMarker { patch_id, deprecated })
             }
+            Command::UpsertSearchAttributes(updates) => {
+                Out::UpsertWorkflowSearchAttributes(cmd::UpsertWorkflowSearchAttributes {
+                    search_attributes: Some(search_attribute_updates_out(updates)),
+                })
+            }
+            Command::UpsertMemo(changes) => Out::ModifyWorkflowProperties(cmd::ModifyWorkflowProperties {
+                upserted_memo: Some(memo_changes_out(changes)),
+            }),
             Command::Complete(result) => Out::CompleteWorkflowExecution(cmd::CompleteWorkflowExecution {
                 result: Some(payload_out(result)),
             }),

@@ -32,8 +32,8 @@ use workflow_client::{
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
 use super::convert::{
-    duration_out, failure_in, failure_out, memo_out, millis_in, payloads_out, pending_activity_in, result_in,
-    retry_policy_out, search_attributes_out,
+    duration_out, failure_in, failure_out, memo_in, memo_out, millis_in, payloads_out, pending_activity_in, result_in,
+    retry_policy_out, search_attributes_in, search_attributes_out,
 };
 use super::history::Translator;
 use super::ConnectOptions;
@@ -637,6 +637,8 @@ impl TemporalBackend {
             unhandled_signals,
             task_failure,
             pending_activities,
+            memo: memo_in(info.memo),
+            search_attributes: search_attributes_in(info.search_attributes),
         })
     }
 

@@ -11,10 +11,10 @@ use temporalio_common::protos::temporal::api::failure::v1::{
     ChildWorkflowExecutionFailureInfo, TerminatedFailureInfo, TimeoutFailureInfo,
 };
 use temporalio_common::protos::temporal::api::workflow::v1::PendingActivityInfo;
-use workflow_client::timestamp::format_rfc3339 as rfc3339;
+use workflow_client::timestamp::{format_rfc3339 as rfc3339, parse_rfc3339};
 use workflow_client::{
-    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, SearchAttributeValue,
-    SearchAttributes, TimeoutKind,
+    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, SearchAttributeType,
+    SearchAttributeUpdate, SearchAttributeValue, SearchAttributes, TimeoutKind,
 };
 
 /// What this SDK writes into `Failure.source`.
@@ -236,6 +236,86 @@ pub(crate) fn pending_activity_in(p: PendingActivityInfo) -> PendingActivity {
 pub(crate) fn memo_out(memo: BTreeMap<String, Payload>) -> Option<proto::Memo> {
     (!memo.is_empty()).then(|| proto::Memo {
         fields: memo.into_iter().map(|(k, v)| (k, payload_out(v))).collect(),
+    })
+}
+
+/// A memo from the wire.
+pub(crate) fn memo_in(memo: Option<proto::Memo>) -> BTreeMap<String, Payload> {
+    memo.map(|m| m.fields.into_iter().map(|(k, v)| (k, payload_in(v))).collect())
+        .unwrap_or_default()
+}
+
+/// Memo changes on the wire: an empty payload removes its key.
+pub(crate) fn memo_changes_out(changes: BTreeMap<String, Option<Payload>>) -> proto::Memo {
+    proto::Memo {
+        fields: changes
+            .into_iter()
+            .map(|(k, v)| (k, v.map(payload_out).unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// Memo changes from the wire.
+pub(crate) fn memo_changes_in(memo: Option<proto::Memo>) -> BTreeMap<String, Option<Payload>> {
+    let fields = memo.map(|m| m.fields).unwrap_or_default();
+    fields
+        .into_iter()
+        .map(|(k, v)| (k, Some(v).filter(|p| !p.data.is_empty()).map(payload_in)))
+        .collect()
+}
+
+/// Search attribute changes on the wire: an empty JSON list unsets, as
+/// the server reads it for every type.
+pub(crate) fn search_attribute_updates_out(updates: Vec<SearchAttributeUpdate>) -> proto::SearchAttributes {
+    let unset = || payload_out(Payload::encode(&[(); 0]).unwrap_or_else(|_| Payload::null()));
+    proto::SearchAttributes {
+        indexed_fields: updates
+            .into_iter()
+            .map(|u| (u.name, u.value.as_ref().map_or_else(unset, search_attribute_out)))
+            .collect(),
+    }
+}
+
+/// Search attribute changes from the wire (a history event).
+pub(crate) fn search_attribute_updates_in(attributes: Option<proto::SearchAttributes>) -> Vec<SearchAttributeUpdate> {
+    let mut updates: Vec<SearchAttributeUpdate> = attributes
+        .map(|a| a.indexed_fields)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, payload)| SearchAttributeUpdate {
+            name,
+            value: search_attribute_in(&payload),
+        })
+        .collect();
+    // The wire's map has no order; names are unique, so sort by them.
+    updates.sort_by(|a, b| a.name.cmp(&b.name));
+    updates
+}
+
+/// Search attributes from the wire (a description).
+pub(crate) fn search_attributes_in(attributes: Option<proto::SearchAttributes>) -> SearchAttributes {
+    let mut all = SearchAttributes::new();
+    search_attribute_updates_in(attributes)
+        .into_iter()
+        .for_each(|u| all.apply(u));
+    all
+}
+
+/// One search attribute from the wire: the value its `type` metadata
+/// names; `None` for an unset one (an empty list, or no type).
+fn search_attribute_in(payload: &proto::Payload) -> Option<SearchAttributeValue> {
+    use SearchAttributeValue as V;
+    let kind: SearchAttributeType = std::str::from_utf8(payload.metadata.get("type")?).ok()?.parse().ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&payload.data).ok()?;
+    let text = || json.as_str().map(str::to_owned);
+    Some(match kind {
+        SearchAttributeType::Keyword => V::Keyword(text()?),
+        SearchAttributeType::Text => V::Text(text()?),
+        SearchAttributeType::Int => V::Int(json.as_i64()?),
+        SearchAttributeType::Double => V::Double(json.as_f64()?),
+        SearchAttributeType::Bool => V::Bool(json.as_bool()?),
+        SearchAttributeType::Datetime => V::Datetime(parse_rfc3339(json.as_str()?)?),
+        SearchAttributeType::KeywordList => V::KeywordList(serde_json::from_value(json).ok()?),
     })
 }
 

@@ -16,7 +16,10 @@ use workflow_client::{
     RetryPolicy,
 };
 
-use super::convert::{duration_in, failure_in, millis_in, payload_in, payloads_in, result_in};
+use super::convert::{
+    duration_in, failure_in, memo_changes_in, millis_in, payload_in, payloads_in, result_in,
+    search_attribute_updates_in,
+};
 
 /// Translates a run's events, in order.
 #[derive(Default)]
@@ -205,6 +208,12 @@ impl Translator {
             },
             A::WorkflowExecutionCanceledEventAttributes(_) => EventKind::WorkflowExecutionCanceled,
             A::WorkflowExecutionTimedOutEventAttributes(_) => EventKind::WorkflowExecutionTimedOut,
+            A::UpsertWorkflowSearchAttributesEventAttributes(a) => EventKind::UpsertWorkflowSearchAttributes {
+                updates: search_attribute_updates_in(a.search_attributes),
+            },
+            A::WorkflowPropertiesModifiedEventAttributes(a) => EventKind::WorkflowPropertiesModified {
+                memo: memo_changes_in(a.upserted_memo),
+            },
             A::WorkflowExecutionTerminatedEventAttributes(a) => {
                 EventKind::WorkflowExecutionTerminated { reason: a.reason }
             }

@@ -9,6 +9,7 @@
 //! open for the next batches to join, briefly, as Temporal's Core keeps
 //! local activity outcomes in the open workflow task.
 
+mod attributes;
 mod owner;
 mod record;
 mod schema;
@@ -893,6 +894,7 @@ impl Store {
                 "DELETE FROM events WHERE run_key = ?1",
                 "DELETE FROM timers WHERE run_key = ?1",
                 "DELETE FROM activities WHERE run_key = ?1",
+                "DELETE FROM search_attributes WHERE run_key = ?1",
                 "DELETE FROM runs WHERE run_key = ?1",
             ] {
                 self.conn.prepare_cached(sql)?.execute(params![run.key.0])?;

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use workflow_client::{
     ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
-    RetryPolicy, TimeoutKind,
+    RetryPolicy, SearchAttributeUpdate, SearchAttributeValue, TimeoutKind,
 };
 
 use super::{StoreError, StoreResult};
@@ -539,7 +539,60 @@ pub(super) enum EventRecord {
     },
     /// Since schema version 5.
     TimedOut,
+    /// Since schema version 5.
+    SearchAttributesUpserted {
+        updates: Vec<(String, Option<SearchAttributeRecord>)>,
+    },
+    /// Since schema version 5.
+    PropertiesModified {
+        memo: Vec<(String, Option<PayloadRecord>)>,
+    },
 }
+
+/// A search attribute's value.
+#[derive(Serialize, Deserialize)]
+pub(super) enum SearchAttributeRecord {
+    Keyword(String),
+    Text(String),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    Datetime(i64),
+    KeywordList(Vec<String>),
+}
+
+impl From<&SearchAttributeValue> for SearchAttributeRecord {
+    fn from(v: &SearchAttributeValue) -> Self {
+        use SearchAttributeValue as V;
+        match v.clone() {
+            V::Keyword(s) => SearchAttributeRecord::Keyword(s),
+            V::Text(s) => SearchAttributeRecord::Text(s),
+            V::Int(i) => SearchAttributeRecord::Int(i),
+            V::Double(d) => SearchAttributeRecord::Double(d),
+            V::Bool(b) => SearchAttributeRecord::Bool(b),
+            V::Datetime(ms) => SearchAttributeRecord::Datetime(ms),
+            V::KeywordList(l) => SearchAttributeRecord::KeywordList(l),
+        }
+    }
+}
+
+impl From<SearchAttributeRecord> for SearchAttributeValue {
+    fn from(r: SearchAttributeRecord) -> Self {
+        use SearchAttributeValue as V;
+        match r {
+            SearchAttributeRecord::Keyword(s) => V::Keyword(s),
+            SearchAttributeRecord::Text(s) => V::Text(s),
+            SearchAttributeRecord::Int(i) => V::Int(i),
+            SearchAttributeRecord::Double(d) => V::Double(d),
+            SearchAttributeRecord::Bool(b) => V::Bool(b),
+            SearchAttributeRecord::Datetime(ms) => V::Datetime(ms),
+            SearchAttributeRecord::KeywordList(l) => V::KeywordList(l),
+        }
+    }
+}
+
+/// A memo as stored (`runs.memo`, from version 5).
+pub(super) type MemoRecord = Vec<(String, PayloadRecord)>;
 
 impl From<&EventKind> for EventRecord {
     fn from(kind: &EventKind) -> Self {
@@ -686,6 +739,18 @@ impl From<&EventKind> for EventRecord {
             },
             K::WorkflowExecutionCanceled => EventRecord::Canceled,
             K::WorkflowExecutionTimedOut => EventRecord::TimedOut,
+            K::UpsertWorkflowSearchAttributes { updates } => EventRecord::SearchAttributesUpserted {
+                updates: updates
+                    .iter()
+                    .map(|u| (u.name.clone(), u.value.as_ref().map(SearchAttributeRecord::from)))
+                    .collect(),
+            },
+            K::WorkflowPropertiesModified { memo } => EventRecord::PropertiesModified {
+                memo: memo
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_ref().map(PayloadRecord::from)))
+                    .collect(),
+            },
             K::WorkflowExecutionTerminated { reason } => EventRecord::Terminated { reason: reason.clone() },
             K::WorkflowExecutionContinuedAsNew { new_run_id, input } => EventRecord::ContinuedAsNew {
                 new_run_id: new_run_id.clone(),
@@ -841,6 +906,18 @@ impl From<EventRecord> for EventKind {
             },
             EventRecord::Canceled => K::WorkflowExecutionCanceled,
             EventRecord::TimedOut => K::WorkflowExecutionTimedOut,
+            EventRecord::SearchAttributesUpserted { updates } => K::UpsertWorkflowSearchAttributes {
+                updates: updates
+                    .into_iter()
+                    .map(|(name, value)| SearchAttributeUpdate {
+                        name,
+                        value: value.map(SearchAttributeValue::from),
+                    })
+                    .collect(),
+            },
+            EventRecord::PropertiesModified { memo } => K::WorkflowPropertiesModified {
+                memo: memo.into_iter().map(|(k, v)| (k, v.map(Payload::from))).collect(),
+            },
             EventRecord::StartedAttempt { attempt, started } => {
                 let mut kind = K::from(*started);
                 if let K::WorkflowExecutionStarted { attempt: a, .. } = &mut kind {

@@ -97,8 +97,12 @@ impl EngineThread {
         if let Some((_, args)) = &start.start_signal {
             payloads.extend(args.iter().cloned());
         }
+        payloads.extend(start.run.memo.values().cloned());
         if let Err(e) = self.check_payloads(&start.workflow_id, &payloads) {
             return Ok(Err(e));
+        }
+        if let Some(message) = self.store.mistyped_attribute(&start.run.search_attributes)? {
+            return Ok(Err(ClientError::InvalidOptions { message }));
         }
         if let Some(key) = self.current_open(&start.workflow_id)? {
             let run_id = self.open_run(key)?.row.run_id.clone();
@@ -149,6 +153,8 @@ impl EngineThread {
             settings: RunSettings::at_start(&start.run, now),
         };
         let key = self.create_run(new, now)?;
+        self.store.save_memo(key, &start.run.memo)?;
+        self.store.save_search_attributes(key, &start.run.search_attributes)?;
         if let Some((name, args)) = start.start_signal {
             self.signal_open(key, name, args, now)?.ok();
         }
@@ -396,11 +402,11 @@ impl EngineThread {
         Ok(match self.find(target)? {
             Found::Loaded(key) => {
                 let row = self.open_run(key)?.row.clone();
-                Ok(described(row, self.pending_activities(key)))
+                Ok(described(&self.store, row, self.pending_activities(key))?)
             }
             Found::Stored(row) => {
                 let pending = self.pending_activities(row.key);
-                Ok(described(*row, pending))
+                Ok(described(&self.store, *row, pending)?)
             }
             Found::Missing => Err(not_found(target)),
         })
@@ -480,8 +486,14 @@ pub(crate) fn pending_activity(row: &ActivityRow, running: bool) -> PendingActiv
 }
 
 /// A run described from its row and its scheduled activities.
-pub(crate) fn described(row: RunRow, pending_activities: Vec<PendingActivity>) -> Description {
-    Description {
+pub(crate) fn described(
+    store: &Store,
+    row: RunRow,
+    pending_activities: Vec<PendingActivity>,
+) -> StoreResult<Description> {
+    Ok(Description {
+        memo: store.memo_of(row.key)?,
+        search_attributes: store.search_attributes_of(row.key)?,
         workflow_id: row.workflow_id,
         run_id: row.run_id,
         workflow_type: row.workflow_type,
@@ -494,7 +506,7 @@ pub(crate) fn described(row: RunRow, pending_activities: Vec<PendingActivity>) -
         unhandled_signals: row.progress.unhandled_signals,
         task_failure: row.progress.task_failure,
         pending_activities,
-    }
+    })
 }
 
 /// An update as a closed run's history recorded it.

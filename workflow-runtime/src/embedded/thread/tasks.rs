@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use workflow_client::{
     ActivityCancellationType, ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
-    UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    SearchAttributes, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::*;
@@ -162,12 +162,26 @@ impl EngineThread {
                 commands = activate(resolved).map(|after| before.drain(..).chain(after).collect());
             }
         }
-        if let (Ok(_), Some(limit)) = (&commands, row.settings.task_timeout) {
-            if task_started.elapsed() > limit {
-                // Its commands are dropped with the instance; the retry replays.
-                let message = format!("workflow task timed out: it took longer than its {limit:?} task timeout");
-                commands = Err(crate::executor::TaskFailure { message });
+        // A task that took too long or upserts a mistyped search attribute
+        // fails; its commands are dropped with the instance, and the retry
+        // replays.
+        let refusal = match &commands {
+            Ok(_)
+                if row
+                    .settings
+                    .task_timeout
+                    .is_some_and(|limit| task_started.elapsed() > limit) =>
+            {
+                Some(format!(
+                    "workflow task timed out: it took longer than its {:?} task timeout",
+                    row.settings.task_timeout.unwrap_or_default()
+                ))
             }
+            Ok(issued) => self.mistyped_upsert(issued)?,
+            Err(_) => None,
+        };
+        if let Some(message) = refusal {
+            commands = Err(crate::executor::TaskFailure { message });
         }
         match commands {
             Ok(commands) => {
@@ -189,6 +203,18 @@ impl EngineThread {
             }
             Err(failure) => self.task_failed(key, failure.message, updates, locals, now),
         }
+    }
+
+    /// Why the task's search attribute upserts cannot be stored, if a
+    /// value has another type than its name was first used with.
+    fn mistyped_upsert(&self, commands: &[Command]) -> StoreResult<Option<String>> {
+        let mut upserted = SearchAttributes::new();
+        for command in commands {
+            if let Command::UpsertSearchAttributes(updates) = command {
+                updates.iter().cloned().for_each(|u| upserted.apply(u));
+            }
+        }
+        self.store.mistyped_attribute(&upserted)
     }
 
     pub(super) fn task_failed(
@@ -364,6 +390,21 @@ impl EngineThread {
     ) -> StoreResult<()> {
         let key = row.key;
         match command {
+            Command::UpsertSearchAttributes(updates) => {
+                let mut attributes = self.store.search_attributes_of(key)?;
+                updates.iter().cloned().for_each(|u| attributes.apply(u));
+                self.store.save_search_attributes(key, &attributes)?;
+            }
+            Command::UpsertMemo(changes) => {
+                let mut memo = self.store.memo_of(key)?;
+                for (k, v) in changes {
+                    match v {
+                        Some(value) => memo.insert(k.clone(), value.clone()),
+                        None => memo.remove(k),
+                    };
+                }
+                self.store.save_memo(key, &memo)?;
+            }
             Command::StartTimer { seq, duration } => {
                 let fire_at = now.saturating_add(duration_ms(*duration));
                 self.store.insert_timer(key, *seq, fire_at)?;
@@ -575,6 +616,10 @@ impl EngineThread {
                 settings: successor.settings,
             };
             let next = self.create_run(new, now)?;
+            // The chain keeps its memo and search attributes, as on Temporal.
+            self.store.save_memo(next, &self.store.memo_of(key)?)?;
+            self.store
+                .save_search_attributes(next, &self.store.search_attributes_of(key)?)?;
             self.waiters.results.entry(next).or_default().extend(waiters);
         } else {
             let answer = outcome.clone().map_err(|failure| ClientError::WorkflowFailed {
@@ -747,6 +792,8 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
         Command::SetPatchMarker { patch_id, deprecated } => EventKind::MarkerRecorded {
             marker: Marker::Patch { patch_id, deprecated },
         },
+        Command::UpsertSearchAttributes(updates) => EventKind::UpsertWorkflowSearchAttributes { updates },
+        Command::UpsertMemo(memo) => EventKind::WorkflowPropertiesModified { memo },
         Command::UpdateAccepted { .. }
         | Command::UpdateRejected { .. }
         | Command::ScheduleLocalActivity { .. }
