@@ -63,13 +63,14 @@
 #[doc(inline)]
 pub use workflow_macros::{activities, activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
+pub use workflow_client::{timestamp, visibility};
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
     Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, Payload,
     PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, RunOptions,
     SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue,
     SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle,
-    WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType,
+    WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,
 };
 /// Options of [`Engine::connect`] (feature `temporal`).
 #[cfg(feature = "temporal")]

@@ -31,3 +31,4 @@ mod signals;
 mod stateful;
 mod updates;
 mod versioning;
+mod visibility;

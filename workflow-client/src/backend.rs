@@ -12,6 +12,7 @@ use crate::history::{Description, History};
 use crate::options::{IdConflictPolicy, IdReusePolicy, RunOptions, WaitStage};
 use crate::payload::Payload;
 use crate::task_token::TaskToken;
+use crate::visibility::WorkflowPage;
 
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -130,4 +131,14 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<Result<(), ClientError>>;
     /// Records a heartbeat of an attempt that completes asynchronously.
     fn heartbeat_activity(&self, token: TaskToken, details: Vec<Payload>) -> BoxFuture<Result<(), ClientError>>;
+    /// One page of the runs a visibility query (already checked to parse)
+    /// selects, from `page_token` (`None`: the first page).
+    fn list_workflows(
+        &self,
+        query: String,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    ) -> BoxFuture<Result<WorkflowPage, ClientError>>;
+    /// How many runs a visibility query (already checked to parse) selects.
+    fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>>;
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use futures::stream::{self, Stream, TryStreamExt};
+
 use crate::backend::{Backend, Execution, StartRequest, UpdateRequest};
 use serde::Serialize;
 
@@ -12,6 +14,7 @@ use crate::marker::{Run, Untyped, Update, WorkflowType};
 use crate::options::{IdConflictPolicy, IdReusePolicy, StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
 use crate::task_token::TaskToken;
+use crate::visibility::{VisibilityQuery, WorkflowPage, WorkflowSummary};
 
 /// Starts workflows and hands out handles to them. Cheap to clone; the same
 /// calls work on every engine. Get one with `engine.client()`.
@@ -232,7 +235,71 @@ impl Client {
             token,
         }
     }
+
+    /// The runs a visibility query selects, as a stream that fetches a page
+    /// of [`LIST_PAGE_SIZE`] at a time. The query language is described in
+    /// [`visibility`](crate::visibility); a query that does not parse fails
+    /// the first item with [`ClientError::InvalidQuery`] and nothing is sent.
+    ///
+    /// ```
+    /// # use futures::TryStreamExt;
+    /// # use workflow_client::{Client, ClientError};
+    /// async fn open_orders(client: &Client) -> Result<Vec<String>, ClientError> {
+    ///     let query = "WorkflowType = 'Order' AND ExecutionStatus = 'Running' AND CustomerId = 'c-42'";
+    ///     let runs: Vec<_> = client.list_workflows(query).try_collect().await?;
+    ///     Ok(runs.into_iter().map(|run| run.workflow_id).collect())
+    /// }
+    /// ```
+    pub fn list_workflows(
+        &self,
+        query: &str,
+    ) -> impl Stream<Item = Result<WorkflowSummary, ClientError>> + Send + 'static {
+        let first = VisibilityQuery::parse(query).map(|_| (self.clone(), query.to_owned(), None));
+        let pages = stream::try_unfold(Some(first), |state| async move {
+            let Some((client, query, token)) = state.transpose()? else {
+                return Ok::<_, ClientError>(None);
+            };
+            let page = client.list_workflows_page(&query, LIST_PAGE_SIZE, token).await?;
+            let next = page.next_page_token.map(|t| Ok((client, query, Some(t))));
+            Ok(Some((
+                stream::iter(page.runs.into_iter().map(Ok::<_, ClientError>)),
+                next,
+            )))
+        });
+        pages.try_flatten()
+    }
+
+    /// One page of the runs a visibility query selects, from `page_token`
+    /// (`None` for the first page; each page gives the next one's).
+    pub async fn list_workflows_page(
+        &self,
+        query: &str,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    ) -> Result<WorkflowPage, ClientError> {
+        VisibilityQuery::parse(query)?;
+        let page_size = page_size.clamp(1, 1000);
+        self.backend
+            .list_workflows(query.to_owned(), page_size, page_token)
+            .await
+    }
+
+    /// How many runs a visibility query selects.
+    ///
+    /// ```
+    /// # use workflow_client::{Client, ClientError};
+    /// async fn failed_today(client: &Client) -> Result<u64, ClientError> {
+    ///     client.count_workflows("ExecutionStatus = 'Failed' AND CloseTime > '2026-12-02T00:00:00Z'").await
+    /// }
+    /// ```
+    pub async fn count_workflows(&self, query: &str) -> Result<u64, ClientError> {
+        VisibilityQuery::parse(query)?;
+        self.backend.count_workflows(query.to_owned()).await
+    }
 }
+
+/// How many runs [`Client::list_workflows`] fetches per page.
+pub const LIST_PAGE_SIZE: usize = 100;
 
 /// Finishes (or heartbeats) an activity attempt that said it completes
 /// later, from any process that can reach its engine; see

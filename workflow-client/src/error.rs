@@ -77,7 +77,8 @@ impl std::str::FromStr for WorkflowStatus {
     }
 }
 
-const ALL_STATUSES: [WorkflowStatus; 7] = [
+/// Every status, in the order messages list them.
+pub(crate) const ALL_STATUSES: [WorkflowStatus; 7] = [
     WorkflowStatus::Running,
     WorkflowStatus::Completed,
     WorkflowStatus::Failed,
@@ -239,6 +240,15 @@ pub enum ClientError {
         /// The token, as text.
         token: String,
     },
+    /// A visibility query that does not parse, or does not fit the types
+    /// of the attributes it names.
+    #[error("invalid visibility query: {message}")]
+    InvalidQuery {
+        /// What is wrong, and where.
+        message: String,
+        /// The byte offset in the query of what is wrong, for syntax errors.
+        position: Option<usize>,
+    },
     /// The call's options do not go together; nothing was sent.
     #[error("invalid options: {message}")]
     InvalidOptions {
@@ -283,4 +293,13 @@ pub enum ClientError {
     /// The engine has shut down.
     #[error("the engine has shut down")]
     EngineClosed,
+}
+
+impl From<crate::visibility::QueryError> for ClientError {
+    fn from(e: crate::visibility::QueryError) -> Self {
+        ClientError::InvalidQuery {
+            message: e.to_string(),
+            position: Some(e.position()),
+        }
+    }
 }

@@ -17,9 +17,10 @@ mod payload;
 mod search_attribute;
 mod task_token;
 pub mod timestamp;
+pub mod visibility;
 
 pub use backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
-pub use client::{AsyncActivityHandle, Client};
+pub use client::{AsyncActivityHandle, Client, LIST_PAGE_SIZE};
 pub use error::{ClientError, Limit, WorkflowStatus};
 pub use failure::{ApplicationError, Failure, TimeoutKind};
 pub use handle::{UpdateHandle, WorkflowHandle};

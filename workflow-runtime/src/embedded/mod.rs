@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc as channel, oneshot};
+use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
     StartRequest, TaskToken, UpdateRequest, UpdateStatus,
@@ -329,6 +330,30 @@ impl Backend for Embedded {
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {
         self.call(Request::Describe(target), |r| match r {
             Reply::Description(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    fn list_workflows(
+        &self,
+        query: String,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    ) -> BoxFuture<Result<WorkflowPage, ClientError>> {
+        let request = Request::ListWorkflows {
+            query,
+            page_size,
+            page_token,
+        };
+        self.call(request, |r| match r {
+            Reply::Page(page) => Some(page),
+            _ => None,
+        })
+    }
+
+    fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>> {
+        self.call(Request::CountWorkflows(query), |r| match r {
+            Reply::Count(count) => Some(count),
             _ => None,
         })
     }

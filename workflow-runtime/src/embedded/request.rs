@@ -2,6 +2,7 @@
 //! client in this process and, through the file's inbox, from another.
 
 use tokio::sync::oneshot;
+use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, ClientError, Description, Execution, History, Payload, StartRequest, TaskToken, UpdateRequest,
     UpdateStatus,
@@ -26,6 +27,12 @@ pub(crate) enum Request {
     Cancel(Execution, String),
     Terminate(Execution, String),
     Describe(Execution),
+    ListWorkflows {
+        query: String,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    },
+    CountWorkflows(String),
     History(Execution),
     CompleteActivity(TaskToken, Result<Payload, ApplicationError>),
     HeartbeatActivity(TaskToken, Vec<Payload>),
@@ -40,4 +47,6 @@ pub(crate) enum Reply {
     Update(UpdateStatus),
     Description(Box<Description>),
     History(History),
+    Page(WorkflowPage),
+    Count(u64),
 }

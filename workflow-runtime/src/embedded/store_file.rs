@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
     StartRequest, TaskToken, UpdateRequest, UpdateStatus, WorkflowStatus,
@@ -542,6 +543,24 @@ impl Backend for StoreFile {
             )
             .await
         })
+    }
+
+    fn list_workflows(
+        &self,
+        query: String,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    ) -> BoxFuture<Result<WorkflowPage, ClientError>> {
+        // Read from the file as of the owner's last commit, like describe.
+        let page = self
+            .with_store(|s| s.list_workflows(&query, page_size, page_token.as_deref()))
+            .and_then(|page| page);
+        Box::pin(std::future::ready(page))
+    }
+
+    fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>> {
+        let count = self.with_store(|s| s.count_workflows(&query)).and_then(|count| count);
+        Box::pin(std::future::ready(count))
     }
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {

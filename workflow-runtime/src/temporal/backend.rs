@@ -21,10 +21,12 @@ use temporalio_common::protos::temporal::api::history::v1::{history_event::Attri
 use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::update::v1::{self as update, outcome, Outcome};
+use temporalio_common::protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
 use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_request::operation::Operation;
 use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_response::response::Response;
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
+use workflow_client::visibility::{WorkflowPage, WorkflowSummary};
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, IdConflictPolicy,
     IdReusePolicy, Limit, Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
@@ -587,6 +589,41 @@ impl TemporalBackend {
         }
     }
 
+    async fn list_page(
+        self,
+        query: String,
+        page_size: usize,
+        page_token: Option<Vec<u8>>,
+    ) -> Result<WorkflowPage, ClientError> {
+        let listed = self
+            .service()
+            .list_workflow_executions(Request::new(ListWorkflowExecutionsRequest {
+                namespace: self.namespace.clone(),
+                page_size: i32::try_from(page_size).unwrap_or(i32::MAX),
+                next_page_token: page_token.unwrap_or_default(),
+                query,
+            }))
+            .await
+            .map_err(|s| query_error(&s))?
+            .into_inner();
+        Ok(WorkflowPage {
+            runs: listed.executions.into_iter().map(summary_in).collect(),
+            next_page_token: Some(listed.next_page_token).filter(|t| !t.is_empty()),
+        })
+    }
+
+    async fn count(self, query: String) -> Result<u64, ClientError> {
+        let counted = self
+            .service()
+            .count_workflow_executions(Request::new(CountWorkflowExecutionsRequest {
+                namespace: self.namespace.clone(),
+                query,
+            }))
+            .await
+            .map_err(|s| query_error(&s))?;
+        Ok(u64::try_from(counted.into_inner().count).unwrap_or(0))
+    }
+
     async fn describe_workflow(self, target: Execution) -> Result<Description, ClientError> {
         let described = self.describe_execution(&target).await?;
         let pending_activities = described
@@ -832,6 +869,14 @@ impl Backend for TemporalBackend {
         })
     }
 
+    fn list_workflows(&self, query: String, page_size: usize, page_token: Option<Vec<u8>>) -> Call<WorkflowPage> {
+        Box::pin(self.clone().list_page(query, page_size, page_token))
+    }
+
+    fn count_workflows(&self, query: String) -> Call<u64> {
+        Box::pin(self.clone().count(query))
+    }
+
     fn describe(&self, target: Execution) -> Call<Description> {
         Box::pin(self.clone().describe_workflow(target))
     }
@@ -867,6 +912,34 @@ fn missing_or_server(target: &Execution, status: &Status) -> ClientError {
     match status.code() {
         Code::NotFound => not_found(target),
         _ => server_error(status),
+    }
+}
+
+/// A refused visibility query is the caller's to fix; anything else is
+/// the server's.
+fn query_error(status: &Status) -> ClientError {
+    match status.code() {
+        Code::InvalidArgument => ClientError::InvalidQuery {
+            message: status.message().to_owned(),
+            position: None,
+        },
+        _ => server_error(status),
+    }
+}
+
+/// A run as the server lists it.
+fn summary_in(info: WorkflowExecutionInfo) -> WorkflowSummary {
+    let execution = info.execution.unwrap_or_default();
+    WorkflowSummary {
+        workflow_id: execution.workflow_id,
+        run_id: execution.run_id,
+        workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
+        task_queue: info.task_queue,
+        status: status_in(info.status),
+        start_time_ms: millis_in(info.start_time),
+        close_time_ms: info.close_time.map(|t| millis_in(Some(t))),
+        memo: memo_in(info.memo),
+        search_attributes: search_attributes_in(info.search_attributes),
     }
 }
 

@@ -10,9 +10,11 @@
 //! local activity outcomes in the open workflow task.
 
 mod attributes;
+mod listing;
 mod owner;
 mod record;
 mod schema;
+mod visibility;
 
 use std::path::{Path, PathBuf};
 
@@ -270,11 +272,12 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-const RUN_COLUMNS: &str = "run_key, run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, \
+pub(super) const RUN_COLUMNS: &str =
+    "run_key, run_id, workflow_id, workflow_type, task_queue, status, start_ms, close_ms, \
      next_run_id, parent_workflow_id, parent_run_id, parent_seq, history_length, inputs_from, signals_received, \
      unhandled_signals, task_failure, options";
 
-fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+pub(super) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     let parent = match (r.get::<_, Option<String>>(9)?, r.get::<_, Option<String>>(10)?) {
         (Some(workflow_id), Some(run_id)) => Some(ParentInfo {
             workflow_id,

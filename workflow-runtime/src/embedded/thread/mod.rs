@@ -836,6 +836,15 @@ impl EngineThread {
                 self.heartbeat_async(&token, details, now)?.map(|()| Reply::Unit)
             }
             Request::Describe(target) => self.describe(&target)?.map(|d| Reply::Description(Box::new(d))),
+            Request::ListWorkflows {
+                query,
+                page_size,
+                page_token,
+            } => self
+                .store
+                .list_workflows(&query, page_size, page_token.as_deref())?
+                .map(Reply::Page),
+            Request::CountWorkflows(query) => self.store.count_workflows(&query)?.map(Reply::Count),
             Request::History(target) => {
                 let history = match self.resolve(&target)? {
                     Target::Open(run) => {
