@@ -10,15 +10,51 @@ use crate::{Call, Command, Message, Target};
 
 type Outcome = Result<(), String>;
 
+/// The columns of a list of runs.
+const RUN_COLUMNS: [&str; 5] = ["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"];
+
 /// Runs one subcommand against the file at `db`.
 pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
     let file = StoreFile::open(db).map_err(|e| e.to_string())?;
     match command {
         Command::List {
+            query: Some(query),
+            limit,
+            json,
+            ..
+        } => {
+            let page = file
+                .client()
+                .list_workflows_page(&query, limit, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                return print_json(&page.runs);
+            }
+            let mut table = Table::new(RUN_COLUMNS);
+            for run in page.runs {
+                let started = utc(run.start_time_ms);
+                table.row([
+                    run.workflow_id,
+                    run.workflow_type,
+                    run.status.to_string(),
+                    started,
+                    run.run_id,
+                ]);
+            }
+            emit(&table.to_string())
+        }
+        Command::Count { query } => {
+            let query = query.unwrap_or_default();
+            let count = file.client().count_workflows(&query).await.map_err(|e| e.to_string())?;
+            emit(&count.to_string())
+        }
+        Command::List {
             status,
             workflow_type,
             limit,
             json,
+            query: None,
         } => {
             let mut filter = ListFilter::new().limit(limit);
             if let Some(status) = status {
@@ -31,7 +67,7 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             if json {
                 return print_json(&runs);
             }
-            let mut table = Table::new(["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"]);
+            let mut table = Table::new(RUN_COLUMNS);
             for run in runs {
                 let status = match &run.task_failure {
                     Some(_) => format!("{} (task failing)", run.status),

@@ -32,18 +32,29 @@ struct Cli {
 enum Command {
     /// List workflow runs, newest first.
     List {
-        /// Only runs with this status (running, completed, failed, canceled, terminated, continued-as-new).
-        #[arg(long)]
+        /// Only runs with this status (running, completed, failed, canceled, terminated, continued-as-new,
+        /// timed-out).
+        #[arg(long, conflicts_with = "query")]
         status: Option<WorkflowStatus>,
         /// Only runs of this workflow type.
-        #[arg(long = "type", value_name = "TYPE")]
+        #[arg(long = "type", value_name = "TYPE", conflicts_with = "query")]
         workflow_type: Option<String>,
+        /// Only runs a visibility query selects, e.g.
+        /// "WorkflowType = 'Order' AND CustomerId = 'c-42' ORDER BY StartTime".
+        #[arg(long, short)]
+        query: Option<String>,
         /// At most this many runs.
         #[arg(long, default_value_t = 100)]
         limit: usize,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Count the runs a visibility query selects (all runs without one).
+    Count {
+        /// The visibility query, as `list --query` takes it.
+        #[arg(long, short)]
+        query: Option<String>,
     },
     /// Show a workflow's status and counters.
     Describe {

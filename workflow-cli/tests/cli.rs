@@ -193,6 +193,47 @@ fn list_filters_by_status_and_type() {
 }
 
 #[test]
+fn list_and_count_take_a_visibility_query() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    ok(&db, &["terminate", "order-2", "--reason", "duplicate"]);
+    owner.stop();
+    let running = ok(
+        &db,
+        &[
+            "list",
+            "--query",
+            "WorkflowType = 'Order' AND ExecutionStatus = 'Running'",
+        ],
+    );
+    assert!(running.contains("order-1") && !running.contains("order-2"), "{running}");
+    let newest_first = ok(
+        &db,
+        &[
+            "list",
+            "-q",
+            "WorkflowId STARTS_WITH 'order-' ORDER BY WorkflowId DESC",
+            "--json",
+        ],
+    );
+    let runs: Vec<serde_json::Value> = serde_json::from_str(&newest_first).unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r["workflow_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["order-2", "order-1"]);
+    assert_eq!(ok(&db, &["count"]), "2\n");
+    assert_eq!(ok(&db, &["count", "--query", "ExecutionStatus = 'Terminated'"]), "1\n");
+    let bad = fails(&db, &["count", "-q", "ExecutionStatus = 'Runing'"]);
+    assert!(
+        bad.starts_with("error: invalid visibility query: unknown execution status `Runing` at position 18"),
+        "{bad}"
+    );
+    let both = cli(
+        &db,
+        &["list", "--status", "running", "--query", "WorkflowType = 'Order'"],
+    );
+    assert_eq!(both.status.code(), Some(2), "a query says it all");
+}
+
+#[test]
 fn durable_requests_are_applied_when_the_owner_next_starts() {
     let (_dir, db) = scratch();
     Owner::start(&db).kill();
