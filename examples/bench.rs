@@ -15,7 +15,7 @@
 //!   `all` adds temporal when the `temporal` feature is compiled in and
 //!   `WORKFLOW_TEMPORAL_ADDRESS` is set; `temporal` alone connects to that
 //!   address (default `localhost:7233`).
-//! * `--workload A,A16,D,C,B,X,XL,R,M,O` (default: all of them).
+//! * `--workload A,A16,D,C,B,X,XL,R,M,O,L` (default: all of them).
 //! * `--quick`: every workload at a tenth of its size (always so on temporal).
 //! * `--large`: workload `O` with 1,000,000 runs instead of 100,000.
 //!
@@ -39,6 +39,9 @@
 //!   handled); a fresh process opens it and makes one signal round trip.
 //!   Prints `O sqlite <runs> <ms>ms <MiB>MiB`: the time from `Engine::open`
 //!   to the signal's answer, and that process's resident memory after it.
+//! * `L` (sqlite): 100,000 closed runs, each with a `CustomerId` search
+//!   attribute (100 runs per customer); the first page of 100 of one
+//!   customer's completed runs (`list_workflows_page`, median of 5), in ms.
 //!
 //! Each workload gets its own engine (and, on sqlite, its own temporary
 //! directory). Output, one line per workload:
@@ -57,7 +60,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tempfile::TempDir;
-use workflow::{Client, ClientError, Engine, EngineBuilder, Limits, StartOptions, Worker, WorkflowHandle};
+use workflow::{
+    Client, ClientError, Engine, EngineBuilder, Limits, SearchAttributeKey, StartOptions, Worker, WorkflowHandle,
+};
 
 #[path = "../benches/common/chain.rs"]
 mod chain;
@@ -82,11 +87,13 @@ const DB_FILE: &str = "bench.db";
 
 /// Signals each run of workload O has handled.
 const O_SIGNALS: u64 = 3;
+/// Runs in the page workload L lists.
+const L_PAGE: usize = 100;
 /// The hidden command line of workload O's probe process.
 const PROBE: &str = "--open-probe";
 
 const USAGE: &str =
-    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,X,XL,R,M,O]";
+    "usage: bench [--engine memory|sqlite|temporal|all] [--quick] [--large] [--workload A,A16,D,C,B,X,XL,R,M,O,L]";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EngineKind {
@@ -139,10 +146,11 @@ enum Workload {
     R,
     M,
     O,
+    L,
 }
 
 impl Workload {
-    const ALL: [Workload; 10] = [
+    const ALL: [Workload; 11] = [
         Workload::A,
         Workload::A16,
         Workload::D,
@@ -153,6 +161,7 @@ impl Workload {
         Workload::R,
         Workload::M,
         Workload::O,
+        Workload::L,
     ];
 
     fn name(self) -> &'static str {
@@ -167,6 +176,7 @@ impl Workload {
             Workload::R => "R",
             Workload::M => "M",
             Workload::O => "O",
+            Workload::L => "L",
         }
     }
 
@@ -179,7 +189,7 @@ impl Workload {
 
     /// R, M and O measure the SQLite store and the process itself.
     fn runs_on(self, engine: EngineKind) -> bool {
-        !matches!(self, Workload::R | Workload::M | Workload::O) || engine == EngineKind::Sqlite
+        !matches!(self, Workload::R | Workload::M | Workload::O | Workload::L) || engine == EngineKind::Sqlite
     }
 }
 
@@ -272,7 +282,7 @@ impl fmt::Display for Measurement {
                     "{workload} {engine} {count} {:.2}s {rate:.0}/s",
                     elapsed.as_secs_f64()
                 )?;
-                if workload == Workload::R {
+                if matches!(workload, Workload::R | Workload::L) {
                     write!(f, " {:.2}ms", elapsed.as_secs_f64() * 1e3)?;
                 }
                 Ok(())
@@ -295,7 +305,7 @@ enum Target {
     OpenWithin(f64, f64),
 }
 
-const TARGETS: [(Workload, EngineKind, Target); 9] = [
+const TARGETS: [(Workload, EngineKind, Target); 10] = [
     (Workload::A, EngineKind::Sqlite, Target::AtLeastPerSecond(5_000.0)),
     (Workload::A16, EngineKind::Sqlite, Target::AtLeastPerSecond(50_000.0)),
     (Workload::D, EngineKind::Sqlite, Target::AtLeastPerSecond(200_000.0)),
@@ -307,6 +317,8 @@ const TARGETS: [(Workload, EngineKind, Target); 9] = [
     // 100 ms (200 ms with --large) and 64 MiB plus the run cache, which
     // holds the one run touched.
     (Workload::O, EngineKind::Sqlite, Target::OpenWithin(100.0, 64.0)),
+    // A first page of 100 in at most 50 ms.
+    (Workload::L, EngineKind::Sqlite, Target::AtLeastPerSecond(20.0)),
     (Workload::A, EngineKind::Memory, Target::AtLeastPerSecond(200_000.0)),
 ];
 
@@ -421,6 +433,7 @@ impl Bench {
             Workload::R => cold_replay(self).await,
             Workload::M => idle_memory(self).await,
             Workload::O => lazy_open(self).await,
+            Workload::L => visibility_page(self).await,
         }
     }
 
@@ -800,6 +813,48 @@ async fn lazy_open(bench: &Bench) -> Outcome<Measurement> {
             mib: mib.parse()?,
         },
     })
+}
+
+/// L: the first page of one customer's completed runs among many closed
+/// runs (median of [`REPLAY_SAMPLES`] timings).
+async fn visibility_page(bench: &Bench) -> Outcome<Measurement> {
+    const CUSTOMER_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("CustomerId");
+    let n = bench.size(100_000);
+    let customers = (n / L_PAGE as u64).max(1);
+    let mut setup = bench.open(Workload::L, bench.builder()).await?;
+    setup.start_worker()?;
+    let shared = &setup;
+    let started = Instant::now();
+    bounded(n, |i| async move {
+        let options = shared
+            .options(&format!("order-{i}"))
+            .start_signal(Counter::finish, ())
+            .search_attribute(CUSTOMER_ID, format!("c-{}", i % customers));
+        shared.client.start_workflow(Counter::run, (), options).await?;
+        Ok(())
+    })
+    .await?;
+    let completed = "ExecutionStatus = 'Completed'";
+    while setup.client.count_workflows(completed).await? < n {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("L: {n} closed runs made in {:.2}s", started.elapsed().as_secs_f64());
+    let query = format!("CustomerId = 'c-{}' AND {completed}", customers / 2);
+    let mut samples = Vec::with_capacity(REPLAY_SAMPLES);
+    for _ in 0..REPLAY_SAMPLES {
+        let started = Instant::now();
+        let page = setup.client.list_workflows_page(&query, L_PAGE, None).await?;
+        samples.push(started.elapsed());
+        expect("page size", page.runs.len() as u64, (n / customers).min(L_PAGE as u64))?;
+    }
+    samples.sort();
+    setup.close();
+    Ok(Measurement::rate(
+        Workload::L,
+        bench.engine,
+        1,
+        samples[REPLAY_SAMPLES / 2],
+    ))
 }
 
 /// Workload O's fresh process: opens the file, signals the run and waits
