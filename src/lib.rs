@@ -66,8 +66,8 @@ pub use workflow_macros::{activities, activity, defn, init, nondeterministic, qu
 pub use workflow_client::{timestamp, visibility};
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
-    Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, Payload,
-    PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, RunOptions,
+    Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, ParentClosePolicy,
+    Payload, PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, RunOptions,
     SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue,
     SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle,
     WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,

@@ -30,8 +30,8 @@ pub use history::{
 };
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
 pub use options::{
-    ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, RetryPolicy, RunOptions, StartOptions,
-    WaitStage,
+    ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, ParentClosePolicy, RetryPolicy,
+    RunOptions, StartOptions, WaitStage,
 };
 pub use payload::{decode_arg, IntoArgs, Payload, PayloadError, RawValue};
 pub use search_attribute::{

@@ -260,6 +260,19 @@ impl<W> StartOptions<W> {
     }
 }
 
+/// What happens to an open child workflow when its parent closes, as
+/// Temporal's `ParentClosePolicy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParentClosePolicy {
+    /// The child is terminated.
+    #[default]
+    Terminate,
+    /// The child is asked to cancel.
+    RequestCancel,
+    /// The child runs on.
+    Abandon,
+}
+
 /// How far an update must get before `start_update` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WaitStage {

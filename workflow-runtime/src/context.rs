@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use workflow_client::{
-    ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit, Payload, Run,
-    SearchAttributeUpdate, Signal, Untyped, WorkflowType,
+    ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit,
+    ParentClosePolicy, Payload, Run, RunOptions, SearchAttributeUpdate, Signal, Untyped, WorkflowType,
 };
 
 use crate::activity::Activity;
@@ -703,6 +703,8 @@ impl<W> WorkflowContext<W> {
                     workflow_id,
                     task_queue,
                     args,
+                    run: Box::new(options.run.clone()),
+                    parent_close_policy: options.parent_close_policy,
                 });
                 (seq, c.cancel_epoch)
             };
@@ -896,6 +898,8 @@ impl Future for Sleep {
 pub struct ChildWorkflowOptions {
     workflow_id: String,
     task_queue: Option<String>,
+    run: RunOptions,
+    parent_close_policy: ParentClosePolicy,
 }
 
 impl ChildWorkflowOptions {
@@ -904,12 +908,50 @@ impl ChildWorkflowOptions {
         ChildWorkflowOptions {
             workflow_id: workflow_id.into(),
             task_queue: None,
+            run: RunOptions::default(),
+            parent_close_policy: ParentClosePolicy::Terminate,
         }
     }
 
     /// Runs the child on another task queue.
     pub fn task_queue(mut self, task_queue: impl Into<String>) -> Self {
         self.task_queue = Some(task_queue.into());
+        self
+    }
+
+    /// What happens to the child if the parent closes first (default:
+    /// it is terminated).
+    ///
+    /// ```
+    /// # use workflow_client::ParentClosePolicy;
+    /// # use workflow_runtime::ChildWorkflowOptions;
+    /// // The report goes on after the order that asked for it closes.
+    /// let options = ChildWorkflowOptions::new("report-7").parent_close_policy(ParentClosePolicy::Abandon);
+    /// ```
+    pub fn parent_close_policy(mut self, policy: ParentClosePolicy) -> Self {
+        self.parent_close_policy = policy;
+        self
+    }
+
+    /// The child's timeouts, retry policy, memo and search attributes, as a
+    /// start's (`start_delay` does not apply to a child).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use workflow_client::{RetryPolicy, RunOptions};
+    /// # use workflow_runtime::ChildWorkflowOptions;
+    /// let run = RunOptions {
+    ///     run_timeout: Some(Duration::from_secs(3600)),
+    ///     retry_policy: Some(RetryPolicy { maximum_attempts: 3, ..RetryPolicy::default() }),
+    ///     ..RunOptions::default()
+    /// };
+    /// let options = ChildWorkflowOptions::new("shipment-7").run_options(run);
+    /// ```
+    pub fn run_options(mut self, run: RunOptions) -> Self {
+        self.run = RunOptions {
+            start_delay: None,
+            ..run
+        };
         self
     }
 }

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use workflow_client::{ActivityOptions, ExternalFailureCause, Failure, ParentInfo, Payload, SearchAttributeUpdate};
+use workflow_client::{
+    ActivityOptions, ExternalFailureCause, Failure, ParentClosePolicy, ParentInfo, Payload, RunOptions,
+    SearchAttributeUpdate,
+};
 
 /// A batch of jobs for one run, applied in order.
 #[derive(Clone, Debug)]
@@ -213,6 +216,10 @@ pub enum Command {
         task_queue: String,
         /// Its arguments.
         args: Vec<Payload>,
+        /// Its timeouts, retries, memo and search attributes.
+        run: Box<RunOptions>,
+        /// What happens to it when the parent closes first.
+        parent_close_policy: ParentClosePolicy,
     },
     /// The validator accepted an update.
     UpdateAccepted {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use workflow_client::{Failure, RetryPolicy, RunOptions};
+use workflow_client::{Failure, ParentClosePolicy, RetryPolicy, RunOptions};
 
 /// A run's timeouts, retries and first-task time, kept in its row.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,8 @@ pub(crate) struct RunSettings {
     /// The first workflow task waits until then: a start delay, or the
     /// backoff of a retry (ms since the epoch).
     pub(crate) first_task_ms: Option<u64>,
+    /// For a child: what happens to it when its parent closes first.
+    pub(crate) parent_close_policy: ParentClosePolicy,
 }
 
 impl Default for RunSettings {
@@ -34,6 +36,7 @@ impl Default for RunSettings {
             retry_policy: None,
             attempt: 1,
             first_task_ms: None,
+            parent_close_policy: ParentClosePolicy::Terminate,
         }
     }
 }
@@ -60,6 +63,7 @@ impl RunSettings {
                 .start_delay
                 .filter(|d| !d.is_zero())
                 .map(|d| now.saturating_add(ms(d))),
+            parent_close_policy: ParentClosePolicy::Terminate,
         }
     }
 

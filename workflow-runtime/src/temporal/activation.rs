@@ -19,10 +19,11 @@ use temporalio_common::protos::coresdk::workflow_completion::WorkflowActivationC
 use temporalio_common::protos::temporal::api::enums::v1::SignalExternalWorkflowExecutionFailedCause as SignalCause;
 use temporalio_common::protos::temporal::api::failure::v1::Failure as ProtoFailure;
 use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInfo, Payload};
+use workflow_client::{ParentClosePolicy, RunOptions};
 
 use super::convert::{
     duration_out, failure_in, failure_out, memo_changes_out, payload_in, payload_out, retry_policy_out,
-    search_attribute_updates_out, time_in,
+    search_attribute_updates_out, search_attributes_out, time_in,
 };
 use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
@@ -304,17 +305,41 @@ impl Run {
                 workflow_id,
                 task_queue,
                 args,
-            } => Out::StartChildWorkflowExecution(cmd::StartChildWorkflowExecution {
-                seq,
-                namespace: namespace.to_owned(),
-                workflow_id,
-                workflow_type,
-                task_queue,
-                input: args.into_iter().map(payload_out).collect(),
-                parent_close_policy: temporalio_common::protos::coresdk::child_workflow::ParentClosePolicy::Terminate
-                    as i32,
-                ..Default::default()
-            }),
+                run,
+                parent_close_policy,
+            } => {
+                use temporalio_common::protos::coresdk::child_workflow::ParentClosePolicy as Policy;
+                let policy = match parent_close_policy {
+                    ParentClosePolicy::Terminate => Policy::Terminate,
+                    ParentClosePolicy::RequestCancel => Policy::RequestCancel,
+                    ParentClosePolicy::Abandon => Policy::Abandon,
+                };
+                let RunOptions {
+                    execution_timeout,
+                    run_timeout,
+                    task_timeout,
+                    retry_policy,
+                    memo,
+                    search_attributes,
+                    ..
+                } = *run;
+                Out::StartChildWorkflowExecution(cmd::StartChildWorkflowExecution {
+                    seq,
+                    namespace: namespace.to_owned(),
+                    workflow_id,
+                    workflow_type,
+                    task_queue,
+                    input: args.into_iter().map(payload_out).collect(),
+                    workflow_execution_timeout: execution_timeout.map(duration_out),
+                    workflow_run_timeout: run_timeout.map(duration_out),
+                    workflow_task_timeout: task_timeout.map(duration_out),
+                    retry_policy: retry_policy.map(retry_policy_out),
+                    memo: memo.into_iter().map(|(k, v)| (k, payload_out(v))).collect(),
+                    search_attributes: search_attributes_out(&search_attributes),
+                    parent_close_policy: policy as i32,
+                    ..Default::default()
+                })
+            }
             Command::UpdateAccepted { id } => self.update_response(&id, update_response::Response::Accepted(())),
             Command::UpdateRejected { id, rejection } => {
                 let failure = match rejection {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow_client::{
-    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
-    RetryPolicy, SearchAttributeUpdate, SearchAttributeValue, TimeoutKind,
+    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Marker, ParentClosePolicy, ParentInfo,
+    Payload, RetryPolicy, SearchAttributeUpdate, SearchAttributeValue, TimeoutKind,
 };
 
 use super::{StoreError, StoreResult};
@@ -159,6 +159,14 @@ pub(super) struct RunSettingsRecord {
     retry_policy: Option<RetryPolicyRecord>,
     attempt: u32,
     first_task_ms: Option<u64>,
+    parent_close_policy: ParentClosePolicyRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) enum ParentClosePolicyRecord {
+    Terminate,
+    RequestCancel,
+    Abandon,
 }
 
 impl From<&RunSettings> for RunSettingsRecord {
@@ -170,6 +178,11 @@ impl From<&RunSettings> for RunSettingsRecord {
             retry_policy: s.retry_policy.as_ref().map(RetryPolicyRecord::from),
             attempt: s.attempt,
             first_task_ms: s.first_task_ms,
+            parent_close_policy: match s.parent_close_policy {
+                ParentClosePolicy::Terminate => ParentClosePolicyRecord::Terminate,
+                ParentClosePolicy::RequestCancel => ParentClosePolicyRecord::RequestCancel,
+                ParentClosePolicy::Abandon => ParentClosePolicyRecord::Abandon,
+            },
         }
     }
 }
@@ -183,6 +196,11 @@ impl From<RunSettingsRecord> for RunSettings {
             retry_policy: r.retry_policy.map(RetryPolicy::from),
             attempt: r.attempt,
             first_task_ms: r.first_task_ms,
+            parent_close_policy: match r.parent_close_policy {
+                ParentClosePolicyRecord::Terminate => ParentClosePolicy::Terminate,
+                ParentClosePolicyRecord::RequestCancel => ParentClosePolicy::RequestCancel,
+                ParentClosePolicyRecord::Abandon => ParentClosePolicy::Abandon,
+            },
         }
     }
 }

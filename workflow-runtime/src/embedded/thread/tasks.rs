@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use workflow_client::{
-    ActivityCancellationType, ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
-    SearchAttributes, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ActivityCancellationType, ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentClosePolicy,
+    ParentInfo, Payload, SearchAttributes, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::*;
@@ -466,6 +466,8 @@ impl EngineThread {
                 workflow_id: child_id,
                 task_queue: child_queue,
                 args,
+                run: child_run,
+                parent_close_policy,
             } => {
                 let kind = match self.current_open(child_id)? {
                     Some(existing) => EventKind::StartChildWorkflowExecutionFailed {
@@ -487,9 +489,14 @@ impl EngineThread {
                             input: args.clone(),
                             parent: Some(parent),
                             continued_from_run_id: None,
-                            settings: RunSettings::default(),
+                            settings: RunSettings {
+                                parent_close_policy: *parent_close_policy,
+                                ..RunSettings::at_start(child_run, now)
+                            },
                         };
                         let child = self.create_run(new, now)?;
+                        self.store.save_memo(child, &child_run.memo)?;
+                        self.store.save_search_attributes(child, &child_run.search_attributes)?;
                         EventKind::ChildWorkflowExecutionStarted {
                             seq: *seq,
                             run_id: self.open_run(child)?.row.run_id.clone(),
@@ -634,8 +641,17 @@ impl EngineThread {
             }
         }
         for child in self.store.open_children(&run.row.run_id)? {
-            if self.touch(child)?.is_some() {
-                self.terminate(child, format!("parent workflow `{}` closed", run.row.workflow_id), now)?;
+            let Some(open) = self.touch(child)? else {
+                continue;
+            };
+            let reason = format!("parent workflow `{}` closed", run.row.workflow_id);
+            match open.row.settings.parent_close_policy {
+                ParentClosePolicy::Terminate => self.terminate(child, reason, now)?,
+                ParentClosePolicy::RequestCancel => {
+                    self.append(child, EventKind::WorkflowExecutionCancelRequested { reason }, now)?;
+                    self.mark_dirty(child);
+                }
+                ParentClosePolicy::Abandon => {}
             }
         }
         Ok(())
@@ -772,6 +788,7 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
             workflow_id,
             task_queue,
             args,
+            ..
         } => EventKind::StartChildWorkflowExecutionInitiated {
             seq,
             workflow_id,
