@@ -9,9 +9,15 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use workflow::{ClientError, Engine, EventKind, History, StartOptions, WaitStage, WorkflowHandle, WorkflowStatus};
+use workflow::{
+    ClientError, Engine, EventKind, History, RetryPolicy, SearchAttributeKey, StartOptions, WaitStage, WorkflowHandle,
+    WorkflowStatus,
+};
 
 use crate::ledger::{stamp, Ledger, Plan, ACTIVITY_QUEUE, TASK_QUEUE};
+
+/// The search attribute of the fixture's run with start options (from v5).
+const CUSTOMER: SearchAttributeKey<String> = SearchAttributeKey::keyword("Customer");
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -111,6 +117,19 @@ async fn write_fixture() {
         .await
         .unwrap();
 
+    // Start options the store keeps from version 5 on.
+    let options = StartOptions::new("ledger-options")
+        .task_queue(TASK_QUEUE)
+        .search_attribute(CUSTOMER, "c-1")
+        .memo("source", "fixture")
+        .execution_timeout(Duration::from_secs(30 * 86_400))
+        .retry_policy(RetryPolicy::default());
+    let with_options = client
+        .start_workflow(Ledger::run, Plan::default(), options)
+        .await
+        .unwrap();
+    with_options.signal(Ledger::add, "o1".to_owned()).await.unwrap();
+
     // Input no workflow task has taken yet: a signal while no worker runs.
     worker.shutdown();
     open.signal(Ledger::add, "s4".to_owned()).await.unwrap();
@@ -122,6 +141,7 @@ async fn write_fixture() {
         "ledger-timer",
         "ledger-activity",
         "ledger-update",
+        "ledger-options",
     ] {
         histories.push(client.get_workflow_handle(id).fetch_history().await.unwrap());
     }
@@ -181,6 +201,11 @@ async fn v3_file_opens_and_every_run_carries_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v4_file_opens_and_every_run_carries_on() {
     every_run_carries_on("store-v4").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v5_file_with_start_options_opens_and_every_run_carries_on() {
+    every_run_carries_on("store-v5").await;
 }
 
 /// Opens a copy of fixture `name` and takes each of its runs to the end.
@@ -243,6 +268,20 @@ async fn every_run_carries_on(name: &str) {
     assert_eq!(held.unwrap().result().await.unwrap(), 2);
     update.signal(Ledger::finish, ()).await.unwrap();
     assert_eq!(update.result().await.unwrap(), ["before", "u1"]);
+
+    // From version 5: a run's start options, memo and search attributes.
+    if histories(name).iter().any(|h| h.workflow_id == "ledger-options") {
+        let options = handle("ledger-options");
+        let d = options.describe().await.unwrap();
+        assert_eq!(d.search_attributes.get(CUSTOMER).as_deref(), Some("c-1"));
+        assert_eq!(d.memo["source"].decode::<String>().unwrap(), "fixture");
+        let found = client
+            .count_workflows("Customer = 'c-1' AND ExecutionStatus = 'Running'")
+            .await;
+        assert_eq!(found.unwrap(), 1);
+        options.signal(Ledger::finish, ()).await.unwrap();
+        assert_eq!(options.result().await.unwrap(), ["o1"]);
+    }
 
     let d = update.describe().await.unwrap();
     assert_eq!(d.status, WorkflowStatus::Completed);
