@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::Value;
 use workflow::{ListFilter, PendingActivityState, StoreFile, Untyped, WorkflowHandle};
 
-use crate::format::{event_details, utc, Table};
+use crate::format::{attributes_json, event_details, memo_json, utc, Table};
 use crate::{Call, Command, Message, Target};
 
 type Outcome = Result<(), String>;
@@ -106,6 +106,12 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             table.row(["closed", &d.close_time_ms.map(utc).unwrap_or_else(|| "-".to_owned())]);
             table.row(["history events", &d.history_length.to_string()]);
             table.row(["signals received", &d.signals_received.to_string()]);
+            if !d.memo.is_empty() {
+                table.row(["memo", &memo_json(&d.memo).to_string()]);
+            }
+            if !d.search_attributes.is_empty() {
+                table.row(["attributes", &attributes_json(&d.search_attributes).to_string()]);
+            }
             if !d.unhandled_signals.is_empty() {
                 table.row(["unhandled signals", &d.unhandled_signals.join(", ")]);
             }

@@ -1,10 +1,12 @@
 //! How the CLI prints: aligned tables, UTC times, and an event's details
 //! with its payloads decoded.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value};
-use workflow::{EventKind, Payload};
+use workflow::timestamp::format_rfc3339;
+use workflow::{EventKind, Payload, SearchAttributeValue, SearchAttributes};
 
 /// Rows printed with each column as wide as its widest cell.
 pub(crate) struct Table {
@@ -97,6 +99,29 @@ pub(crate) fn event_details(kind: &EventKind) -> String {
         Value::Object(map) if map.is_empty() => String::new(),
         other => other.to_string(),
     }
+}
+
+/// A memo as one JSON object, each value decoded.
+pub(crate) fn memo_json(memo: &BTreeMap<String, Payload>) -> Value {
+    let fields = memo
+        .iter()
+        .map(|(k, v)| (k.clone(), v.decode::<Value>().unwrap_or(Value::Null)));
+    Value::Object(fields.collect())
+}
+
+/// Search attributes as one JSON object of plain values (datetimes in
+/// RFC 3339).
+pub(crate) fn attributes_json(attributes: &SearchAttributes) -> Value {
+    use SearchAttributeValue as V;
+    let plain = |value: &V| match value {
+        V::Keyword(s) | V::Text(s) => Value::from(s.as_str()),
+        V::Int(i) => Value::from(*i),
+        V::Double(d) => Value::from(*d),
+        V::Bool(b) => Value::from(*b),
+        V::Datetime(ms) => Value::from(format_rfc3339(*ms)),
+        V::KeywordList(list) => Value::from(list.clone()),
+    };
+    Value::Object(attributes.iter().map(|(k, v)| (k.to_owned(), plain(v))).collect())
 }
 
 /// Replaces every payload inside `value` by the JSON it encodes.

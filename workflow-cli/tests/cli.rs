@@ -165,6 +165,9 @@ fn reads_work_on_a_file_no_process_has_open() {
         .replay_json(&json)
         .expect("the replayer accepts `show --json`");
 
+    let text = ok(&db, &["describe", "order-1"]);
+    assert!(text.contains(r#"memo              {"channel":"web"}"#), "{text}");
+    assert!(text.contains(r#"attributes        {"Customer":"Ada"}"#), "{text}");
     let describe: serde_json::Value = serde_json::from_str(&ok(&db, &["describe", "order-1", "--json"])).unwrap();
     assert_eq!(describe["signals_received"], 1);
     assert_eq!(describe["status"], "Running");

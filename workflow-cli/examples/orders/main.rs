@@ -12,7 +12,10 @@ mod order;
 use std::io::Read as _;
 
 use order::Order;
-use workflow::{ClientError, Engine, StartOptions};
+use workflow::{ClientError, Engine, SearchAttributeKey, StartOptions};
+
+/// Who placed the order, to find a customer's orders by.
+const CUSTOMER: SearchAttributeKey<String> = SearchAttributeKey::keyword("Customer");
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A fresh file gets two orders; a file opened again keeps what it has.
     for (id, customer) in [("order-1", "Ada"), ("order-2", "Grace")] {
         if let Err(ClientError::NotFound { .. }) = client.get_workflow_handle(id).describe().await {
-            let options = StartOptions::new(id).task_queue(order::TASK_QUEUE);
+            let options = StartOptions::new(id)
+                .task_queue(order::TASK_QUEUE)
+                .search_attribute(CUSTOMER, customer)
+                .memo("channel", "web");
             client.start_workflow(Order::run, customer.to_owned(), options).await?;
         }
     }
