@@ -122,7 +122,8 @@ async fn write_fixture() {
         .task_queue(TASK_QUEUE)
         .search_attribute(CUSTOMER, "c-1")
         .memo("source", "fixture")
-        .execution_timeout(Duration::from_secs(30 * 86_400))
+        // Far enough ahead that the run never times out under the test.
+        .execution_timeout(Duration::from_secs(100 * 365 * 86_400))
         .retry_policy(RetryPolicy::default());
     let with_options = client
         .start_workflow(Ledger::run, Plan::default(), options)
