@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use workflow::{
-    ApplicationError, ClientError, EventKind, Failure, RetryPolicy, StartOptions, TimeoutKind, WorkflowContext,
-    WorkflowError, WorkflowResult, WorkflowStatus,
+    ActivityOptions, ApplicationError, ClientError, Engine, EventKind, Failure, RetryPolicy, StartOptions, TimeoutKind,
+    WorkflowContext, WorkflowError, WorkflowResult, WorkflowStatus,
 };
 
 use crate::support::{matrix, Env};
@@ -49,6 +49,29 @@ impl Flaky {
             )))),
             _ => Ok(attempt),
         }
+    }
+}
+
+/// Fails (for good, as an activity) on the workflow's first attempt.
+#[workflow::activity]
+async fn first_attempt_fails(workflow_attempt: u32) -> Result<u32, ApplicationError> {
+    match workflow_attempt {
+        1 => Err(ApplicationError::new("not on the first attempt").non_retryable()),
+        n => Ok(n),
+    }
+}
+
+/// Returns what its activity says, with `?` on its failure.
+#[derive(Default)]
+struct Delegating;
+
+#[workflow::defn]
+impl Delegating {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<u32> {
+        let options = ActivityOptions::start_to_close(Duration::from_secs(5));
+        let attempt = ctx.info().attempt;
+        ctx.execute_activity(first_attempt_fails, attempt, options).await
     }
 }
 
@@ -134,6 +157,24 @@ matrix! {
 }
 
 matrix! {
+    async fn a_run_failed_by_its_activity_is_retried(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env
+            .engine
+            .worker(env.tq("delegating"))
+            .workflow::<Delegating>()
+            .activity(first_attempt_fails)
+            .start()
+            .unwrap();
+        let options = StartOptions::new(env.id("delegating"))
+            .task_queue(env.tq("delegating"))
+            .retry_policy(quick_retries());
+        let handle = env.client.start_workflow(Delegating::run, (), options).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), 2, "the second attempt's activity succeeds");
+    }
+}
+
+matrix! {
     async fn a_run_is_not_retried_past_its_policy(flavor: Flavor) {
         let env = Env::new(flavor).await;
         let _worker = env.engine.worker(env.tq("retries")).workflow::<Flaky>().start().unwrap();
@@ -161,9 +202,11 @@ matrix! {
         let env = Env::new(flavor).await;
         let _worker = env.engine.worker(env.tq("retries")).workflow::<Flaky>().start().unwrap();
         let begun = Instant::now();
+        // The run timeout counts from the end of the delay.
         let options = StartOptions::new(env.id("delayed"))
             .task_queue(env.tq("retries"))
-            .start_delay(Duration::from_secs(1));
+            .start_delay(Duration::from_secs(2))
+            .run_timeout(Duration::from_secs(1));
         let handle = env.client.start_workflow(Flaky::run, 1, options).await.unwrap();
         let history = handle.fetch_history().await.unwrap();
         assert!(
@@ -171,6 +214,41 @@ matrix! {
             "no task ran during the delay"
         );
         assert_eq!(handle.result().await.unwrap(), 1);
-        assert!(begun.elapsed() >= Duration::from_millis(900), "{:?}", begun.elapsed());
+        assert!(begun.elapsed() >= Duration::from_millis(1_900), "{:?}", begun.elapsed());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_delay_and_a_run_timeout_survive_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("options.db");
+    let engine = Engine::open(&path).unwrap();
+    let client = engine.client();
+    let delayed = StartOptions::new("delayed")
+        .task_queue("options")
+        .start_delay(Duration::from_secs(1));
+    client.start_workflow(Flaky::run, 1, delayed).await.unwrap();
+    let bounded = StartOptions::new("bounded")
+        .task_queue("options")
+        .run_timeout(Duration::from_secs(1));
+    client.start_workflow(Waiter::run, (), bounded).await.unwrap();
+    engine.close();
+
+    let engine = Engine::open(&path).unwrap();
+    let _worker = engine
+        .worker("options")
+        .workflow::<Flaky>()
+        .workflow::<Waiter>()
+        .start()
+        .unwrap();
+    let client = engine.client();
+    let delayed = client.get_workflow_handle_for(Flaky::run, "delayed");
+    assert_eq!(
+        delayed.result().await.unwrap(),
+        1,
+        "the delayed run starts after reopening"
+    );
+    let bounded = client.get_workflow_handle_for(Waiter::run, "bounded");
+    timed_out(bounded.result().await);
+    engine.close();
 }

@@ -167,10 +167,39 @@ matrix! {
             .search_attribute(PRIORITY_AS_TEXT, "high");
         let error = env.client.start_workflow(Shipment::run, (), second).await.unwrap_err();
         match error {
+            // The server's words differ; both name the attribute.
             ClientError::InvalidOptions { message } => assert!(message.contains("Priority"), "{message}"),
-            // The server's words differ; it names the attribute too.
-            ClientError::Server { message } => assert!(message.contains("Priority"), "{message}"),
             other => panic!("expected the start to be refused, got {other:?}"),
         }
+    }
+}
+
+/// Upserts a value of the wrong type for `Priority`, an Int.
+#[derive(Default)]
+struct Mistyped;
+
+#[workflow::defn]
+impl Mistyped {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        const PRIORITY_AS_TEXT: SearchAttributeKey<String> = SearchAttributeKey::keyword("Priority");
+        ctx.upsert_search_attributes([PRIORITY_AS_TEXT.set("urgent")]);
+        Ok(())
+    }
+}
+
+matrix! {
+    async fn a_task_that_upserts_a_value_of_the_wrong_type_fails(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("shipments")).workflow::<Shipment>().workflow::<Mistyped>().start().unwrap();
+        let typed = StartOptions::new(env.id("registers"))
+            .task_queue(env.tq("shipments"))
+            .search_attribute(PRIORITY, 1);
+        env.client.start_workflow(Shipment::run, (), typed).await.unwrap();
+        let options = StartOptions::new(env.id("mistyped")).task_queue(env.tq("shipments"));
+        let handle = env.client.start_workflow(Mistyped::run, (), options).await.unwrap();
+        let failure = crate::support::task_failure(&handle).await;
+        assert!(failure.contains("Priority"), "{failure}");
+        assert!(handle.describe().await.unwrap().status.is_running(), "the task is retried, the run stays open");
     }
 }

@@ -338,9 +338,9 @@ impl RetryPolicy {
     /// The delay before retry number `attempt` (1-based: the first retry is 1).
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = self.backoff_coefficient.max(1.0).powi(attempt.saturating_sub(1) as i32);
-        self.initial_interval
-            .mul_f64(factor.min(1e9))
-            .min(self.maximum_interval.max(self.initial_interval))
+        let cap = self.maximum_interval.max(self.initial_interval);
+        // In float seconds, so no interval given by a caller can overflow.
+        Duration::try_from_secs_f64(self.initial_interval.as_secs_f64() * factor.min(1e9)).map_or(cap, |d| d.min(cap))
     }
 
     /// Whether the policy retries after `error`: not when the error says it

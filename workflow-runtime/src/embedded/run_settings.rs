@@ -14,6 +14,10 @@ pub(crate) struct RunSettings {
     pub(crate) execution_deadline_ms: Option<u64>,
     /// How long each run of the chain may take.
     pub(crate) run_timeout: Option<Duration>,
+    /// When this run's timeout ends it: counted from its first task's
+    /// time, after any start delay or retry backoff, as Temporal counts it
+    /// (ms since the epoch).
+    pub(crate) run_deadline_ms: Option<u64>,
     /// How long one workflow task may take.
     pub(crate) task_timeout: Option<Duration>,
     /// Whether a failed or timed-out run starts again.
@@ -32,6 +36,7 @@ impl Default for RunSettings {
         RunSettings {
             execution_deadline_ms: None,
             run_timeout: None,
+            run_deadline_ms: None,
             task_timeout: None,
             retry_policy: None,
             attempt: 1,
@@ -53,26 +58,27 @@ pub(crate) enum Deadline {
 impl RunSettings {
     /// The settings of the first run of a workflow started at `now`.
     pub(crate) fn at_start(options: &RunOptions, now: u64) -> Self {
+        let first_task_ms = options
+            .start_delay
+            .filter(|d| !d.is_zero())
+            .map(|d| now.saturating_add(ms(d)));
         RunSettings {
             execution_deadline_ms: options.execution_timeout.map(|t| now.saturating_add(ms(t))),
             run_timeout: options.run_timeout,
+            run_deadline_ms: options
+                .run_timeout
+                .map(|t| first_task_ms.unwrap_or(now).saturating_add(ms(t))),
             task_timeout: options.task_timeout,
             retry_policy: options.retry_policy.clone(),
             attempt: 1,
-            first_task_ms: options
-                .start_delay
-                .filter(|d| !d.is_zero())
-                .map(|d| now.saturating_add(ms(d))),
+            first_task_ms,
             parent_close_policy: ParentClosePolicy::Terminate,
         }
     }
 
-    /// When the run started at `start_ms` is out of time, and which
-    /// timeout ends it.
-    pub(crate) fn deadline(&self, start_ms: u64) -> Option<(u64, Deadline)> {
-        let run = self
-            .run_timeout
-            .map(|t| (start_ms.saturating_add(ms(t)), Deadline::Run));
+    /// When the run is out of time, and which timeout ends it.
+    pub(crate) fn deadline(&self) -> Option<(u64, Deadline)> {
+        let run = self.run_deadline_ms.map(|at| (at, Deadline::Run));
         let execution = self.execution_deadline_ms.map(|at| (at, Deadline::Execution));
         // The execution's deadline wins a tie: it is not retried.
         match (run, execution) {
@@ -83,8 +89,8 @@ impl RunSettings {
 
     /// The earliest time the engine must look at the run: its first task
     /// or its deadline.
-    pub(crate) fn due_ms(&self, start_ms: u64) -> Option<u64> {
-        let deadline = self.deadline(start_ms).map(|(at, _)| at);
+    pub(crate) fn due_ms(&self) -> Option<u64> {
+        let deadline = self.deadline().map(|(at, _)| at);
         match (self.first_task_ms, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -96,32 +102,35 @@ impl RunSettings {
         self.first_task_ms.is_some_and(|at| at > now)
     }
 
-    /// The settings of the run that continues this one as new: the same
-    /// limits, a fresh attempt count.
-    pub(crate) fn continued(&self) -> Self {
+    /// The settings of the run that continues this one as new at `now`:
+    /// the same limits, a fresh attempt count.
+    pub(crate) fn continued(&self, now: u64) -> Self {
         RunSettings {
             attempt: 1,
             first_task_ms: None,
+            run_deadline_ms: self.run_timeout.map(|t| now.saturating_add(ms(t))),
             ..self.clone()
         }
     }
 
     /// The settings of the run that retries this one after it ended with
-    /// `failure` at `now`, if the retry policy starts one: an application
-    /// error it does not exclude, or a run timeout; attempts left, and a
-    /// backoff that ends before the execution's deadline.
+    /// `failure` at `now`, if the retry policy starts one: any failure but
+    /// a cancellation, a termination or an application error the policy
+    /// excludes; attempts left, and a backoff that ends before the
+    /// execution's deadline.
     pub(crate) fn retry(&self, failure: &Failure, now: u64) -> Option<Self> {
         let policy = self.retry_policy.as_ref()?;
         let retryable = match failure {
             Failure::Application(error) => policy.retries(error),
-            Failure::Timeout { .. } => true,
-            _ => false,
+            Failure::Canceled | Failure::Terminated { .. } => false,
+            _ => true,
         };
         let start_at = now.saturating_add(ms(policy.delay(self.attempt)));
         let in_time = self.execution_deadline_ms.is_none_or(|deadline| start_at < deadline);
         (retryable && policy.allows_after(self.attempt) && in_time).then(|| RunSettings {
             attempt: self.attempt + 1,
             first_task_ms: Some(start_at).filter(|at| *at > now),
+            run_deadline_ms: self.run_timeout.map(|t| start_at.saturating_add(ms(t))),
             ..self.clone()
         })
     }
@@ -153,9 +162,10 @@ mod tests {
     #[test]
     fn the_nearer_timeout_ends_the_run() {
         let settings = retrying(0);
-        assert_eq!(settings.deadline(1_000), Some((11_000, Deadline::Run)));
-        assert_eq!(settings.deadline(55_000), Some((61_000, Deadline::Execution)));
-        assert_eq!(RunSettings::default().deadline(0), None);
+        assert_eq!(settings.deadline(), Some((11_000, Deadline::Run)));
+        let late = settings.continued(55_000);
+        assert_eq!(late.deadline(), Some((61_000, Deadline::Execution)));
+        assert_eq!(RunSettings::default().deadline(), None);
     }
 
     #[test]
@@ -164,6 +174,11 @@ mod tests {
         let failure = Failure::Application(ApplicationError::new("boom"));
         let second = settings.retry(&failure, 5_000).expect("retried");
         assert_eq!((second.attempt, second.first_task_ms), (2, Some(6_000)));
+        assert_eq!(
+            second.run_deadline_ms,
+            Some(16_000),
+            "the run timeout counts from the backoff's end"
+        );
         let third = second.retry(&failure, 7_000).expect("retried");
         assert_eq!((third.attempt, third.first_task_ms), (3, Some(9_000)));
         assert_eq!(third.retry(&failure, 10_000), None, "three attempts in all");
@@ -175,6 +190,15 @@ mod tests {
         let fatal = Failure::Application(ApplicationError::new("no").with_type("Fatal"));
         assert_eq!(settings.retry(&fatal, 2_000), None, "a non-retryable type");
         assert_eq!(settings.retry(&Failure::Canceled, 2_000), None);
+        let activity = Failure::Activity {
+            activity_type: "charge".to_owned(),
+            attempts: 3,
+            cause: Box::new(fatal.clone()),
+        };
+        assert!(
+            settings.retry(&activity, 2_000).is_some(),
+            "an activity's failure is retried"
+        );
         let timeout = Failure::Timeout {
             kind: workflow_client::TimeoutKind::StartToClose,
         };

@@ -512,7 +512,8 @@ impl Backend for StoreFile {
                 let row = this.row(&target)?;
                 match (row.status, row.next_run_id.clone()) {
                     (WorkflowStatus::Running, _) => tokio::time::sleep(REPLY_POLL * 5).await,
-                    (WorkflowStatus::ContinuedAsNew, Some(next)) => target.run_id = Some(next),
+                    // Continued as new, or retried: the chain's next run.
+                    (_, Some(next)) => target.run_id = Some(next),
                     _ => return this.with_store(|s| outcome(s, &row))?,
                 }
             }

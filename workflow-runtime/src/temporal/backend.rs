@@ -337,6 +337,12 @@ impl TemporalBackend {
                         .unwrap_or_default();
                 Err(ClientError::AlreadyStarted { workflow_id, run_id })
             }
+            // Options the server refuses (a search attribute of the wrong type).
+            Err(s) if s.code() == Code::InvalidArgument && limit_error(&workflow_id, &s).is_none() => {
+                Err(ClientError::InvalidOptions {
+                    message: s.message().to_owned(),
+                })
+            }
             Err(s) => Err(limit_error(&workflow_id, &s).unwrap_or_else(|| server_error(&s))),
         }
     }

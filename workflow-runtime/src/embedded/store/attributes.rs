@@ -3,7 +3,7 @@
 //! each name's type fixed at its first use, as a Temporal namespace
 //! registers it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension};
@@ -59,24 +59,40 @@ impl Store {
         .transpose()
     }
 
-    /// Why these attributes cannot be stored, if one has another type than
-    /// its name was first used with.
-    pub(crate) fn mistyped_attribute(&self, attributes: &SearchAttributes) -> StoreResult<Option<String>> {
-        for (name, value) in attributes.iter() {
-            match self.search_attribute_type(name)? {
+    /// Why these values cannot be stored, if one cannot: a Double that is
+    /// not a finite number, or a value of another type than its name was
+    /// first used with (in the file, or earlier in `values`).
+    pub(crate) fn attribute_problem<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, &'a SearchAttributeValue)>,
+    ) -> StoreResult<Option<String>> {
+        let mut kinds: HashMap<&str, SearchAttributeType> = HashMap::new();
+        for (name, value) in values {
+            if let SearchAttributeValue::Double(d) = value {
+                if !d.is_finite() {
+                    return Ok(Some(format!(
+                        "search attribute `{name}` must be a finite number, not {d}"
+                    )));
+                }
+            }
+            let kind = match kinds.get(name) {
+                Some(kind) => Some(*kind),
+                None => self.search_attribute_type(name)?,
+            };
+            match kind {
                 Some(kind) if kind != value.kind() => {
                     return Ok(Some(format!(
                         "search attribute `{name}` is a {kind}; a {} value cannot be stored in it",
                         value.kind()
                     )))
                 }
-                _ => {}
-            }
+                _ => kinds.insert(name, value.kind()),
+            };
         }
         Ok(None)
     }
 
-    /// Replaces a run's search attributes (their types must be checked).
+    /// Replaces a run's search attributes (checked by [`Store::attribute_problem`]).
     pub(crate) fn save_search_attributes(&self, run: RunKey, attributes: &SearchAttributes) -> StoreResult<()> {
         self.conn
             .prepare_cached("DELETE FROM search_attributes WHERE run_key = ?1")?

@@ -11,6 +11,9 @@ use workflow_client::{ClientError, SearchAttributeType};
 use super::visibility::{compile, CompiledQuery};
 use super::{run_row, RunRow, Store, StoreError, StoreResult, RUN_COLUMNS};
 
+/// The most values (literals and attribute names) one query may hold.
+const MAX_QUERY_VALUES: usize = 10_000;
+
 impl Store {
     /// One page of the runs `query` selects, from the page `token` names.
     pub(crate) fn list_workflows(
@@ -58,8 +61,7 @@ impl Store {
             Err(e) => return Ok(Err(e)),
         };
         // ORDER BY binds parameters of its own; a count has none.
-        let order_params = compiled.params.len() - where_params(&compiled);
-        let params = &compiled.params[..compiled.params.len() - order_params];
+        let params = &compiled.params[..compiled.where_params];
         let sql = format!("SELECT COUNT(*) FROM runs WHERE {}", compiled.where_sql);
         let count: i64 = self
             .conn
@@ -75,12 +77,20 @@ impl Store {
             Err(e) => return Ok(Err(e.into())),
         };
         let types = self.search_attribute_types()?;
-        Ok(
-            compile(&parsed, &|name| types.get(name).copied()).map_err(|e| ClientError::InvalidQuery {
-                message: e.to_string(),
-                position: None,
-            }),
-        )
+        let invalid = |message: String| ClientError::InvalidQuery {
+            message,
+            position: None,
+        };
+        let compiled = match compile(&parsed, &|name| types.get(name).copied()) {
+            Ok(compiled) => compiled,
+            Err(e) => return Ok(Err(invalid(e.to_string()))),
+        };
+        // SQLite binds at most 32,766 values to a statement.
+        if compiled.params.len() > MAX_QUERY_VALUES {
+            let message = format!("the query has more than {MAX_QUERY_VALUES} values");
+            return Ok(Err(invalid(message)));
+        }
+        Ok(Ok(compiled))
     }
 
     /// Every search attribute name in use, with its type.
@@ -115,11 +125,6 @@ impl Store {
             close_time_ms: row.close_ms,
         })
     }
-}
-
-/// How many of a compiled query's parameters its `WHERE` binds.
-fn where_params(compiled: &CompiledQuery) -> usize {
-    compiled.where_sql.matches('?').count()
 }
 
 fn bad_token() -> ClientError {

@@ -568,7 +568,7 @@ impl Store {
                 i64_of(run.progress.inputs_from),
                 i64_of(run.progress.signals_received),
                 settings_blob(&run.settings)?,
-                run.settings.due_ms(run.start_ms).map(i64_of),
+                run.settings.due_ms().map(i64_of),
             ])?;
         let key = RunKey(self.conn.last_insert_rowid());
         self.conn
@@ -584,7 +584,7 @@ impl Store {
             .execute(params![
                 run.key.0,
                 settings_blob(&run.settings)?,
-                run.settings.due_ms(run.start_ms).map(i64_of)
+                run.settings.due_ms().map(i64_of)
             ])?;
         Ok(())
     }

@@ -155,6 +155,7 @@ impl From<RetryPolicyRecord> for RetryPolicy {
 pub(super) struct RunSettingsRecord {
     execution_deadline_ms: Option<u64>,
     run_timeout: Option<Nanos>,
+    run_deadline_ms: Option<u64>,
     task_timeout: Option<Nanos>,
     retry_policy: Option<RetryPolicyRecord>,
     attempt: u32,
@@ -174,6 +175,7 @@ impl From<&RunSettings> for RunSettingsRecord {
         RunSettingsRecord {
             execution_deadline_ms: s.execution_deadline_ms,
             run_timeout: s.run_timeout.map(Nanos::from),
+            run_deadline_ms: s.run_deadline_ms,
             task_timeout: s.task_timeout.map(Nanos::from),
             retry_policy: s.retry_policy.as_ref().map(RetryPolicyRecord::from),
             attempt: s.attempt,
@@ -192,6 +194,7 @@ impl From<RunSettingsRecord> for RunSettings {
         RunSettings {
             execution_deadline_ms: r.execution_deadline_ms,
             run_timeout: r.run_timeout.map(Duration::from),
+            run_deadline_ms: r.run_deadline_ms,
             task_timeout: r.task_timeout.map(Duration::from),
             retry_policy: r.retry_policy.map(RetryPolicy::from),
             attempt: r.attempt,

@@ -41,6 +41,8 @@ pub(crate) struct CompiledQuery {
     /// One per `?`: those of `where_sql`, then those of `order_sql` (the
     /// caller binds `LIMIT` and `OFFSET` after them).
     pub(crate) params: Vec<Value>,
+    /// How many of `params` are `where_sql`'s.
+    pub(crate) where_params: usize,
 }
 
 /// A query that cannot run against the attributes' registered types.
@@ -93,6 +95,7 @@ pub(crate) fn compile(
         None => sql.push(&["1"]),
     }
     let where_sql = std::mem::take(&mut sql.text);
+    let where_params = sql.params.len();
     for order in &query.order_by {
         sql.sort_key(&order.field);
         sql.push(&[if order.descending { " DESC, " } else { " ASC, " }]);
@@ -105,6 +108,7 @@ pub(crate) fn compile(
         where_sql,
         order_sql: sql.text,
         params: sql.params,
+        where_params,
     })
 }
 

@@ -6,7 +6,9 @@ use workflow_client::{
     WorkflowStatus,
 };
 
+use super::run_timeouts::run_timed_out;
 use super::*;
+use crate::embedded::store::Progress;
 
 /// Where a target's run is, before anything is loaded.
 enum Found {
@@ -16,8 +18,6 @@ enum Found {
     Stored(Box<RunRow>),
     Missing,
 }
-use super::run_timeouts::run_timed_out;
-use crate::embedded::store::Progress;
 
 impl EngineThread {
     pub(super) fn history_of(&self, row: &RunRow) -> StoreResult<History> {
@@ -101,7 +101,7 @@ impl EngineThread {
         if let Err(e) = self.check_payloads(&start.workflow_id, &payloads) {
             return Ok(Err(e));
         }
-        if let Some(message) = self.store.mistyped_attribute(&start.run.search_attributes)? {
+        if let Some(message) = self.store.attribute_problem(start.run.search_attributes.iter())? {
             return Ok(Err(ClientError::InvalidOptions { message }));
         }
         if let Some(key) = self.current_open(&start.workflow_id)? {
@@ -183,7 +183,7 @@ impl EngineThread {
         };
         row.key = self.store.insert_run(&row)?;
         let key = row.key;
-        let (attempt, due) = (row.settings.attempt, row.settings.due_ms(row.start_ms));
+        let (attempt, due) = (row.settings.attempt, row.settings.due_ms());
         self.runs.open.insert(key, OpenRun::new(row));
         self.runs.current.insert(WorkflowId(new.workflow_id), key);
         // Seeds `ctx.random()`: fixed per run, so replay draws the same values.
@@ -378,18 +378,17 @@ impl EngineThread {
             Target::Missing => return Ok(Handled::Answer(Err(not_found(&target)))),
         };
         loop {
-            if row.status == WorkflowStatus::ContinuedAsNew {
-                if let Some(next) = row.next_run_id.clone() {
-                    match self.store.run(&next)? {
-                        Some(next_row) if next_row.status == WorkflowStatus::Running => {
-                            return Ok(Handled::Result(self.load_row(next_row)?));
-                        }
-                        Some(next_row) => {
-                            row = next_row;
-                            continue;
-                        }
-                        None => {}
+            // A run continued as new, or retried, names the next of its chain.
+            if let Some(next) = row.next_run_id.clone() {
+                match self.store.run(&next)? {
+                    Some(next_row) if next_row.status == WorkflowStatus::Running => {
+                        return Ok(Handled::Result(self.load_row(next_row)?));
                     }
+                    Some(next_row) => {
+                        row = next_row;
+                        continue;
+                    }
+                    None => {}
                 }
             }
             let answer = contained(outcome(&self.store, &row))?.and_then(|answer| answer);

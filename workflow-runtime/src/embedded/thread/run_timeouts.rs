@@ -22,7 +22,7 @@ impl EngineThread {
             return Ok(());
         };
         let row = run.row.clone();
-        if let Some((at, deadline)) = row.settings.deadline(row.start_ms).filter(|(at, _)| *at <= now) {
+        if let Some((at, deadline)) = row.settings.deadline().filter(|(at, _)| *at <= now) {
             tracing::info!(workflow_id = %row.workflow_id, run_id = %row.run_id, deadline_ms = at, ?deadline, "run timed out");
             return self.time_out(&row, deadline, now);
         }
@@ -30,7 +30,7 @@ impl EngineThread {
             self.end_first_task_wait(key)?;
         }
         let run = self.open_run(key)?;
-        if let Some(at) = run.row.settings.due_ms(run.row.start_ms) {
+        if let Some(at) = run.row.settings.due_ms() {
             self.agenda.at(at.max(now + 1), Wake::RunDue { run: key });
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use workflow_client::{
     ActivityCancellationType, ClientError, EventKind, ExternalFailureCause, Failure, Marker, ParentClosePolicy,
-    ParentInfo, Payload, SearchAttributes, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    ParentInfo, Payload, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
 };
 
 use super::*;
@@ -162,8 +162,8 @@ impl EngineThread {
                 commands = activate(resolved).map(|after| before.drain(..).chain(after).collect());
             }
         }
-        // A task that took too long or upserts a mistyped search attribute
-        // fails; its commands are dropped with the instance, and the retry
+        // A task that took too long, or sets a search attribute that cannot
+        // be stored, fails; its commands are dropped with the instance, and the retry
         // replays.
         let refusal = match &commands {
             Ok(_)
@@ -177,7 +177,7 @@ impl EngineThread {
                     row.settings.task_timeout.unwrap_or_default()
                 ))
             }
-            Ok(issued) => self.mistyped_upsert(issued)?,
+            Ok(issued) => self.attribute_problem(issued)?,
             Err(_) => None,
         };
         if let Some(message) = refusal {
@@ -205,16 +205,21 @@ impl EngineThread {
         }
     }
 
-    /// Why the task's search attribute upserts cannot be stored, if a
-    /// value has another type than its name was first used with.
-    fn mistyped_upsert(&self, commands: &[Command]) -> StoreResult<Option<String>> {
-        let mut upserted = SearchAttributes::new();
-        for command in commands {
-            if let Command::UpsertSearchAttributes(updates) = command {
-                updates.iter().cloned().for_each(|u| upserted.apply(u));
+    /// Why the search attributes the task's commands set (upserts, and
+    /// children's starts) cannot be stored, if they cannot.
+    fn attribute_problem(&self, commands: &[Command]) -> StoreResult<Option<String>> {
+        let values = commands.iter().flat_map(|command| -> Box<dyn Iterator<Item = _>> {
+            match command {
+                Command::UpsertSearchAttributes(updates) => Box::new(
+                    updates
+                        .iter()
+                        .filter_map(|u| u.value.as_ref().map(|v| (u.name.as_str(), v))),
+                ),
+                Command::StartChild { run, .. } => Box::new(run.search_attributes.iter()),
+                _ => Box::new(std::iter::empty()),
             }
-        }
-        self.store.mistyped_attribute(&upserted)
+        });
+        self.store.attribute_problem(values)
     }
 
     pub(super) fn task_failed(
@@ -371,7 +376,7 @@ impl EngineThread {
                 (Command::ContinueAsNew(args), Some(run_id), _) => Some(Successor {
                     run_id,
                     input: args.clone(),
-                    settings: row.settings.continued(),
+                    settings: row.settings.continued(now),
                 }),
                 (Command::Fail(_), _, Err(failure)) => self.retry_of(&row, failure, now)?,
                 _ => None,
