@@ -63,7 +63,7 @@
 #[doc(inline)]
 pub use workflow_macros::{activities, activity, defn, init, nondeterministic, query, run, signal, update, validator};
 
-pub use workflow_client::{timestamp, visibility};
+pub use workflow_client::{schedule, timestamp, visibility};
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
     Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, ParentClosePolicy,

@@ -27,6 +27,7 @@ mod local_activities;
 mod observability;
 mod queries;
 mod run_options;
+mod schedules;
 mod search_attributes;
 mod signals;
 mod stateful;

@@ -11,6 +11,7 @@ use crate::failure::{ApplicationError, Failure};
 use crate::history::{Description, History};
 use crate::options::{IdConflictPolicy, IdReusePolicy, RunOptions, WaitStage};
 use crate::payload::Payload;
+use crate::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use crate::task_token::TaskToken;
 use crate::visibility::WorkflowPage;
 
@@ -27,7 +28,7 @@ pub struct Execution {
 }
 
 /// A request to start a workflow.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StartRequest {
     /// The workflow type's name.
     pub workflow_type: String,
@@ -141,4 +142,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<Result<WorkflowPage, ClientError>>;
     /// How many runs a visibility query (already checked to parse) selects.
     fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>>;
+    /// A call on one schedule.
+    fn schedule(&self, schedule_id: String, op: ScheduleOp) -> BoxFuture<Result<ScheduleReply, ClientError>>;
+    /// Every schedule, by id.
+    fn list_schedules(&self) -> BoxFuture<Result<Vec<ScheduleSummary>, ClientError>>;
 }

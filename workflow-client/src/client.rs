@@ -13,6 +13,7 @@ use crate::handle::{UpdateHandle, WorkflowHandle};
 use crate::marker::{Run, Untyped, Update, WorkflowType};
 use crate::options::{IdConflictPolicy, IdReusePolicy, StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
+use crate::schedule::{Schedule, ScheduleHandle, ScheduleOp, ScheduleSummary};
 use crate::task_token::TaskToken;
 use crate::visibility::{VisibilityQuery, WorkflowPage, WorkflowSummary};
 
@@ -298,6 +299,46 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Creates a schedule; fails with
+    /// [`ClientError::ScheduleAlreadyExists`] if the id is taken.
+    ///
+    /// ```
+    /// # #![allow(non_upper_case_globals)]
+    /// # use workflow_client::{Client, ClientError, Run, StartOptions, WorkflowType};
+    /// # use workflow_client::schedule::Schedule;
+    /// # struct Report;
+    /// # impl WorkflowType for Report { const NAME: &'static str = "Report"; type Output = (); }
+    /// # impl Report { const run: Run<Self, ()> = Run::__new("run", |()| Ok(Vec::new())); }
+    /// async fn nightly(client: &Client) -> Result<(), ClientError> {
+    ///     let options = StartOptions::new("report").task_queue("reports");
+    ///     client.create_schedule("nightly", Schedule::cron("0 3 * * *").start(Report::run, (), options)).await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn create_schedule(&self, schedule_id: &str, schedule: Schedule) -> Result<ScheduleHandle, ClientError> {
+        let definition = schedule.into_definition()?;
+        let handle = self.get_schedule_handle(schedule_id);
+        self.backend
+            .schedule(schedule_id.to_owned(), ScheduleOp::Create(Box::new(definition)))
+            .await?;
+        Ok(handle)
+    }
+
+    /// A handle to a schedule by id (no call is made).
+    pub fn get_schedule_handle(&self, schedule_id: &str) -> ScheduleHandle {
+        ScheduleHandle {
+            backend: self.backend.clone(),
+            schedule_id: schedule_id.to_owned(),
+        }
+    }
+
+    /// Every schedule, by id.
+    pub async fn list_schedules(&self) -> Result<Vec<ScheduleSummary>, ClientError> {
+        self.backend.list_schedules().await
+    }
+}
+
 /// How many runs [`Client::list_workflows`] fetches per page.
 pub const LIST_PAGE_SIZE: usize = 100;
 
@@ -347,7 +388,7 @@ impl std::fmt::Debug for AsyncActivityHandle {
 }
 
 /// What the backend needs to start a workflow.
-fn start_request<W>(
+pub(crate) fn start_request<W>(
     workflow_type: &str,
     args: Result<Vec<Payload>, PayloadError>,
     options: StartOptions<W>,

@@ -249,6 +249,18 @@ pub enum ClientError {
         /// The byte offset in the query of what is wrong, for syntax errors.
         position: Option<usize>,
     },
+    /// No schedule has this id.
+    #[error("schedule `{schedule_id}` not found")]
+    ScheduleNotFound {
+        /// The id asked for.
+        schedule_id: String,
+    },
+    /// A schedule with this id exists already.
+    #[error("schedule `{schedule_id}` already exists")]
+    ScheduleAlreadyExists {
+        /// The id asked for.
+        schedule_id: String,
+    },
     /// The call's options do not go together; nothing was sent.
     #[error("invalid options: {message}")]
     InvalidOptions {

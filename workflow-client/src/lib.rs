@@ -14,6 +14,7 @@ pub mod id;
 mod marker;
 mod options;
 mod payload;
+pub mod schedule;
 mod search_attribute;
 mod task_token;
 pub mod timestamp;

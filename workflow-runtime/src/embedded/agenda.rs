@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::store::{ActivityKey, RunKey};
+use super::store::{ActivityKey, RunKey, ScheduleKey};
 
 /// Something due at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +25,8 @@ pub(crate) enum Wake {
     TaskRetry { run: RunKey },
     /// A run's delayed first task is due, or its time is up.
     RunDue { run: RunKey },
+    /// A schedule may have an action due.
+    Schedule { schedule: ScheduleKey },
     /// Queries and updates waiting for a worker may have waited too long.
     WaitExpired,
     /// Closed runs past their retention are deleted.

@@ -10,6 +10,7 @@ mod registration;
 mod request;
 mod run_settings;
 mod runs;
+mod schedules;
 mod spin;
 mod store;
 mod store_file;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc as channel, oneshot};
+use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
@@ -354,6 +356,20 @@ impl Backend for Embedded {
     fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>> {
         self.call(Request::CountWorkflows(query), |r| match r {
             Reply::Count(count) => Some(count),
+            _ => None,
+        })
+    }
+
+    fn schedule(&self, schedule_id: String, op: ScheduleOp) -> BoxFuture<Result<ScheduleReply, ClientError>> {
+        self.call(Request::Schedule(schedule_id, op), |r| match r {
+            Reply::Schedule(reply) => Some(reply),
+            _ => None,
+        })
+    }
+
+    fn list_schedules(&self) -> BoxFuture<Result<Vec<ScheduleSummary>, ClientError>> {
+        self.call(Request::ListSchedules, |r| match r {
+            Reply::Schedules(all) => Some(all),
             _ => None,
         })
     }

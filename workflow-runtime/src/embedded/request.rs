@@ -2,6 +2,7 @@
 //! client in this process and, through the file's inbox, from another.
 
 use tokio::sync::oneshot;
+use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, ClientError, Description, Execution, History, Payload, StartRequest, TaskToken, UpdateRequest,
@@ -33,6 +34,8 @@ pub(crate) enum Request {
         page_token: Option<Vec<u8>>,
     },
     CountWorkflows(String),
+    Schedule(String, ScheduleOp),
+    ListSchedules,
     History(Execution),
     CompleteActivity(TaskToken, Result<Payload, ApplicationError>),
     HeartbeatActivity(TaskToken, Vec<Payload>),
@@ -49,4 +52,6 @@ pub(crate) enum Reply {
     History(History),
     Page(WorkflowPage),
     Count(u64),
+    Schedule(ScheduleReply),
+    Schedules(Vec<ScheduleSummary>),
 }

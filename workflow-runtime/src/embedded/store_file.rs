@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
@@ -14,6 +15,7 @@ use workflow_client::{
 };
 
 use super::request::{Reply, Request};
+use super::schedules::{self, summary};
 use super::store::{Owner, RunRow, Store, StoreResult};
 use super::task_token::AttemptRef;
 use super::thread::{described, outcome, pending_activity, PRUNE_BATCH};
@@ -562,6 +564,36 @@ impl Backend for StoreFile {
     fn count_workflows(&self, query: String) -> BoxFuture<Result<u64, ClientError>> {
         let count = self.with_store(|s| s.count_workflows(&query)).and_then(|count| count);
         Box::pin(std::future::ready(count))
+    }
+
+    fn schedule(&self, schedule_id: String, op: ScheduleOp) -> BoxFuture<Result<ScheduleReply, ClientError>> {
+        let (this, timeout) = (self.clone(), self.reply_timeout);
+        Box::pin(async move {
+            // Reads come from the file; changes go to the owner, which ticks
+            // the schedule.
+            if let ScheduleOp::Describe = op {
+                let row = this.with_store(|s| s.schedule(&schedule_id))?;
+                let row = row.ok_or(ClientError::ScheduleNotFound { schedule_id })?;
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                return Ok(ScheduleReply::Description(Box::new(schedules::described(&row, now))));
+            }
+            match this
+                .ask(Request::Schedule(schedule_id, op), String::new(), false, timeout)
+                .await?
+            {
+                Reply::Schedule(reply) => Ok(reply),
+                _ => Err(unexpected()),
+            }
+        })
+    }
+
+    fn list_schedules(&self) -> BoxFuture<Result<Vec<ScheduleSummary>, ClientError>> {
+        let all = self
+            .with_store(|s| s.schedules())
+            .map(|rows| rows.iter().map(summary).collect());
+        Box::pin(std::future::ready(all))
     }
 
     fn describe(&self, target: Execution) -> BoxFuture<Result<Description, ClientError>> {

@@ -2,6 +2,7 @@
 //! call to the server's workflow service, and the server's errors become the
 //! same typed [`ClientError`]s the embedded engine returns.
 
+mod schedules;
 use std::time::Duration;
 
 use prost::Message as _;
@@ -26,6 +27,7 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi
 use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_response::response::Response;
 use temporalio_common::protos::temporal::api::workflowservice::v1::*;
 use workflow_client::id::unique_id;
+use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::{WorkflowPage, WorkflowSummary};
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, IdConflictPolicy,
@@ -881,6 +883,14 @@ impl Backend for TemporalBackend {
 
     fn count_workflows(&self, query: String) -> Call<u64> {
         Box::pin(self.clone().count(query))
+    }
+
+    fn schedule(&self, schedule_id: String, op: ScheduleOp) -> Call<ScheduleReply> {
+        Box::pin(self.clone().schedule_call(schedule_id, op))
+    }
+
+    fn list_schedules(&self) -> Call<Vec<ScheduleSummary>> {
+        Box::pin(self.clone().all_schedules())
     }
 
     fn describe(&self, target: Execution) -> Call<Description> {

@@ -347,6 +347,18 @@ fn search_attribute_out(value: &SearchAttributeValue) -> proto::Payload {
     payload
 }
 
+/// A retry policy from the wire.
+pub(crate) fn retry_policy_in(p: proto::RetryPolicy) -> RetryPolicy {
+    let default = RetryPolicy::default();
+    RetryPolicy {
+        initial_interval: duration_in(p.initial_interval).unwrap_or(default.initial_interval),
+        backoff_coefficient: p.backoff_coefficient,
+        maximum_interval: duration_in(p.maximum_interval).unwrap_or(default.maximum_interval),
+        maximum_attempts: u32::try_from(p.maximum_attempts).unwrap_or_default(),
+        non_retryable_error_types: p.non_retryable_error_types,
+    }
+}
+
 /// A retry policy on the wire.
 pub(crate) fn retry_policy_out(policy: RetryPolicy) -> proto::RetryPolicy {
     proto::RetryPolicy {

@@ -13,11 +13,10 @@ use temporalio_common::protos::temporal::api::history::v1::{history_event::Attri
 use temporalio_common::protos::temporal::api::update::v1::outcome;
 use workflow_client::{
     ActivityOptions, ApplicationError, Event, EventKind, ExternalFailureCause, Failure, Marker, ParentInfo, Payload,
-    RetryPolicy,
 };
 
 use super::convert::{
-    duration_in, failure_in, memo_changes_in, millis_in, payload_in, payloads_in, result_in,
+    duration_in, failure_in, memo_changes_in, millis_in, payload_in, payloads_in, result_in, retry_policy_in,
     search_attribute_updates_in,
 };
 
@@ -245,16 +244,5 @@ impl Translator {
             }
             _ => return None,
         })
-    }
-}
-
-fn retry_policy_in(p: temporalio_common::protos::temporal::api::common::v1::RetryPolicy) -> RetryPolicy {
-    let default = RetryPolicy::default();
-    RetryPolicy {
-        initial_interval: duration_in(p.initial_interval).unwrap_or(default.initial_interval),
-        backoff_coefficient: p.backoff_coefficient,
-        maximum_interval: duration_in(p.maximum_interval).unwrap_or(default.maximum_interval),
-        maximum_attempts: u32::try_from(p.maximum_attempts).unwrap_or_default(),
-        non_retryable_error_types: p.non_retryable_error_types,
     }
 }

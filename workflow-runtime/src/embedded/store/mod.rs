@@ -13,6 +13,7 @@ mod attributes;
 mod listing;
 mod owner;
 mod record;
+mod schedules;
 mod schema;
 mod visibility;
 
@@ -26,6 +27,7 @@ use workflow_client::{
 
 pub(crate) use owner::Owner;
 use record::{ActivityOptionsRecord, EventRecord, FailureRecord, PayloadRecord, RunSettingsRecord};
+pub(crate) use schedules::{ScheduleKey, ScheduleRow};
 pub(crate) use schema::VERSION;
 
 use crate::embedded::run_settings::RunSettings;

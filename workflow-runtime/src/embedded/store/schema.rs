@@ -11,7 +11,7 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 5;
+pub(crate) const VERSION: i64 = 6;
 
 /// The schema of version 1. A new file is created with it and brought
 /// forward by the migrations after it, so the current schema is always
@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -360,6 +360,20 @@ fn v4_to_v5(tx: &Transaction<'_>) -> StoreResult<()> {
          CREATE TABLE search_attribute_types (
              name TEXT PRIMARY KEY,
              type TEXT NOT NULL
+         );",
+    )?;
+    Ok(())
+}
+
+/// Version 6 keeps schedules: each one's definition (spec, action,
+/// policies) and state (what it processed, buffered, ran), as JSON.
+fn v5_to_v6(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute_batch(
+        "CREATE TABLE schedules (
+             schedule_key INTEGER PRIMARY KEY,
+             schedule_id TEXT NOT NULL UNIQUE,
+             definition TEXT NOT NULL,
+             state TEXT NOT NULL
          );",
     )?;
     Ok(())

@@ -53,6 +53,7 @@ impl EngineThread {
                     }
                 }
                 Wake::RunDue { run } => self.run_due(run, now)?,
+                Wake::Schedule { schedule } => self.fire_schedule(schedule, now)?,
                 Wake::WaitExpired => self.expire_updates(now),
                 Wake::Retention => self.prune_expired(now)?,
             }

@@ -17,6 +17,7 @@ mod queries;
 mod requests;
 mod retention;
 mod run_timeouts;
+mod schedules;
 mod tasks;
 
 pub(crate) use requests::{described, outcome, pending_activity};
@@ -30,6 +31,7 @@ use super::registration::{ActivityDone, ActivityTask, HeartbeatSlot, Registratio
 use super::request::{Answer, Reply, Request, Responder};
 use super::run_settings::RunSettings;
 use super::runs::{OpenRun, RunCache};
+use super::schedules::Schedules;
 use super::spin::spin;
 use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, StoreResult, WorkflowId};
 use crate::activity_context::ActivityInfo;
@@ -308,6 +310,7 @@ pub(crate) struct EngineThread {
     /// Requests from other processes, on a file.
     inbox: Option<Inbox>,
     clock: Clock,
+    schedules: Schedules,
 }
 
 impl EngineThread {
@@ -332,6 +335,7 @@ impl EngineThread {
             deferred: Vec::new(),
             memo,
             inbox,
+            schedules: Schedules::default(),
             clock,
         };
         core.reload()?;
@@ -359,6 +363,7 @@ impl EngineThread {
         for (run, at) in self.store.due_runs()? {
             self.agenda.at(at, Wake::RunDue { run });
         }
+        self.load_schedules()?;
         let now = self.clock.now();
         for row in self.store.activities()? {
             let (key, attempt) = (row.key, row.attempt);
@@ -845,6 +850,8 @@ impl EngineThread {
                 .list_workflows(&query, page_size, page_token.as_deref())?
                 .map(Reply::Page),
             Request::CountWorkflows(query) => self.store.count_workflows(&query)?.map(Reply::Count),
+            Request::Schedule(schedule_id, op) => self.schedule_call(schedule_id, op, now)?.map(Reply::Schedule),
+            Request::ListSchedules => Ok(Reply::Schedules(self.schedule_summaries())),
             Request::History(target) => {
                 let history = match self.resolve(&target)? {
                     Target::Open(run) => {

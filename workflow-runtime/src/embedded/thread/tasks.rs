@@ -641,6 +641,8 @@ impl EngineThread {
             for waiter in waiters {
                 self.reply(waiter, answer.clone().map(Reply::Payload));
             }
+            let message = answer.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            self.schedule_action_closed(&run.row.workflow_id, status, message);
             if let Some(parent) = run.parent().cloned() {
                 self.notify_parent(&run, &parent, outcome, now)?;
             }
