@@ -8,7 +8,7 @@ use workflow::{ListFilter, PendingActivityState, StoreFile, Untyped, WorkflowHan
 use crate::format::{attributes_json, event_details, memo_json, utc, Table};
 use crate::{Call, Command, Message, Target};
 
-type Outcome = Result<(), String>;
+pub(crate) type Outcome = Result<(), String>;
 
 /// The columns of a list of runs.
 const RUN_COLUMNS: [&str; 5] = ["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"];
@@ -44,6 +44,7 @@ pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
             }
             emit(&table.to_string())
         }
+        Command::Schedule(command) => crate::schedules::run(&file, command).await,
         Command::Count { query } => {
             let query = query.unwrap_or_default();
             let count = file.client().count_workflows(&query).await.map_err(|e| e.to_string())?;
@@ -254,7 +255,7 @@ async fn warn_if_unhandled(file: &StoreFile, target: &Target, name: &str) {
 }
 
 /// Parses each argument as one JSON value.
-fn json_args(args: &[String]) -> Result<Vec<Value>, String> {
+pub(crate) fn json_args(args: &[String]) -> Result<Vec<Value>, String> {
     args.iter()
         .enumerate()
         .map(|(i, text)| {
@@ -268,14 +269,14 @@ fn json_args(args: &[String]) -> Result<Vec<Value>, String> {
         .collect()
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> Outcome {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Outcome {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     emit(&text)
 }
 
 /// Prints `text` as a line (unless it ends one already); a closed pipe
 /// (`workflow show .. | head`) is not an error.
-fn emit(text: &str) -> Outcome {
+pub(crate) fn emit(text: &str) -> Outcome {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let newline = if text.ends_with('\n') { "" } else { "\n" };

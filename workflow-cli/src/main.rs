@@ -7,6 +7,7 @@
 
 mod commands;
 mod format;
+mod schedules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,6 +98,9 @@ enum Command {
         #[arg(long, default_value = "7d", value_parser = parse_duration)]
         older_than: Duration,
     },
+    /// Create, list, describe, pause, unpause, trigger or delete a schedule.
+    #[command(subcommand)]
+    Schedule(schedules::ScheduleCommand),
     /// Copy the file with SQLite's online backup, safe while its owner runs.
     Backup {
         /// Where the copy goes; an existing file is never overwritten.
@@ -139,7 +143,7 @@ struct Call {
 }
 
 /// Parses `500ms`, `10s`, `2m`, `12h`, `7d` or a bare number of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
         Some(at) => text.split_at(at),
         None => (text, "s"),

@@ -237,6 +237,74 @@ fn list_and_count_take_a_visibility_query() {
 }
 
 #[test]
+fn schedules_are_created_paused_triggered_and_deleted() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    let create = [
+        "schedule",
+        "create",
+        "nightly",
+        "--cron",
+        "0 3 * * *",
+        "--type",
+        "Order",
+        "--task-queue",
+        order::TASK_QUEUE,
+        "--workflow-id",
+        "nightly-order",
+        r#""Ada""#,
+    ];
+    assert_eq!(ok(&db, &create), "schedule `nightly` created\n");
+    let taken = fails(&db, &create);
+    assert_eq!(taken, "error: schedule `nightly` already exists\n");
+    let mut bad = create;
+    bad[2] = "bad";
+    bad[4] = "0 25 * * *";
+    let refused = fails(&db, &bad);
+    assert!(refused.contains("hour `25`"), "{refused}");
+
+    let list = ok(&db, &["schedule", "list"]);
+    assert!(
+        list.lines().any(|l| l.starts_with("nightly") && l.contains("Order")),
+        "{list}"
+    );
+    ok(&db, &["schedule", "pause", "nightly", "--note", "month-end freeze"]);
+    let describe = ok(&db, &["schedule", "describe", "nightly"]);
+    assert!(
+        describe.contains("cron 0 3 * * *") && describe.contains("month-end freeze"),
+        "{describe}"
+    );
+
+    assert_eq!(
+        ok(&db, &["schedule", "trigger", "nightly"]),
+        "schedule `nightly` triggered\n"
+    );
+    let query = "WorkflowId STARTS_WITH 'nightly-order-'";
+    let mut started = String::new();
+    for _ in 0..50 {
+        started = ok(&db, &["list", "--query", query]);
+        if started.lines().count() == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        started.contains("Order  Running"),
+        "a triggered start runs while paused: {started}"
+    );
+
+    assert_eq!(
+        ok(&db, &["schedule", "delete", "nightly"]),
+        "schedule `nightly` deleted\n"
+    );
+    assert_eq!(
+        fails(&db, &["schedule", "describe", "nightly"]),
+        "error: schedule `nightly` not found\n"
+    );
+    owner.stop();
+}
+
+#[test]
 fn durable_requests_are_applied_when_the_owner_next_starts() {
     let (_dir, db) = scratch();
     Owner::start(&db).kill();

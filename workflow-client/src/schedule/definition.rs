@@ -13,6 +13,7 @@ use crate::client::start_request;
 use crate::error::ClientError;
 use crate::marker::{Run, WorkflowType};
 use crate::options::StartOptions;
+use crate::payload::IntoArgs;
 
 /// A schedule: when (a cron expression or an interval), what (a workflow
 /// to start) and how (overlap, catch-up, pause).
@@ -74,6 +75,13 @@ impl Schedule {
     /// options' id, `-`, and the time it was due (`report-2026-12-02T03:00:00Z`).
     pub fn start<W: WorkflowType, A>(mut self, run: Run<W, A>, args: A, options: StartOptions<W>) -> Self {
         self.action = Some(start_request(W::NAME, run.encode(args), options));
+        self
+    }
+
+    /// The action, by workflow type name (dynamic workflows, other SDKs,
+    /// the CLI); each element of `args` is one argument of the run method.
+    pub fn start_by_name(mut self, workflow_type: &str, args: impl IntoArgs, options: StartOptions) -> Self {
+        self.action = Some(start_request(workflow_type, args.into_args(), options));
         self
     }
 

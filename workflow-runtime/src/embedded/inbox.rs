@@ -94,6 +94,9 @@ wire_errors! {
     InvalidOptions { message: String },
     WorkflowTask { workflow_id: String, message: String },
     ActivityNotFound { token: String },
+    InvalidQuery { message: String, position: Option<usize> },
+    ScheduleNotFound { schedule_id: String },
+    ScheduleAlreadyExists { schedule_id: String },
 }
 
 fn encode<T: Serialize>(value: &T) -> StoreResult<String> {
