@@ -355,10 +355,20 @@ fn describe_event(event: &Event) -> String {
     }
 }
 
+/// The search attribute Temporal's Core upserts after each patch marker,
+/// listing the run's patches so that visibility can find them.
+const CHANGE_VERSION_ATTRIBUTE: &str = "TemporalChangeVersion";
+
 /// Whether replay may pass over a recorded event the code did not issue a
-/// command for: a deprecated patch's marker, once the call is gone.
+/// command for: a deprecated patch's marker, once the call is gone, and the
+/// upsert of the patches' search attribute that Core records on its own.
 fn skippable(event: &Event) -> bool {
-    patch_marker(&event.kind).is_some_and(|(_, deprecated)| deprecated)
+    match &event.kind {
+        EventKind::UpsertWorkflowSearchAttributes { updates } => {
+            !updates.is_empty() && updates.iter().all(|u| u.name == CHANGE_VERSION_ATTRIBUTE)
+        }
+        kind => patch_marker(kind).is_some_and(|(_, deprecated)| deprecated),
+    }
 }
 
 /// Whether a command may be missing from history: `deprecate_patch` in a
@@ -515,7 +525,9 @@ pub(crate) fn duration_ms(duration: Duration) -> u64 {
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use workflow_client::{ActivityOptions, Event, EventKind, Payload, PayloadError, WorkflowType};
+    use workflow_client::{
+        ActivityOptions, Event, EventKind, Payload, PayloadError, SearchAttributeValue, WorkflowType,
+    };
 
     use super::*;
     use crate::context::WorkflowContext;
@@ -900,6 +912,23 @@ mod tests {
             panic!("expected nondeterminism");
         };
         assert_eq!((n.event_id, n.expected.as_str()), (3, "MarkerRecorded(patch `p`)"));
+    }
+
+    #[test]
+    fn the_change_version_upsert_core_records_after_a_marker_is_passed_over() {
+        let change_version = || EventKind::UpsertWorkflowSearchAttributes {
+            updates: vec![SearchAttributeUpdate {
+                name: CHANGE_VERSION_ATTRIBUTE.to_owned(),
+                value: Some(SearchAttributeValue::KeywordList(vec!["p".to_owned()])),
+            }],
+        };
+        let live = patch_history(vec![marker(false), change_version(), timer_started(MINUTE)]);
+        assert_eq!(replayed_by::<PATCHED>(&live), Ok(()));
+        assert_eq!(replayed_by::<DEPRECATED>(&live), Ok(()));
+        let deprecated = patch_history(vec![marker(true), change_version(), timer_started(MINUTE)]);
+        assert_eq!(replayed_by::<NONE>(&deprecated), Ok(()));
+        let trailing = patch_history(vec![timer_started(MINUTE), marker(true), change_version()]);
+        assert_eq!(replayed_by::<DEPRECATED>(&trailing), Ok(()));
     }
 
     #[test]
