@@ -51,14 +51,7 @@ impl TemporalBackend {
                 }
             }
             ScheduleOp::Describe => {
-                let described = service
-                    .describe_schedule(Request::new(DescribeScheduleRequest {
-                        namespace: self.namespace.clone(),
-                        schedule_id: schedule_id.clone(),
-                    }))
-                    .await
-                    .map_err(missing)?
-                    .into_inner();
+                let described = self.describe_schedule(&schedule_id).await.map_err(missing)?;
                 return Ok(ScheduleReply::Description(Box::new(described_in(
                     schedule_id,
                     described,
@@ -97,14 +90,7 @@ impl TemporalBackend {
             }
             ScheduleOp::Update(definition) => {
                 // The update keeps the schedule's pause state.
-                let current = service
-                    .describe_schedule(Request::new(DescribeScheduleRequest {
-                        namespace: self.namespace.clone(),
-                        schedule_id: schedule_id.clone(),
-                    }))
-                    .await
-                    .map_err(missing)?
-                    .into_inner();
+                let current = self.describe_schedule(&schedule_id).await.map_err(missing)?;
                 let mut schedule = schedule_out(&definition);
                 schedule.state = current.schedule.and_then(|s| s.state);
                 service
@@ -132,6 +118,18 @@ impl TemporalBackend {
             }
         }
         Ok(ScheduleReply::Done)
+    }
+
+    async fn describe_schedule(&self, schedule_id: &str) -> Result<DescribeScheduleResponse, Status> {
+        let request = DescribeScheduleRequest {
+            namespace: self.namespace.clone(),
+            schedule_id: schedule_id.to_owned(),
+        };
+        Ok(self
+            .service()
+            .describe_schedule(Request::new(request))
+            .await?
+            .into_inner())
     }
 
     pub(super) async fn all_schedules(self) -> Result<Vec<ScheduleSummary>, ClientError> {
