@@ -77,10 +77,10 @@ pub use workflow_client::{
 pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
-    ChildWorkflowOptions, CompleteAsync, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, IntoInstance,
-    Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay, RunSummary, StoreFile,
-    TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition, WorkflowError,
-    WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
+    ChildWorkflowOptions, CompleteAsync, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, HandlerDoc,
+    HandlerKind, IntoInstance, Limits, ListFilter, Nondeterminism, ReplayError, ReplayReport, Replayer, RunReplay,
+    RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition,
+    WorkflowError, WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
 
 #[doc = include_str!("../docs/getting-started.md")]
@@ -111,7 +111,7 @@ pub mod __private {
         WorkflowType,
     };
     pub use workflow_runtime::{
-        __activity_failure, __activity_instance, Activities, Activity, ActivityContext, Dispatch, LocalFuture,
-        VisitActivity, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowResult,
+        __activity_failure, __activity_instance, Activities, Activity, ActivityContext, Dispatch, HandlerDoc,
+        HandlerKind, LocalFuture, VisitActivity, WorkflowContext, WorkflowDefinition, WorkflowError, WorkflowResult,
     };
 }

@@ -11,6 +11,8 @@ mod workflows;
 #[path = "../semantics/reminder.rs"]
 mod reminder;
 
+mod temporal_cli;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -12,6 +12,7 @@ mod workflows;
 mod activities;
 mod async_completion;
 mod bad_input;
+mod builtin_queries;
 mod child_options;
 mod concurrency;
 mod determinism;

@@ -532,3 +532,39 @@ impl Errors {
             .collect())
     }
 }
+
+/// Waits an hour for approval, while reminders wait a minute each.
+#[derive(Default)]
+pub struct Approval {
+    approved: bool,
+}
+
+#[workflow::defn]
+impl Approval {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<bool> {
+        ctx.set_current_details("waiting for **approval**");
+        ctx.wait_condition_timeout(Duration::from_secs(3600), |a| a.approved)
+            .await
+    }
+
+    /// Approves the request.
+    #[workflow::signal]
+    fn approve(&mut self) {
+        self.approved = true;
+    }
+
+    /// Sends a reminder in a minute.
+    ///
+    /// Several may wait at once.
+    #[workflow::signal]
+    async fn remind(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        ctx.sleep(Duration::from_secs(60)).await
+    }
+
+    /// Whether the request was approved.
+    #[workflow::query]
+    fn approved(&self) -> bool {
+        self.approved
+    }
+}

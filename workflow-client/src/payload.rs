@@ -15,6 +15,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 const ENCODING: &str = "encoding";
 const JSON_PLAIN: &str = "json/plain";
 const BINARY_NULL: &str = "binary/null";
+/// A protobuf message in its JSON form, as other SDKs send messages such as
+/// Temporal's workflow metadata: readable as any JSON.
+const JSON_PROTOBUF: &str = "json/protobuf";
 
 /// One encoded value: metadata (at least `encoding`) and the encoded bytes.
 ///
@@ -86,9 +89,9 @@ impl Payload {
         };
         match self.encoding() {
             Some(BINARY_NULL) => serde_json::from_slice(b"null").map_err(|e| fail(e.to_string())),
-            Some(JSON_PLAIN) => serde_json::from_slice(&self.data).map_err(|e| fail(e.to_string())),
+            Some(JSON_PLAIN | JSON_PROTOBUF) => serde_json::from_slice(&self.data).map_err(|e| fail(e.to_string())),
             other => Err(fail(format!(
-                "unsupported payload encoding {:?}; expected \"json/plain\" or \"binary/null\"",
+                "unsupported payload encoding {:?}; expected \"json/plain\", \"json/protobuf\" or \"binary/null\"",
                 other.unwrap_or("<none>")
             ))),
         }

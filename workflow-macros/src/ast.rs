@@ -212,6 +212,26 @@ impl<'a> Handler<'a> {
         }
     }
 
+    /// The method's doc comment as text, one line per `///` line with the
+    /// space after the slashes dropped: what Temporal's workflow metadata
+    /// shows as the handler's description.
+    pub fn description(&self) -> String {
+        let lines = self.method.attrs.iter().filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) if doc.path.is_ident("doc") => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value()),
+                _ => None,
+            },
+            _ => None,
+        });
+        let lines: Vec<String> = lines
+            .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
+            .collect();
+        lines.join("\n").trim().to_owned()
+    }
+
     /// The handler's wire name: `name = "..."` or the method's name.
     pub fn wire_name(&self) -> String {
         match &self.naming.name {

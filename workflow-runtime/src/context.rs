@@ -18,6 +18,7 @@ use workflow_client::{
 use crate::activity::Activity;
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Command, WorkflowInfo};
+use crate::stack_trace::Wait;
 
 /// The update being handled, from [`WorkflowContext::current_update_info`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +63,12 @@ pub(crate) struct RunState {
     pub(crate) closed: bool,
     /// The update whose handler (or validator) is running, while one is.
     pub(crate) current_update: Option<Rc<UpdateInfo>>,
+    /// What the routine being polled waits on, said by each of its
+    /// awaitables that cannot go on; the executor takes it after the poll.
+    pub(crate) waits: Vec<Wait>,
+    /// What the run says it is doing (`ctx.set_current_details`), for the
+    /// `__temporal_workflow_metadata` query.
+    pub(crate) current_details: String,
     /// What `patched` answered for each id: a run asks once and keeps the answer.
     patches: HashMap<String, bool>,
     next_seq: u32,
@@ -87,6 +94,8 @@ impl RunState {
             patches_in_history: HashSet::new(),
             closed: false,
             current_update: None,
+            waits: Vec::new(),
+            current_details: String::new(),
             patches: HashMap::new(),
             next_seq: 1,
             rng: seed,
@@ -99,6 +108,12 @@ impl RunState {
         self.replaying = activation.replaying;
         self.history_length = activation.history_length;
         self.continue_as_new_suggested = activation.continue_as_new_suggested;
+    }
+
+    /// Notes that the routine being polled cannot go on until `wait` resolves.
+    fn waiting_on<T>(&mut self, wait: Wait) -> Poll<T> {
+        self.waits.push(wait);
+        Poll::Pending
     }
 
     fn issue(&mut self, command: impl FnOnce(u32) -> Command) -> u32 {
@@ -245,7 +260,7 @@ impl<W: 'static> WorkflowContext<W> {
             } else if ctx.run_state.borrow().cancel_epoch > epoch {
                 Poll::Ready(Err(WorkflowError::Canceled))
             } else {
-                Poll::Pending
+                ctx.run_state.borrow_mut().waiting_on(Wait::Condition)
             }
         })
     }
@@ -267,6 +282,7 @@ impl<W: 'static> WorkflowContext<W> {
             if ctx.run_state.borrow().cancel_epoch > epoch {
                 return Poll::Ready(Err(WorkflowError::Canceled));
             }
+            ctx.run_state.borrow_mut().waits.push(Wait::Condition);
             timer.as_mut().poll(cx).map_ok(|()| false)
         })
     }
@@ -355,6 +371,27 @@ impl<W> WorkflowContext<W> {
     /// ```
     pub fn all_handlers_finished(&self) -> bool {
         self.run_state.borrow().handlers_running == 0
+    }
+
+    /// Says what the run is doing now, in words for operators: Temporal's
+    /// UI and `temporal workflow metadata` show it (the
+    /// `__temporal_workflow_metadata` query). Not recorded in history; code
+    /// that sets it runs again on replay, so it comes back.
+    ///
+    /// ```
+    /// # use workflow_runtime::WorkflowContext;
+    /// fn waiting_for_approval<W>(ctx: &WorkflowContext<W>, approver: &str) {
+    ///     ctx.set_current_details(format!("waiting for **{approver}** to approve"));
+    /// }
+    /// ```
+    pub fn set_current_details(&self, details: impl Into<String>) {
+        self.run_state.borrow_mut().current_details = details.into();
+    }
+
+    /// What [`set_current_details`](Self::set_current_details) last set
+    /// (empty until then).
+    pub fn current_details(&self) -> String {
+        self.run_state.borrow().current_details.clone()
     }
 
     /// Whether the engine suggests continuing as new: the history is long,
@@ -475,6 +512,7 @@ impl<W> WorkflowContext<W> {
             pending: CancelOnDrop::new(&self.run_state, seq, Command::CancelTimer { seq }),
             run_state: self.run_state.clone(),
             seq,
+            duration,
             epoch: run_state.cancel_epoch,
         }
     }
@@ -589,8 +627,14 @@ impl<W> WorkflowContext<W> {
             (seq, run_state.cancel_epoch)
         });
         let run_state = self.run_state.clone();
+        let activity_type: Rc<str> = name.into();
         async move {
             let (seq, epoch) = issued?;
+            let wait = Wait::Activity {
+                seq,
+                activity_type,
+                local,
+            };
             let cancel = match local {
                 true => Command::RequestCancelLocalActivity { seq },
                 false => Command::RequestCancelActivity { seq },
@@ -608,7 +652,7 @@ impl<W> WorkflowContext<W> {
                 ),
                 ActivityCancellationType::Abandon => (None, OnCancel::Resolve(None)),
             };
-            let resolved = resolution(&run_state, seq, epoch, on_cancel).await;
+            let resolved = resolution(&run_state, seq, epoch, on_cancel, wait).await;
             if let Some(pending) = pending {
                 pending.disarm();
             }
@@ -708,7 +752,10 @@ impl<W> WorkflowContext<W> {
                 });
                 (seq, c.cancel_epoch)
             };
-            match resolution(&run_state, seq, epoch, OnCancel::Wait).await? {
+            let wait = Wait::ChildStart {
+                workflow_id: options.workflow_id.as_str().into(),
+            };
+            match resolution(&run_state, seq, epoch, OnCancel::Wait, wait).await? {
                 Resolution::ChildStart(Ok(run_id)) => Ok(ChildWorkflowHandle {
                     run_state: run_state.clone(),
                     seq,
@@ -758,6 +805,7 @@ fn resolution(
     seq: u32,
     epoch: u32,
     on_cancel: OnCancel,
+    wait: Wait,
 ) -> impl Future<Output = WorkflowResult<Resolution>> + 'static {
     let run_state = run_state.clone();
     let mut on_cancel = on_cancel;
@@ -776,7 +824,7 @@ fn resolution(
                 OnCancel::Request(command) => c.commands.push(command),
             }
         }
-        Poll::Pending
+        c.waiting_on(wait.clone())
     })
 }
 
@@ -852,6 +900,7 @@ impl Drop for CancelOnDrop {
 pub struct Sleep {
     run_state: SharedRunState,
     seq: u32,
+    duration: Duration,
     epoch: u32,
     pending: CancelOnDrop,
 }
@@ -881,7 +930,11 @@ impl Future for Sleep {
             run_state.commands.push(Command::CancelTimer { seq: self.seq });
             return Poll::Ready(Err(WorkflowError::Canceled));
         }
-        Poll::Pending
+        let timer = Wait::Timer {
+            seq: self.seq,
+            duration: self.duration,
+        };
+        run_state.waiting_on(timer)
     }
 }
 
@@ -1009,10 +1062,16 @@ impl<V: WorkflowType> ChildWorkflowHandle<V> {
     /// Waits for the child to close and returns its result.
     pub fn result(self) -> impl Future<Output = WorkflowResult<V::Output>> + 'static {
         let (run_state, seq) = (self.run_state, self.seq);
-        poll_fn(move |_| match run_state.borrow_mut().child_results.remove(&seq) {
-            Some(Ok(payload)) => Poll::Ready(payload.decode().map_err(WorkflowError::from)),
-            Some(Err(failure)) => Poll::Ready(Err(WorkflowError::Failed(failure))),
-            None => Poll::Pending,
+        let wait = Wait::ChildResult {
+            workflow_id: self.workflow_id.into(),
+        };
+        poll_fn(move |_| {
+            let mut run_state = run_state.borrow_mut();
+            match run_state.child_results.remove(&seq) {
+                Some(Ok(payload)) => Poll::Ready(payload.decode().map_err(WorkflowError::from)),
+                Some(Err(failure)) => Poll::Ready(Err(WorkflowError::Failed(failure))),
+                None => run_state.waiting_on(wait.clone()),
+            }
         })
     }
 }
@@ -1083,9 +1142,13 @@ impl<V> ExternalWorkflowHandle<V> {
         });
         let run_state = self.run_state.clone();
         let workflow_id = self.workflow_id.clone();
+        let wait = Wait::SignalExternal {
+            workflow_id: workflow_id.as_str().into(),
+            signal: name.into(),
+        };
         async move {
             let (seq, epoch) = issued?;
-            let outcome = resolution(&run_state, seq, epoch, OnCancel::Wait).await;
+            let outcome = resolution(&run_state, seq, epoch, OnCancel::Wait, wait).await;
             run_state.borrow_mut().pending_outgoing_signals -= 1;
             external_outcome(seq, outcome?, workflow_id)
         }
@@ -1110,10 +1173,13 @@ impl<V> ExternalWorkflowHandle<V> {
         };
         let run_state = self.run_state.clone();
         let workflow_id = self.workflow_id.clone();
+        let wait = Wait::CancelExternal {
+            workflow_id: workflow_id.as_str().into(),
+        };
         async move {
             external_outcome(
                 seq,
-                resolution(&run_state, seq, epoch, OnCancel::Wait).await?,
+                resolution(&run_state, seq, epoch, OnCancel::Wait, wait).await?,
                 workflow_id,
             )
         }

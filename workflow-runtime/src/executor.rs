@@ -15,6 +15,8 @@ use crate::context::{Resolution, RunState, UpdateInfo, WorkflowContext};
 use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
 use crate::error::{WorkflowError, WorkflowResult};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
+use crate::stack_trace::{stack_trace, RoutineTrace, Wait, STACK_TRACE_QUERY};
+use crate::workflow_metadata::{workflow_metadata, WORKFLOW_METADATA_QUERY};
 
 /// Passes over the routines before an activation is declared unable to settle.
 const MAX_ROUNDS: usize = 100_000;
@@ -73,6 +75,15 @@ enum RoutineKind {
 }
 
 impl RoutineKind {
+    /// How the stack trace names the routine.
+    fn label(&self) -> String {
+        match self {
+            RoutineKind::Main => "run".to_owned(),
+            RoutineKind::Signal(name) => format!("signal `{name}`"),
+            RoutineKind::Update(info) => format!("update `{}` (id {})", info.name, info.id),
+        }
+    }
+
     /// What `ctx.current_update_info()` answers while this routine runs.
     fn update_info(&self) -> Option<Rc<UpdateInfo>> {
         match self {
@@ -88,6 +99,8 @@ struct Routine {
     /// The handler's span, entered around each poll: a routine outlives the
     /// activation that started it, so a guard cannot be held across awaits.
     span: Span,
+    /// What the routine waited on when last polled, for `__stack_trace`.
+    waits: Vec<Wait>,
 }
 
 struct Started<W> {
@@ -232,6 +245,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 kind: RoutineKind::Main,
                 future: main,
                 span: Span::none(),
+                waits: Vec::new(),
             }],
             polled: false,
         })
@@ -341,7 +355,12 @@ impl<W: WorkflowDefinition> Started<W> {
 
     fn spawn(&mut self, kind: RoutineKind, future: LocalFuture<WorkflowResult<Payload>>, span: Span) {
         self.run_state.borrow_mut().handlers_running += 1;
-        self.routines.push(Routine { kind, future, span });
+        self.routines.push(Routine {
+            kind,
+            future,
+            span,
+            waits: Vec::new(),
+        });
     }
 
     /// Polls routines until none can make progress; returns whether the run closed.
@@ -353,10 +372,19 @@ impl<W: WorkflowDefinition> Started<W> {
             let mut i = 0;
             while i < self.routines.len() {
                 let routine = &mut self.routines[i];
-                self.run_state.borrow_mut().current_update = routine.kind.update_info();
+                {
+                    let mut run_state = self.run_state.borrow_mut();
+                    run_state.current_update = routine.kind.update_info();
+                    run_state.waits.clear();
+                }
                 let polled = routine.span.in_scope(|| routine.future.as_mut().poll(&mut cx));
-                self.run_state.borrow_mut().current_update = None;
+                let waits = {
+                    let mut run_state = self.run_state.borrow_mut();
+                    run_state.current_update = None;
+                    std::mem::take(&mut run_state.waits)
+                };
                 let Poll::Ready(outcome) = polled else {
+                    routine.waits = waits;
                     i += 1;
                     continue;
                 };
@@ -472,6 +500,22 @@ impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
     fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
         let run = self.run.as_ref().ok_or(QueryError::NotStarted)?;
         let _span = run_span!(run.run_state.borrow().info, "query", query = name).entered();
+        if name == STACK_TRACE_QUERY {
+            let routines = run.routines.iter().map(|r| RoutineTrace {
+                label: r.kind.label(),
+                waits: &r.waits,
+            });
+            return Payload::encode(&stack_trace(routines))
+                .map_err(|e| QueryError::Failed(Failure::Application(e.into())));
+        }
+        if name == WORKFLOW_METADATA_QUERY {
+            let run_state = run.run_state.borrow();
+            return Ok(workflow_metadata(
+                &run_state.info.workflow_type,
+                W::HANDLER_DOCS,
+                &run_state.current_details,
+            ));
+        }
         let answer = catch_unwind(AssertUnwindSafe(|| run.ctx.state(|s| s.query(name, args))));
         match answer {
             Ok(Some(Ok(payload))) => Ok(payload),

@@ -20,10 +20,12 @@ mod registry;
 mod replay;
 mod replayer;
 mod setup_error;
+mod stack_trace;
 #[cfg(feature = "temporal")]
 mod temporal;
 mod testing;
 mod worker;
+mod workflow_metadata;
 
 pub use activity::{
     __activity_failure, __activity_instance, Activities, Activity, ActivityError, ActivityFuture, ExecuteFn, Instance,
@@ -34,7 +36,7 @@ pub use activity_environment::ActivityEnvironment;
 pub use context::{
     ChildWorkflowHandle, ChildWorkflowOptions, ExternalWorkflowHandle, Sleep, UpdateInfo, WorkflowContext,
 };
-pub use definition::{Dispatch, LocalFuture, WorkflowDefinition};
+pub use definition::{Dispatch, HandlerDoc, HandlerKind, LocalFuture, WorkflowDefinition};
 pub use embedded::{ListFilter, RunSummary, StoreFile, DEFAULT_RETENTION};
 pub use engine::{Engine, EngineBuilder};
 pub use error::{WorkflowError, WorkflowResult};

@@ -414,6 +414,7 @@ fn definition_impl(w: &Workflow, input: &TokenStream, methods: TokenStream, p: &
     let names = |kind| w.statics(kind).map(Handler::wire_name).collect::<Vec<_>>();
     let (signals, queries, updates) = (names(Kind::Signal), names(Kind::Query), names(Kind::Update));
     let abandon = abandon_unfinished(w);
+    let docs = handler_docs(w, p);
     quote! {
         #[automatically_derived]
         #[allow(unused_variables)]
@@ -423,11 +424,37 @@ fn definition_impl(w: &Workflow, input: &TokenStream, methods: TokenStream, p: &
             const QUERIES: &'static [&'static str] = &[#(#queries),*];
             const UPDATES: &'static [&'static str] = &[#(#updates),*];
             const ABANDON_UNFINISHED: &'static [&'static str] = &[#(#abandon),*];
+            const HANDLER_DOCS: &'static [#p::HandlerDoc] = &[#(#docs),*];
             type Input = #input;
 
             #methods
         }
     }
+}
+
+/// The signal, query and update handlers with their doc comments, in
+/// source order; a dynamic handler has an empty name.
+fn handler_docs(w: &Workflow, p: &TokenStream) -> Vec<TokenStream> {
+    let kinds = [
+        (Kind::Signal, quote!(Signal)),
+        (Kind::Query, quote!(Query)),
+        (Kind::Update, quote!(Update)),
+    ];
+    let mut docs = Vec::new();
+    for (kind, variant) in kinds {
+        for h in w.of_kind(kind) {
+            let name = if h.is_dynamic() { String::new() } else { h.wire_name() };
+            let description = h.description();
+            docs.push(quote! {
+                #p::HandlerDoc {
+                    kind: #p::HandlerKind::#variant,
+                    name: #name,
+                    description: #description,
+                }
+            });
+        }
+    }
+    docs
 }
 
 /// Wire names of the signal and update handlers marked
