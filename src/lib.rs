@@ -72,9 +72,6 @@ pub use workflow_client::{
     SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle,
     WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,
 };
-/// Options of [`Engine::connect`] (feature `temporal`).
-#[cfg(feature = "temporal")]
-pub use workflow_runtime::ConnectOptions;
 pub use workflow_runtime::{
     Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
     ChildWorkflowOptions, CompleteAsync, Engine, EngineBuilder, EngineError, ExternalWorkflowHandle, HandlerDoc,
@@ -82,6 +79,9 @@ pub use workflow_runtime::{
     RunSummary, StoreFile, TestEnvironment, Worker, WorkerBuilder, WorkerError, WorkflowContext, WorkflowDefinition,
     WorkflowError, WorkflowInfo, WorkflowResult, DEFAULT_RETENTION,
 };
+/// Options of [`Engine::connect`] (feature `temporal`).
+#[cfg(feature = "temporal")]
+pub use workflow_runtime::{ApiKey, ClientIdentity, ConnectOptions, TlsConfig};
 
 #[doc = include_str!("../docs/getting-started.md")]
 pub mod getting_started {}

@@ -47,6 +47,6 @@ pub use replay::{Nondeterminism, ReplayError};
 pub use replayer::{ReplayReport, Replayer, RunReplay};
 pub use setup_error::{EngineError, WorkerError};
 #[cfg(feature = "temporal")]
-pub use temporal::ConnectOptions;
+pub use temporal::{ApiKey, ClientIdentity, ConnectOptions, TlsConfig};
 pub use testing::TestEnvironment;
 pub use worker::{Worker, WorkerBuilder};

@@ -7,8 +7,11 @@ mod activation;
 mod backend;
 mod convert;
 mod history;
+mod tls;
 mod worker;
 
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +24,8 @@ use crate::registry::Offer;
 use crate::setup_error::{EngineError, WorkerError};
 
 use worker::start_worker;
+
+pub use tls::{ClientIdentity, TlsConfig};
 
 /// Where and how to reach a Temporal server, for
 /// [`Engine::connect`](crate::Engine::connect).
@@ -35,6 +40,20 @@ use worker::start_worker;
 ///     ..ConnectOptions::new("localhost:7233")
 /// };
 /// assert_eq!(options.target, "localhost:7233");
+/// ```
+///
+/// A secured cluster or Temporal Cloud takes TLS, and an API key or a
+/// client certificate:
+///
+/// ```
+/// use workflow_runtime::{ConnectOptions, TlsConfig};
+///
+/// let cloud = ConnectOptions::new("my-ns.a1b2c.tmprl.cloud:7233")
+///     .namespace("my-ns.a1b2c")
+///     .tls(TlsConfig::new())
+///     .api_key(std::env::var("TEMPORAL_API_KEY").unwrap_or_default())
+///     .header("x-team", "payments");
+/// assert_eq!(format!("{:?}", cloud.api_key), "Some(ApiKey(<redacted>))");
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -53,6 +72,38 @@ pub struct ConnectOptions {
     /// How long a query or the acceptance of an update waits for a worker
     /// before failing with `ClientError::NoWorker` (default 10 s).
     pub rpc_wait: Duration,
+    /// TLS towards the server (default none: a dev server speaks in clear).
+    /// A target given as `https://…` uses TLS with the system's roots even
+    /// when this is `None`.
+    pub tls: Option<TlsConfig>,
+    /// An API key, sent with every call as `authorization: Bearer <key>`
+    /// (Temporal Cloud). It does not turn TLS on by itself.
+    pub api_key: Option<ApiKey>,
+    /// Extra gRPC headers sent with every call, clients' and workers'.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// An API key; its `Debug` form hides it, so options can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// The key itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<S: Into<String>> From<S> for ApiKey {
+    fn from(key: S) -> Self {
+        ApiKey(key.into())
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
 }
 
 impl ConnectOptions {
@@ -65,7 +116,52 @@ impl ConnectOptions {
             max_cached_workflows: 1_000,
             max_pending_outgoing_signals: 2_000,
             rpc_wait: Duration::from_secs(10),
+            tls: None,
+            api_key: None,
+            headers: BTreeMap::new(),
         }
+    }
+
+    /// Uses `namespace` instead of `"default"`.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// Connects over TLS.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Sends `key` as the API key with every call.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey(key.into()));
+        self
+    }
+
+    /// Sends the gRPC header `name: value` with every call.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// The URL to dial and its TLS settings: `https` when TLS is set, and
+    /// no TLS over a target that says `http://`.
+    fn endpoint(&self) -> Result<(Url, Option<TlsConfig>), String> {
+        let (url, tls) = match self.target.split_once("://") {
+            None => {
+                let scheme = if self.tls.is_some() { "https" } else { "http" };
+                (format!("{scheme}://{}", self.target), self.tls.clone())
+            }
+            Some(("https", _)) => (self.target.clone(), Some(self.tls.clone().unwrap_or_default())),
+            Some(("http", _)) if self.tls.is_some() => {
+                return Err("TLS is set but the target says `http://`: give `https://` or no scheme".to_owned())
+            }
+            Some(_) => (self.target.clone(), self.tls.clone()),
+        };
+        let url = Url::parse(&url).map_err(|e| format!("not an address: {e}"))?;
+        Ok((url, tls))
     }
 }
 
@@ -93,25 +189,26 @@ impl Connection {
             target: target.clone(),
             message,
         };
-        let url = if options.target.contains("://") {
-            options.target.clone()
-        } else {
-            format!("http://{}", options.target)
-        };
-        let url = Url::parse(&url).map_err(|e| refused(format!("not an address: {e}")))?;
+        // TLS failures are worded for whoever set the options.
+        let failed = |message: String| refused(tls::explain(&message).unwrap_or(message));
+        let (url, tls) = options.endpoint().map_err(refused)?;
         let runtime_options = RuntimeOptions::builder()
             .heartbeat_interval(None)
             .build()
             .map_err(refused)?;
         let runtime = CoreRuntime::new_assume_tokio(runtime_options).map_err(|e| refused(e.to_string()))?;
+        let headers: HashMap<String, String> = options.headers.clone().into_iter().collect();
         let grpc = GrpcConnection::connect(
             ConnectionOptions::new(url)
                 .identity(options.identity.clone())
                 .connect_timeout(options.rpc_wait)
+                .maybe_tls_options(tls.as_ref().map(TlsConfig::to_options))
+                .maybe_api_key(options.api_key.as_ref().map(|key| key.secret().to_owned()))
+                .headers(headers)
                 .build(),
         )
         .await
-        .map_err(|e| refused(e.to_string()))?;
+        .map_err(|e| failed(e.to_string()))?;
         let connection = Connection {
             options,
             grpc,
@@ -122,7 +219,7 @@ impl Connection {
             .backend_impl()
             .check_namespace()
             .await
-            .map_err(|e| refused(e.to_string()))?;
+            .map_err(|e| failed(e.to_string()))?;
         Ok(connection)
     }
 
