@@ -98,10 +98,11 @@ async fn a_missing_client_certificate_is_refused_naming_client_identity() {
     let mut options = trusted(&gateway, &authority);
     options.tls = Some(TlsConfig::new().server_ca(authority.ca_pem.clone()));
     let message = refusal(Engine::connect(options).await);
+    // The alert may arrive after the server closed the connection; either
+    // way the message names the setting.
+    assert!(message.starts_with("TLS failed: "), "{message}");
     assert!(
-        message.starts_with(
-            "TLS failed: the server requires a client certificate: give one with `TlsConfig::client_identity`"
-        ),
+        message.contains("give one with `TlsConfig::client_identity`"),
         "{message}"
     );
 }

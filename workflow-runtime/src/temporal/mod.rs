@@ -190,8 +190,11 @@ impl Connection {
             message,
         };
         // TLS failures are worded for whoever set the options.
-        let failed = |message: String| refused(tls::explain(&message).unwrap_or(message));
         let (url, tls) = options.endpoint().map_err(refused)?;
+        let failed = |message: String| {
+            let explained = tls.as_ref().and_then(|tls| tls::explain(&message, tls));
+            refused(explained.unwrap_or(message))
+        };
         let runtime_options = RuntimeOptions::builder()
             .heartbeat_interval(None)
             .build()

@@ -107,7 +107,11 @@ impl fmt::Debug for ClientIdentity {
 
 /// Words a TLS failure for the person who configured it: what went wrong
 /// and which setting to look at; `None` when the failure is not about TLS.
-pub(super) fn explain(message: &str) -> Option<String> {
+/// `tls` is what the connection used.
+pub(super) fn explain(message: &str, tls: &TlsConfig) -> Option<String> {
+    // A server that requires a client certificate may close the connection
+    // before its alert is read: without one, that is the likely cause.
+    let closed = message.contains("connection closed") || message.contains("Canceled");
     let hint = if message.contains("UnknownIssuer") {
         "the server's certificate is not signed by a trusted authority: give the authority that signed it with \
          `TlsConfig::server_ca`"
@@ -116,6 +120,9 @@ pub(super) fn explain(message: &str) -> Option<String> {
          carries"
     } else if message.contains("CertificateRequired") || message.contains("peer sent no certificates") {
         "the server requires a client certificate: give one with `TlsConfig::client_identity`"
+    } else if closed && tls.client_identity.is_none() {
+        "the server closed the connection after the handshake, as one that requires a client certificate \
+         does: give one with `TlsConfig::client_identity`"
     } else if message.contains("BadCertificate") || message.contains("UnknownCA") {
         "the server refused the client certificate: give one signed by an authority the server trusts"
     } else if message.contains("HTTP/2 was not negotiated") {
@@ -126,4 +133,27 @@ pub(super) fn explain(message: &str) -> Option<String> {
         return None;
     };
     Some(format!("TLS failed: {hint} ({message})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_name_the_setting_to_fix() {
+        let plain = TlsConfig::new();
+        let unknown = "invalid peer certificate: UnknownIssuer";
+        assert!(explain(unknown, &plain).unwrap().contains("`TlsConfig::server_ca`"));
+        let closed = "Status { code: Cancelled, source: hyper::Error(Canceled, \"connection closed\") }";
+        assert!(explain(closed, &plain)
+            .unwrap()
+            .contains("`TlsConfig::client_identity`"));
+        let with_identity = plain.clone().client_identity("cert", "key");
+        assert_eq!(
+            explain(closed, &with_identity),
+            None,
+            "a closed connection is not blamed on TLS then"
+        );
+        assert_eq!(explain("namespace not found", &plain), None);
+    }
 }
