@@ -97,6 +97,9 @@ pub mod guide {}
 #[doc(no_inline)]
 pub use futures;
 
+#[doc(inline)]
+pub use workflow_client::codec;
+
 /// The crates the DSL is built from, for code that needs their full API.
 pub mod crates {
     pub use workflow_client as client;

@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use reminder::{markers, until_waiting, ReminderV1, ReminderV2};
-use workflow::{ClientError, ConnectOptions, Engine, ReplayError, Replayer, StartOptions, Untyped};
+use workflow::codec::AesGcmCodec;
+use workflow::{ClientError, ConnectOptions, Engine, EventKind, ReplayError, Replayer, StartOptions, Untyped};
 use workflows::{greet, GreetingWorkflow, Relay};
 
 /// Where the server and the Python interpreter are, or `None` to skip.
@@ -105,8 +106,15 @@ async fn run_python(setup: &Setup, name: &'static str, args: Vec<String>) -> ser
     })
     .await
     .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{name} failed: {stderr}");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(
+        output.status.success(),
+        "{name} failed ({}): {stderr}{stdout}",
+        output.status
+    );
     serde_json::from_slice(&output.stdout).expect("one JSON line")
 }
 
@@ -307,4 +315,87 @@ async fn rust_histories_with_and_without_the_marker_carry_on_under_the_python_wo
     let report = run_python(&setup, "py_replay.py", args).await;
     assert_eq!(report[old.id()], "ok", "{report}");
     assert_eq!(report[new.id()], "ok", "{report}");
+}
+
+/// Echoes its argument: the Rust side of the codec interop test.
+#[derive(Default)]
+pub struct Echo;
+
+#[workflow::defn]
+impl Echo {
+    #[workflow::run]
+    async fn run(_ctx: &mut workflow::WorkflowContext<Self>, text: String) -> workflow::WorkflowResult<String> {
+        Ok(format!("Rust echo: {text}"))
+    }
+}
+
+/// The key and key id of Temporal's Python encryption sample, as
+/// `py_encrypted.py` uses them.
+fn sample_codec() -> AesGcmCodec {
+    AesGcmCodec::new("test-key-id", *b"test-key-test-key-test-key-test!")
+}
+
+/// The first payload of the run's start and of its completion, as the
+/// server holds them.
+async fn stored_payloads(client: &workflow::Client, workflow_id: &str) -> (workflow::Payload, workflow::Payload) {
+    let history = client.get_workflow_handle(workflow_id).fetch_history().await.unwrap();
+    let mut input = None;
+    let mut result = None;
+    for event in history.events {
+        match event.kind {
+            EventKind::WorkflowExecutionStarted { input: i, .. } => input = i.into_iter().next(),
+            EventKind::WorkflowExecutionCompleted { result: r } => result = Some(r),
+            _ => {}
+        }
+    }
+    (input.unwrap(), result.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_and_rust_read_each_others_encrypted_payloads() {
+    let Some(setup) = setup() else { return };
+    let engine = connect(&setup).await;
+    let sealed = engine.clone().with_codec(sample_codec());
+    let plain = engine.client();
+
+    // A Python client behind the sample's codec drives a Rust worker behind ours.
+    let task_queue = unique("rs-encrypted");
+    let _worker = sealed.worker(&task_queue).workflow::<Echo>().start().unwrap();
+    let workflow_id = unique("rs-echo");
+    let args = [
+        "client",
+        "--task-queue",
+        &task_queue,
+        "--workflow-id",
+        &workflow_id,
+        "--arg",
+        "secret-7",
+    ];
+    let mut all = vec!["--address".to_owned(), setup.address.clone()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let report = run_python(&setup, "py_encrypted.py", all).await;
+    assert_eq!(report["result"], "Rust echo: secret-7");
+    let (input, result) = stored_payloads(&plain, &workflow_id).await;
+    assert_eq!(input.encoding(), Some("binary/encrypted"), "Python sealed the argument");
+    assert_eq!(result.encoding(), Some("binary/encrypted"), "Rust sealed the result");
+
+    // A Rust client behind ours drives a Python worker behind the sample's codec.
+    let task_queue = unique("py-encrypted");
+    let workflow_id = unique("py-echo");
+    let options = StartOptions::<Untyped>::new(&workflow_id).task_queue(&task_queue);
+    let handle = sealed
+        .client()
+        .start_workflow_by_name("PyEcho", ("secret-8",), options)
+        .await
+        .unwrap();
+    let args = ["worker", "--task-queue", &task_queue, "--workflow-id", &workflow_id];
+    let mut all = vec!["--address".to_owned(), setup.address.clone()];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let report = run_python(&setup, "py_encrypted.py", all).await;
+    assert_eq!(report["result"], "Python echo: secret-8");
+    let result: String = handle.result().await.unwrap().decode().unwrap();
+    assert_eq!(result, "Python echo: secret-8");
+    let (input, result) = stored_payloads(&plain, &workflow_id).await;
+    assert_eq!(input.encoding(), Some("binary/encrypted"), "Rust sealed the argument");
+    assert_eq!(result.encoding(), Some("binary/encrypted"), "Python sealed the result");
 }

@@ -14,6 +14,7 @@ mod async_completion;
 mod bad_input;
 mod builtin_queries;
 mod child_options;
+mod codec;
 mod concurrency;
 mod determinism;
 mod durability;

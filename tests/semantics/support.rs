@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use workflow::codec::AesGcmCodec;
 use workflow::{Client, Engine, EngineBuilder};
 
 /// Which engine a test runs on.
@@ -13,6 +14,9 @@ pub enum Flavor {
     Memory,
     /// SQLite file (WAL, full sync), run cache on.
     Sqlite,
+    /// SQLite file behind an encrypting payload codec: every payload a
+    /// test's calls and workflows exchange crosses it.
+    Encoded,
     /// In-memory store with the run cache off: every activation replays history.
     Replay,
     /// A Temporal server (feature `temporal`, address in `WORKFLOW_TEMPORAL_ADDRESS`).
@@ -56,6 +60,11 @@ impl Env {
             Flavor::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 (builder.open(dir.path().join("wf.db")).unwrap(), Some(dir))
+            }
+            Flavor::Encoded => {
+                let dir = tempfile::tempdir().unwrap();
+                let engine = builder.open(dir.path().join("wf.db")).unwrap();
+                (engine.with_codec(AesGcmCodec::new("test-key", [9; 32])), Some(dir))
             }
             Flavor::Temporal => (connect().await, None),
         };
@@ -203,6 +212,11 @@ macro_rules! matrix {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn replay() {
             body($crate::support::Flavor::Replay).await
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn encoded() {
+            body($crate::support::Flavor::Encoded).await
         }
     };
 }

@@ -115,13 +115,25 @@ fn decode_payloads(value: Value) -> Value {
         Value::Object(map) if is_payload(&map) => match serde_json::from_value::<Payload>(Value::Object(map.clone())) {
             Ok(payload) => payload
                 .decode::<Value>()
-                .unwrap_or_else(|_| Value::String(format!("<{} bytes>", payload.data.len()))),
+                .unwrap_or_else(|_| Value::String(opaque(&payload))),
             Err(_) => Value::Object(map),
         },
         Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, decode_payloads(v))).collect()),
         Value::Array(items) => Value::Array(items.into_iter().map(decode_payloads).collect()),
         other => other,
     }
+}
+
+/// How a payload the CLI cannot read shows: its encoding and size, so an
+/// encrypted or compressed payload is plainly one (the CLI holds no codec).
+fn opaque(payload: &Payload) -> String {
+    let encoding = payload.encoding().unwrap_or("unknown encoding");
+    let key = payload
+        .metadata
+        .get("encryption-key-id")
+        .map(|id| format!(", key `{id}`"))
+        .unwrap_or_default();
+    format!("<{encoding} payload{key}, {} bytes>", payload.data.len())
 }
 
 fn is_payload(map: &Map<String, Value>) -> bool {
@@ -144,6 +156,20 @@ mod tests {
         let mut table = Table::new(["ID", "NAME"]);
         table.row(["10", "x"]);
         assert_eq!(table.to_string(), "ID  NAME\n10  x\n");
+    }
+
+    #[test]
+    fn an_encrypted_payload_shows_its_encoding_key_and_size() {
+        use workflow::codec::{AesGcmCodec, PayloadCodec};
+        let sealed = AesGcmCodec::new("k-2026", [1; 32])
+            .encode(vec![Payload::encode(&"secret").unwrap()])
+            .unwrap();
+        let shown = decode_payloads(serde_json::to_value(&sealed[0]).unwrap());
+        let len = sealed[0].data.len();
+        assert_eq!(
+            shown,
+            Value::String(format!("<binary/encrypted payload, key `k-2026`, {len} bytes>"))
+        );
     }
 
     #[test]

@@ -54,6 +54,19 @@ impl Client {
         Client { backend }
     }
 
+    /// This client with `codec` applied to what it sends and reads back:
+    /// arguments are encoded before they leave, results and history are
+    /// decoded when they arrive. Engines built with a codec hand out such
+    /// clients.
+    pub fn with_codec(self, codec: Arc<dyn crate::codec::PayloadCodec>) -> Self {
+        Client {
+            backend: Arc::new(crate::codec::Encoded {
+                inner: self.backend,
+                codec,
+            }),
+        }
+    }
+
     /// Starts a workflow and returns a typed handle to it.
     ///
     /// With [`StartOptions::start_signal`] this is signal-with-start: a running

@@ -293,6 +293,9 @@ pub enum ClientError {
         /// What went wrong.
         message: String,
     },
+    /// The payload codec could not encode an argument or decode a result.
+    #[error(transparent)]
+    Codec(#[from] crate::codec::CodecError),
     /// A Temporal server refused the call for a reason with no variant of its own.
     #[error("the Temporal server refused the call: {message}")]
     Server {

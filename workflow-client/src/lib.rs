@@ -6,6 +6,7 @@
 
 mod backend;
 mod client;
+pub mod codec;
 mod error;
 mod failure;
 mod handle;

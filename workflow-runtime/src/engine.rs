@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use workflow_client::codec::PayloadCodec;
 use workflow_client::Client;
 
 use crate::backend::EngineBackend;
@@ -152,6 +153,8 @@ impl EngineBuilder {
 #[derive(Clone)]
 pub struct Engine {
     backend: Arc<dyn EngineBackend>,
+    /// Applied to every payload this engine's clients and workers exchange.
+    codec: Option<Arc<dyn PayloadCodec>>,
 }
 
 impl Engine {
@@ -209,7 +212,35 @@ impl Engine {
 
     /// An engine on `backend`.
     pub(crate) fn on(backend: Arc<dyn EngineBackend>) -> Engine {
-        Engine { backend }
+        Engine { backend, codec: None }
+    }
+
+    /// This engine with `codec` applied at its boundary: its clients encode
+    /// the arguments they send and decode what they read back, its workers
+    /// decode what their runs and activities take in and encode what they
+    /// give out. So the SQLite file, or a Temporal server, holds only the
+    /// codec's output (search attributes, memo, failure messages and
+    /// heartbeat details stay as they are). Every engine and process on
+    /// the same file or namespace needs the same codec.
+    ///
+    /// ```
+    /// # use workflow_client::codec::AesGcmCodec;
+    /// # use workflow_runtime::Engine;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("orders.db");
+    /// let key = [7u8; 32]; // from a secret store
+    /// let engine = Engine::open(&path)?.with_codec(AesGcmCodec::new("orders-2026", key));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_codec(mut self, codec: impl PayloadCodec) -> Engine {
+        self.codec = Some(Arc::new(codec));
+        self
+    }
+
+    /// The codec this engine applies, if any.
+    pub(crate) fn codec(&self) -> Option<Arc<dyn PayloadCodec>> {
+        self.codec.clone()
     }
 
     /// What it runs on.
@@ -219,7 +250,11 @@ impl Engine {
 
     /// A typed client of this engine.
     pub fn client(&self) -> Client {
-        self.backend.clone().client()
+        let client = self.backend.clone().client();
+        match &self.codec {
+            Some(codec) => client.with_codec(codec.clone()),
+            None => client,
+        }
     }
 
     /// Stops the embedded engine's thread after the requests already sent;

@@ -8,6 +8,7 @@ mod activity;
 mod activity_context;
 mod activity_environment;
 mod backend;
+mod codec;
 mod context;
 mod definition;
 mod embedded;

@@ -5,18 +5,43 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use workflow_client::codec::PayloadCodec;
+
 use crate::activity::{Activity, Execute, Instance};
+use crate::codec::{codec_activity, CodecRun};
 use crate::definition::WorkflowDefinition;
 use crate::executor::{new_instance, RunInstance};
 
 /// Builds a fresh run instance of one workflow type.
-pub(crate) type Factory = fn(usize) -> Box<dyn RunInstance>;
+type NewRun = fn(usize) -> Box<dyn RunInstance>;
+
+/// Builds fresh run instances of one workflow type, behind the worker's
+/// codec if it has one.
+#[derive(Clone)]
+pub(crate) struct Factory {
+    new: NewRun,
+    codec: Option<Arc<dyn PayloadCodec>>,
+}
+
+impl Factory {
+    /// A fresh instance allowed `max_pending_outgoing_signals`.
+    pub(crate) fn instance(&self, max_pending_outgoing_signals: usize) -> Box<dyn RunInstance> {
+        let inner = (self.new)(max_pending_outgoing_signals);
+        match &self.codec {
+            Some(codec) => Box::new(CodecRun {
+                inner,
+                codec: codec.clone(),
+            }),
+            None => inner,
+        }
+    }
+}
 
 /// What a worker serves: its workflow types and activities.
 #[derive(Default)]
 pub(crate) struct Offer {
-    workflows: HashMap<&'static str, Factory>,
-    dynamic_workflow: Option<Factory>,
+    workflows: HashMap<&'static str, NewRun>,
+    dynamic_workflow: Option<NewRun>,
     activities: HashMap<String, Execute>,
     dynamic_activity: Option<Execute>,
     /// Replacements registered with `mock_activity`; they win over the rest.
@@ -24,6 +49,8 @@ pub(crate) struct Offer {
     /// The worker's `log_slow_activations` threshold; it travels with the
     /// offer because that is what both engines keep of a worker.
     slow_activations: Option<Duration>,
+    /// The engine's payload codec, applied to the worker's runs and activities.
+    codec: Option<Arc<dyn PayloadCodec>>,
 }
 
 impl Offer {
@@ -43,7 +70,16 @@ impl Offer {
 
     /// The factory for a workflow type: its own, else the dynamic workflow.
     pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
-        self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
+        let new = self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)?;
+        Some(Factory {
+            new,
+            codec: self.codec.clone(),
+        })
+    }
+
+    /// Applies `codec` to the payloads of the runs and activities offered.
+    pub(crate) fn set_codec(&mut self, codec: Option<Arc<dyn PayloadCodec>>) {
+        self.codec = codec;
     }
 
     /// The function of an activity: its own, else the dynamic activity.
@@ -52,7 +88,11 @@ impl Offer {
             .mocks
             .get(activity_type)
             .or_else(|| self.activities.get(activity_type));
-        named.or(self.dynamic_activity.as_ref()).cloned()
+        let execute = named.or(self.dynamic_activity.as_ref()).cloned()?;
+        Some(match &self.codec {
+            Some(codec) => codec_activity(execute, codec.clone()),
+            None => execute,
+        })
     }
 
     /// Adds an activity (a `dynamic` one serves every unregistered name);

@@ -49,6 +49,14 @@ impl Replayer {
         self
     }
 
+    /// Decodes the histories' payloads with `codec`, the one the engine that
+    /// recorded them used; a history fetched through a client with the
+    /// codec is decoded already and replays either way.
+    pub fn codec(mut self, codec: impl workflow_client::codec::PayloadCodec) -> Self {
+        self.offer.set_codec(Some(std::sync::Arc::new(codec)));
+        self
+    }
+
     /// Replays one run's history; `Ok` if the code issues the recorded commands.
     pub fn replay(&self, history: &History) -> Result<(), ReplayError> {
         let workflow_type = match history.events.first().map(|e| &e.kind) {
@@ -65,7 +73,7 @@ impl Replayer {
             .ok_or_else(|| ReplayError::UnknownWorkflowType {
                 workflow_type: workflow_type.clone(),
             })?;
-        let mut instance = factory(self.limits.max_pending_outgoing_signals);
+        let mut instance = factory.instance(self.limits.max_pending_outgoing_signals);
         replay(
             &mut *instance,
             &history.events,

@@ -42,10 +42,12 @@ pub struct WorkerBuilder {
 impl Engine {
     /// Starts building a worker for `task_queue`.
     pub fn worker(&self, task_queue: impl Into<String>) -> WorkerBuilder {
+        let mut offer = Offer::default();
+        offer.set_codec(self.codec());
         WorkerBuilder {
             engine: self.clone(),
             task_queue: task_queue.into(),
-            offer: Offer::default(),
+            offer,
             refused: None,
         }
     }

@@ -195,7 +195,7 @@ impl Runs {
         self.runs.insert(
             run_id.to_owned(),
             Run {
-                instance: factory(self.max_pending_outgoing_signals),
+                instance: factory.instance(self.max_pending_outgoing_signals),
                 workflow_id: init.workflow_id.clone(),
                 workflow_type: init.workflow_type.clone(),
                 updates: HashMap::new(),

@@ -54,7 +54,7 @@ impl EngineThread {
             Ok(f) => f,
             Err(e) => return Ok(Err(e)),
         };
-        let mut instance = factory(self.limits.max_pending_outgoing_signals);
+        let mut instance = factory.instance(self.limits.max_pending_outgoing_signals);
         let events = match self.store.events_between(row.key, 1, upto) {
             Ok(events) => events,
             Err(e @ StoreError::Undecodable { .. }) => return Ok(Err(Unavailable::Failed(e.to_string()))),
