@@ -14,6 +14,8 @@ use workflow::{
     WorkflowStatus,
 };
 
+use workflow::schedule::Schedule;
+
 use crate::ledger::{stamp, Ledger, Plan, ACTIVITY_QUEUE, TASK_QUEUE};
 
 /// The search attribute of the fixture's run with start options (from v5).
@@ -131,6 +133,14 @@ async fn write_fixture() {
         .unwrap();
     with_options.signal(Ledger::add, "o1".to_owned()).await.unwrap();
 
+    // Schedules, which the store keeps from version 6 on; paused, so that
+    // it starts nothing however late the fixture is opened.
+    let scheduled = StartOptions::new("ledger-scheduled").task_queue(TASK_QUEUE);
+    let schedule = Schedule::cron("0 3 * * *")
+        .start(Ledger::run, Plan::default(), scheduled)
+        .paused("kept by the fixture");
+    client.create_schedule(SCHEDULE, schedule).await.unwrap();
+
     // Input no workflow task has taken yet: a signal while no worker runs.
     worker.shutdown();
     open.signal(Ledger::add, "s4".to_owned()).await.unwrap();
@@ -208,6 +218,40 @@ async fn v4_file_opens_and_every_run_carries_on() {
 async fn v5_file_with_start_options_opens_and_every_run_carries_on() {
     every_run_carries_on("store-v5").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v6_file_with_a_schedule_opens_and_every_run_carries_on() {
+    every_run_carries_on("store-v6").await;
+    let (_dir, path) = copy_fixture("store-v6.db");
+    let engine = Engine::open(&path).unwrap();
+    let _worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
+    let client = engine.client();
+    let nightly = client.get_schedule_handle(SCHEDULE);
+    let described = nightly.describe().await.unwrap();
+    assert!(described.paused);
+    assert_eq!(
+        (described.note.as_str(), described.info.num_actions),
+        ("kept by the fixture", 0)
+    );
+    assert_eq!(described.definition.action.workflow_type, "Ledger");
+    nightly.trigger(None).await.unwrap();
+    for _ in 0..200 {
+        if nightly.describe().await.unwrap().info.num_actions == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        nightly.describe().await.unwrap().info.num_actions,
+        1,
+        "the schedule starts its action"
+    );
+    nightly.delete().await.unwrap();
+    engine.close();
+}
+
+/// The schedule the fixtures hold from version 6 on.
+const SCHEDULE: &str = "ledger-nightly";
 
 /// Opens a copy of fixture `name` and takes each of its runs to the end.
 async fn every_run_carries_on(name: &str) {
