@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod executor;
 mod limits;
+mod metrics;
 mod protocol;
 mod registry;
 mod replay;

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry::KeyValue;
 use workflow_client::codec::PayloadCodec;
 
 use crate::activity::{Activity, Execute, Instance};
 use crate::codec::{codec_activity, CodecRun};
 use crate::definition::WorkflowDefinition;
 use crate::executor::{new_instance, RunInstance};
+use crate::metrics::{MeteredRun, WorkerMetrics};
 
 /// Builds a fresh run instance of one workflow type.
 type NewRun = fn(usize) -> Box<dyn RunInstance>;
@@ -20,20 +22,30 @@ type NewRun = fn(usize) -> Box<dyn RunInstance>;
 #[derive(Clone)]
 pub(crate) struct Factory {
     new: NewRun,
+    /// The workflow type asked for (a dynamic workflow serves many).
+    workflow_type: String,
     codec: Option<Arc<dyn PayloadCodec>>,
+    metrics: Option<WorkerMetrics>,
 }
 
 impl Factory {
     /// A fresh instance allowed `max_pending_outgoing_signals`.
     pub(crate) fn instance(&self, max_pending_outgoing_signals: usize) -> Box<dyn RunInstance> {
-        let inner = (self.new)(max_pending_outgoing_signals);
-        match &self.codec {
-            Some(codec) => Box::new(CodecRun {
-                inner,
+        let mut instance = (self.new)(max_pending_outgoing_signals);
+        if let Some(codec) = &self.codec {
+            instance = Box::new(CodecRun {
+                inner: instance,
                 codec: codec.clone(),
-            }),
-            None => inner,
+            });
         }
+        if let Some(metrics) = &self.metrics {
+            instance = Box::new(MeteredRun {
+                inner: instance,
+                metrics: metrics.clone(),
+                workflow_type: KeyValue::new("workflow_type", self.workflow_type.clone()),
+            });
+        }
+        instance
     }
 }
 
@@ -51,6 +63,8 @@ pub(crate) struct Offer {
     slow_activations: Option<Duration>,
     /// The engine's payload codec, applied to the worker's runs and activities.
     codec: Option<Arc<dyn PayloadCodec>>,
+    /// The worker's instruments (none in a replayer).
+    metrics: Option<WorkerMetrics>,
 }
 
 impl Offer {
@@ -73,7 +87,9 @@ impl Offer {
         let new = self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)?;
         Some(Factory {
             new,
+            workflow_type: workflow_type.to_owned(),
             codec: self.codec.clone(),
+            metrics: self.metrics.clone(),
         })
     }
 
@@ -82,17 +98,25 @@ impl Offer {
         self.codec = codec;
     }
 
+    /// Measures the runs and activities offered with `metrics`.
+    pub(crate) fn set_metrics(&mut self, metrics: WorkerMetrics) {
+        self.metrics = Some(metrics);
+    }
+
     /// The function of an activity: its own, else the dynamic activity.
     pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
         let named = self
             .mocks
             .get(activity_type)
             .or_else(|| self.activities.get(activity_type));
-        let execute = named.or(self.dynamic_activity.as_ref()).cloned()?;
-        Some(match &self.codec {
-            Some(codec) => codec_activity(execute, codec.clone()),
-            None => execute,
-        })
+        let mut execute = named.or(self.dynamic_activity.as_ref()).cloned()?;
+        if let Some(codec) = &self.codec {
+            execute = codec_activity(execute, codec.clone());
+        }
+        if let Some(metrics) = &self.metrics {
+            execute = metrics.activity(activity_type, execute);
+        }
+        Some(execute)
     }
 
     /// Adds an activity (a `dynamic` one serves every unregistered name);

@@ -9,6 +9,7 @@ use crate::activity::{Activities, Activity, Execute, Instance, IntoInstance, Vis
 use crate::backend::RunningWorker;
 use crate::definition::WorkflowDefinition;
 use crate::engine::Engine;
+use crate::metrics::WorkerMetrics;
 use crate::registry::Offer;
 use crate::setup_error::WorkerError;
 
@@ -42,11 +43,13 @@ pub struct WorkerBuilder {
 impl Engine {
     /// Starts building a worker for `task_queue`.
     pub fn worker(&self, task_queue: impl Into<String>) -> WorkerBuilder {
+        let task_queue = task_queue.into();
         let mut offer = Offer::default();
         offer.set_codec(self.codec());
+        offer.set_metrics(WorkerMetrics::new(&task_queue));
         WorkerBuilder {
             engine: self.clone(),
-            task_queue: task_queue.into(),
+            task_queue,
             offer,
             refused: None,
         }

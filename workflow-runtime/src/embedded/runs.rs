@@ -142,6 +142,11 @@ pub(crate) struct RunCache {
 }
 
 impl RunCache {
+    /// How many instances it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     pub(crate) fn new(capacity: usize) -> Self {
         RunCache {
             capacity,

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::ControlFlow;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{oneshot, watch};
 use workflow_client::{ClientError, EventKind, Execution, ParentInfo, Payload, WaitStage, WorkflowStatus};
@@ -37,6 +37,7 @@ use super::store::{ActivityKey, ActivityRow, RunKey, RunRow, Store, StoreError, 
 use crate::activity_context::ActivityInfo;
 use crate::executor::{QueryError, RunInstance};
 use crate::limits::Limits;
+use crate::metrics::StoreMetrics;
 use crate::protocol::{Activation, Command, Job, Rejection};
 use crate::registry::Factory;
 use crate::replay::{duration_ms, is_recorded, job_for, replay, Suggest};
@@ -311,6 +312,8 @@ pub(crate) struct EngineThread {
     inbox: Option<Inbox>,
     clock: Clock,
     schedules: Schedules,
+    /// Commit and cache instruments.
+    metrics: StoreMetrics,
 }
 
 impl EngineThread {
@@ -337,6 +340,7 @@ impl EngineThread {
             inbox,
             schedules: Schedules::default(),
             clock,
+            metrics: StoreMetrics::new(),
         };
         core.reload()?;
         Ok(core)
@@ -642,6 +646,7 @@ impl EngineThread {
 
     fn step(&mut self, batch: Vec<Msg>, news: bool) {
         let mut taken = 0;
+        let mut handled = 0;
         let mut batch = std::mem::take(&mut self.deferred)
             .into_iter()
             .chain(batch)
@@ -660,6 +665,7 @@ impl EngineThread {
             }
             for msg in batch.by_ref() {
                 self.handle(msg, now)?;
+                handled += 1;
             }
             self.wake_due(now)?;
             self.process_dirty(now)?;
@@ -667,10 +673,16 @@ impl EngineThread {
             self.save_progress()?;
             self.unload_idle();
             match std::mem::take(&mut self.outbox.durable) {
-                true => self.store.commit(),
+                true => {
+                    let started = Instant::now();
+                    let committed = self.store.commit();
+                    self.metrics.committed(taken + handled, started);
+                    committed
+                }
                 false => self.store.hold(),
             }
         });
+        self.metrics.cached(self.cache.len());
         match outcome {
             Ok(()) => {
                 for answered in self.outbox.answered.drain(..) {
