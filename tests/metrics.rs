@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use opentelemetry::Value;
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use workflow::{ActivityOptions, ApplicationError, Engine, RetryPolicy, StartOptions, WorkflowContext, WorkflowResult};
@@ -91,14 +91,6 @@ async fn drive(engine: &Engine, task_queue: &str) {
 /// The sum (counters, gauges' last value) or count (histograms) of the
 /// data points of `name` whose attributes include each of `with`.
 fn total(metrics: &[ResourceMetrics], name: &str, with: &[(&str, &str)]) -> u64 {
-    let matches = |attributes: &mut dyn Iterator<Item = &opentelemetry::KeyValue>| {
-        let attributes: Vec<_> = attributes.collect();
-        with.iter().all(|(k, v)| {
-            attributes
-                .iter()
-                .any(|a| a.key.as_str() == *k && a.value == Value::from(v.to_string()))
-        })
-    };
     let mut total = 0;
     for metric in metrics
         .iter()
@@ -106,30 +98,33 @@ fn total(metrics: &[ResourceMetrics], name: &str, with: &[(&str, &str)]) -> u64 
         .flat_map(|s| s.metrics())
         .filter(|m| m.name() == name)
     {
-        let value: u64 = match metric.data() {
+        let points: Vec<(Vec<&KeyValue>, u64)> = match metric.data() {
             AggregatedMetrics::U64(MetricData::Sum(sum)) => sum
                 .data_points()
-                .filter(|p| matches(&mut p.attributes()))
-                .map(|p| p.value())
-                .sum::<u64>(),
+                .map(|p| (p.attributes().collect(), p.value()))
+                .collect(),
             AggregatedMetrics::U64(MetricData::Gauge(gauge)) => gauge
                 .data_points()
-                .filter(|p| matches(&mut p.attributes()))
-                .map(|p| p.value())
-                .sum::<u64>(),
-            AggregatedMetrics::F64(MetricData::Histogram(h)) => h
-                .data_points()
-                .filter(|p| matches(&mut p.attributes()))
-                .map(|p| p.count())
-                .sum::<u64>(),
-            AggregatedMetrics::U64(MetricData::Histogram(h)) => h
-                .data_points()
-                .filter(|p| matches(&mut p.attributes()))
-                .map(|p| p.count())
-                .sum::<u64>(),
+                .map(|p| (p.attributes().collect(), p.value()))
+                .collect(),
+            AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                h.data_points().map(|p| (p.attributes().collect(), p.count())).collect()
+            }
+            AggregatedMetrics::U64(MetricData::Histogram(h)) => {
+                h.data_points().map(|p| (p.attributes().collect(), p.count())).collect()
+            }
             other => panic!("unexpected data for {name}: {other:?}"),
         };
-        total += value;
+        let has = |attributes: &[&KeyValue], (key, value): &(&str, &str)| {
+            attributes
+                .iter()
+                .any(|a| a.key.as_str() == *key && a.value == Value::from(value.to_string()))
+        };
+        total += points
+            .iter()
+            .filter(|(attributes, _)| with.iter().all(|w| has(attributes, w)))
+            .map(|(_, value)| value)
+            .sum::<u64>();
     }
     total
 }
