@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use serde_json::Value;
+use workflow::codec::AesGcmCodec;
 use workflow::{ListFilter, PendingActivityState, StoreFile, Untyped, WorkflowHandle};
 
 use crate::format::{attributes_json, event_details, memo_json, utc, Table};
@@ -13,9 +14,14 @@ pub(crate) type Outcome = Result<(), String>;
 /// The columns of a list of runs.
 const RUN_COLUMNS: [&str; 5] = ["WORKFLOW ID", "TYPE", "STATUS", "STARTED (UTC)", "RUN ID"];
 
-/// Runs one subcommand against the file at `db`.
-pub(crate) async fn run(db: &Path, command: Command) -> Outcome {
+/// Runs one subcommand against the file at `db`, reading its payloads
+/// through `codec` when given.
+pub(crate) async fn run(db: &Path, codec: Option<AesGcmCodec>, command: Command) -> Outcome {
     let file = StoreFile::open(db).map_err(|e| e.to_string())?;
+    let file = match codec {
+        Some(codec) => file.with_codec(codec),
+        None => file,
+    };
     match command {
         Command::List {
             query: Some(query),

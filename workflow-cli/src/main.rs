@@ -9,11 +9,12 @@ mod commands;
 mod format;
 mod schedules;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use workflow::codec::AesGcmCodec;
 use workflow::WorkflowStatus;
 
 /// Inspect and drive the workflows of an embedded workflow file.
@@ -23,6 +24,22 @@ struct Cli {
     /// The SQLite file an engine keeps its workflows in.
     #[arg(long, env = "WORKFLOW_DB", global = true, value_name = "FILE")]
     db: Option<PathBuf>,
+
+    /// The AES-256 key (32 bytes, raw or as 64 hex digits) the file's
+    /// engine encrypts payloads with (`AesGcmCodec`); without it, encrypted
+    /// payloads show by encoding and size.
+    #[arg(
+        long,
+        env = "WORKFLOW_CODEC_KEY",
+        global = true,
+        value_name = "KEY_FILE",
+        requires = "codec_key_id"
+    )]
+    codec_key: Option<PathBuf>,
+
+    /// The key's id, as the engine names it (`AesGcmCodec::new(id, key)`).
+    #[arg(long, env = "WORKFLOW_CODEC_KEY_ID", global = true, value_name = "ID")]
+    codec_key_id: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -163,6 +180,23 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
+/// A 32-byte key from `path`: the raw bytes, or 64 hex digits.
+fn read_key(path: &Path) -> Result<[u8; 32], String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the codec key {}: {e}", path.display()))?;
+    if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
+        return Ok(key);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let hex = text.trim();
+    let digits: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect();
+    digits
+        .and_then(|key| <[u8; 32]>::try_from(key).ok())
+        .ok_or_else(|| format!("the codec key {} is neither 32 bytes nor 64 hex digits", path.display()))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let Some(db) = cli.db else {
@@ -176,7 +210,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(&db, cli.command)) {
+    let codec = match (cli.codec_key, cli.codec_key_id) {
+        (Some(path), Some(id)) => match read_key(&path) {
+            Ok(key) => Some(AesGcmCodec::new(id, key)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    match runtime.block_on(commands::run(&db, codec, cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

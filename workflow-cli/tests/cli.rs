@@ -518,3 +518,46 @@ fn describe_shows_an_activity_failing_over_and_over() {
         "{row}"
     );
 }
+
+#[test]
+fn a_codec_key_opens_the_payloads_an_encrypting_engine_wrote() {
+    use workflow::codec::AesGcmCodec;
+    use workflow::{Engine, StartOptions, Untyped};
+
+    let (dir, db) = scratch();
+    let key = [5u8; 32];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let engine = Engine::open(&db).unwrap().with_codec(AesGcmCodec::new("cli-key", key));
+        let options = StartOptions::<Untyped>::new("sealed-1").task_queue("nobody");
+        engine
+            .client()
+            .start_workflow_by_name("Sealed", ("card-4242",), options)
+            .await
+            .unwrap();
+        engine.close();
+    });
+
+    let sealed = ok(&db, &["show", "sealed-1"]);
+    assert!(!sealed.contains("card-4242"), "{sealed}");
+    assert!(sealed.contains("<binary/encrypted payload, key `cli-key`"), "{sealed}");
+
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let key_file = dir.path().join("codec.key");
+    std::fs::write(&key_file, format!("{hex}\n")).unwrap();
+    let key_path = key_file.to_str().unwrap();
+    let opened = ok(
+        &db,
+        &["show", "sealed-1", "--codec-key", key_path, "--codec-key-id", "cli-key"],
+    );
+    assert!(opened.contains("card-4242"), "{opened}");
+
+    std::fs::write(&key_file, "not a key").unwrap();
+    let out = cli(
+        &db,
+        &["show", "sealed-1", "--codec-key", key_path, "--codec-key-id", "cli-key"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is neither 32 bytes nor 64 hex digits"), "{stderr}");
+}

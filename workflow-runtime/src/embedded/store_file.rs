@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use workflow_client::codec::PayloadCodec;
 use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
@@ -58,6 +59,8 @@ pub struct StoreFile {
     store: Arc<Mutex<Store>>,
     /// How long starts, queries and updates wait for the owner's answer.
     reply_timeout: Duration,
+    /// The codec the file's payloads were written with, for its clients.
+    codec: Option<Arc<dyn PayloadCodec>>,
 }
 
 /// One run of a workflow file, as [`StoreFile::list`] gives it.
@@ -164,6 +167,7 @@ impl StoreFile {
             path: path.to_path_buf(),
             store: Arc::new(Mutex::new(store)),
             reply_timeout: Duration::from_secs(15),
+            codec: None,
         })
     }
 
@@ -247,9 +251,20 @@ impl StoreFile {
         self.with_store(|s| s.backup(out.as_ref()))
     }
 
-    /// A typed client of the file's workflows.
+    /// Reads and writes payloads through `codec`, the one the engine that
+    /// owns the file uses (see `Engine::with_codec`).
+    pub fn with_codec(mut self, codec: impl PayloadCodec) -> Self {
+        self.codec = Some(Arc::new(codec));
+        self
+    }
+
+    /// A typed client of the file's workflows (behind the file's codec, if set).
     pub fn client(&self) -> Client {
-        Client::new(Arc::new(self.clone()))
+        let client = Client::new(Arc::new(self.clone()));
+        match &self.codec {
+            Some(codec) => client.with_codec(codec.clone()),
+            None => client,
+        }
     }
 }
 
