@@ -87,15 +87,13 @@ impl WorkerMetrics {
             Box::pin(async move {
                 let started = Instant::now();
                 let outcome = execute(ctx, args).await;
-                let labels = [activity_type, metrics.task_queue.clone()];
+                let result = if outcome.is_ok() { "completed" } else { "failed" };
+                let mut labels = vec![activity_type, metrics.task_queue.clone()];
                 metrics
                     .activity_duration
                     .record(started.elapsed().as_secs_f64(), &labels);
-                let result = if outcome.is_ok() { "completed" } else { "failed" };
-                let [activity_type, task_queue] = labels;
-                metrics
-                    .activity_attempts
-                    .add(1, &[activity_type, task_queue, KeyValue::new("outcome", result)]);
+                labels.push(KeyValue::new("outcome", result));
+                metrics.activity_attempts.add(1, &labels);
                 outcome
             })
         })

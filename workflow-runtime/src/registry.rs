@@ -82,9 +82,18 @@ impl Offer {
         }
     }
 
+    /// Whether it runs `workflow_type` (its own, or the dynamic workflow).
+    pub(crate) fn serves_workflow(&self, workflow_type: &str) -> bool {
+        self.new_run(workflow_type).is_some()
+    }
+
+    fn new_run(&self, workflow_type: &str) -> Option<NewRun> {
+        self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)
+    }
+
     /// The factory for a workflow type: its own, else the dynamic workflow.
     pub(crate) fn workflow(&self, workflow_type: &str) -> Option<Factory> {
-        let new = self.workflows.get(workflow_type).copied().or(self.dynamic_workflow)?;
+        let new = self.new_run(workflow_type)?;
         Some(Factory {
             new,
             workflow_type: workflow_type.to_owned(),
@@ -103,13 +112,23 @@ impl Offer {
         self.metrics = Some(metrics);
     }
 
-    /// The function of an activity: its own, else the dynamic activity.
-    pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
+    /// Whether it runs `activity_type` (its own, or the dynamic activity).
+    pub(crate) fn serves_activity(&self, activity_type: &str) -> bool {
+        self.execute(activity_type).is_some()
+    }
+
+    fn execute(&self, activity_type: &str) -> Option<&Execute> {
         let named = self
             .mocks
             .get(activity_type)
             .or_else(|| self.activities.get(activity_type));
-        let mut execute = named.or(self.dynamic_activity.as_ref()).cloned()?;
+        named.or(self.dynamic_activity.as_ref())
+    }
+
+    /// The function of an activity (its own, else the dynamic activity),
+    /// behind the worker's codec and instruments.
+    pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
+        let mut execute = self.execute(activity_type)?.clone();
         if let Some(codec) = &self.codec {
             execute = codec_activity(execute, codec.clone());
         }

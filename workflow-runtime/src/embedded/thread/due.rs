@@ -115,7 +115,7 @@ impl EngineThread {
             let wake = Wake::AttemptTimeout { activity: key, attempt };
             self.agenda.at(now.saturating_add(duration_ms(timeout)), wake);
         }
-        let worker = self.worker_for(&row.task_queue, |w| w.offer.activity(&row.activity_type).is_some());
+        let worker = self.worker_for(&row.task_queue, |w| w.offer.serves_activity(&row.activity_type));
         let execute = worker.as_ref().and_then(|w| w.offer.activity(&row.activity_type));
         let (Some(worker), Some(execute)) = (worker, execute) else {
             let registered = self.workers[&row.task_queue]

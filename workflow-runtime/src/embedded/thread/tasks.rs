@@ -27,7 +27,7 @@ impl EngineThread {
         if !self.workers.contains_key(task_queue) {
             return Err(Unavailable::NoWorker);
         }
-        self.worker_for(task_queue, |w| w.offer.workflow(workflow_type).is_some())
+        self.worker_for(task_queue, |w| w.offer.serves_workflow(workflow_type))
             .and_then(|w| w.offer.workflow(workflow_type))
             .ok_or_else(|| {
                 let registered = self.workers[task_queue].iter().flat_map(|w| w.offer.workflow_names());
@@ -71,7 +71,7 @@ impl EngineThread {
     /// The `log_slow_activations` threshold of the worker serving a workflow
     /// type: the same worker `factory` picks.
     fn slow_activations(&self, task_queue: &str, workflow_type: &str) -> Option<Duration> {
-        self.worker_for(task_queue, |w| w.offer.workflow(workflow_type).is_some())?
+        self.worker_for(task_queue, |w| w.offer.serves_workflow(workflow_type))?
             .offer
             .slow_activations()
     }
