@@ -180,21 +180,10 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
-/// A 32-byte key from `path`: the raw bytes, or 64 hex digits.
-fn read_key(path: &Path) -> Result<[u8; 32], String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the codec key {}: {e}", path.display()))?;
-    if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
-        return Ok(key);
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let hex = text.trim();
-    let digits: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect();
-    digits
-        .and_then(|key| <[u8; 32]>::try_from(key).ok())
-        .ok_or_else(|| format!("the codec key {} is neither 32 bytes nor 64 hex digits", path.display()))
+/// The codec of the key in `path` (32 raw bytes or 64 hex digits), named `id`.
+fn read_key(path: &Path, id: String) -> Result<AesGcmCodec, String> {
+    let key = std::fs::read(path).map_err(|e| format!("cannot read the codec key {}: {e}", path.display()))?;
+    AesGcmCodec::from_key(id, &key).map_err(|e| format!("the codec key {}: {}", path.display(), e.message))
 }
 
 fn main() -> ExitCode {
@@ -211,8 +200,8 @@ fn main() -> ExitCode {
         }
     };
     let codec = match (cli.codec_key, cli.codec_key_id) {
-        (Some(path), Some(id)) => match read_key(&path) {
-            Ok(key) => Some(AesGcmCodec::new(id, key)),
+        (Some(path), Some(id)) => match read_key(&path, id) {
+            Ok(codec) => Some(codec),
             Err(message) => {
                 eprintln!("error: {message}");
                 return ExitCode::from(2);

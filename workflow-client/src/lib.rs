@@ -10,6 +10,7 @@ pub mod codec;
 mod error;
 mod failure;
 mod handle;
+mod hex;
 mod history;
 pub mod id;
 mod marker;

@@ -55,16 +55,9 @@ impl FromStr for TaskToken {
     type Err = TaskTokenError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let invalid = || TaskTokenError(text.chars().take(80).collect());
-        if !text.len().is_multiple_of(2) || text.is_empty() {
-            return Err(invalid());
-        }
-        (0..text.len())
-            .step_by(2)
-            .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-            .collect::<Option<Vec<u8>>>()
+        crate::hex::decode(text)
             .map(TaskToken)
-            .ok_or_else(invalid)
+            .ok_or_else(|| TaskTokenError(text.chars().take(80).collect()))
     }
 }
 

@@ -36,6 +36,29 @@ impl AesGcmCodec {
     }
 }
 
+impl AesGcmCodec {
+    /// A codec sealing with the key in `key`: 32 raw bytes, or 64 hex
+    /// digits (surrounding whitespace ignored), as a key file holds it.
+    ///
+    /// ```
+    /// use workflow_client::codec::AesGcmCodec;
+    ///
+    /// let hex = "07".repeat(32) + "\n";
+    /// assert!(AesGcmCodec::from_key("key-1", hex.as_bytes()).is_ok());
+    /// assert!(AesGcmCodec::from_key("key-1", b"too short").is_err());
+    /// ```
+    pub fn from_key(key_id: impl Into<String>, key: &[u8]) -> Result<Self, CodecError> {
+        let raw = <[u8; 32]>::try_from(key).ok();
+        let hex = || {
+            let text = std::str::from_utf8(key).ok()?;
+            <[u8; 32]>::try_from(crate::hex::decode(text.trim())?).ok()
+        };
+        raw.or_else(hex)
+            .map(|key| AesGcmCodec::new(key_id, key))
+            .ok_or_else(|| CodecError::new("a key is neither 32 bytes nor 64 hex digits"))
+    }
+}
+
 impl std::fmt::Debug for AesGcmCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AesGcmCodec")
