@@ -8,7 +8,7 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
 use super::proto::{payload_from_proto, payload_to_proto};
-use super::{each, CodecError, PayloadCodec};
+use super::{CodecError, PayloadCodec};
 use crate::payload::Payload;
 
 const ENCODING: &str = "encoding";
@@ -48,35 +48,43 @@ impl ZlibCodec {
     }
 }
 
+impl ZlibCodec {
+    /// One payload, compressed if that makes it smaller (or always).
+    fn compress(&self, payload: Payload) -> Result<Payload, CodecError> {
+        let plain = payload_to_proto(&payload);
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+        encoder
+            .write_all(&plain)
+            .map_err(|e| CodecError::new(format!("zlib: {e}")))?;
+        let data = encoder.finish().map_err(|e| CodecError::new(format!("zlib: {e}")))?;
+        if !self.always && data.len() >= plain.len() {
+            return Ok(payload);
+        }
+        Ok(Payload {
+            metadata: [(ENCODING.to_owned(), BINARY_ZLIB.to_owned())].into(),
+            data,
+        })
+    }
+}
+
+/// One payload, decompressed if it is compressed.
+fn decompress(payload: Payload) -> Result<Payload, CodecError> {
+    if payload.encoding() != Some(BINARY_ZLIB) {
+        return Ok(payload);
+    }
+    let mut plain = Vec::new();
+    ZlibDecoder::new(payload.data.as_slice())
+        .read_to_end(&mut plain)
+        .map_err(|e| CodecError::new(format!("not zlib data: {e}")))?;
+    payload_from_proto(&plain)
+}
+
 impl PayloadCodec for ZlibCodec {
     fn encode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
-        each(payloads, |payload| {
-            let plain = payload_to_proto(&payload);
-            let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
-            encoder
-                .write_all(&plain)
-                .map_err(|e| CodecError::new(format!("zlib: {e}")))?;
-            let data = encoder.finish().map_err(|e| CodecError::new(format!("zlib: {e}")))?;
-            if !self.always && data.len() >= plain.len() {
-                return Ok(payload);
-            }
-            Ok(Payload {
-                metadata: [(ENCODING.to_owned(), BINARY_ZLIB.to_owned())].into(),
-                data,
-            })
-        })
+        payloads.into_iter().map(|p| self.compress(p)).collect()
     }
 
     fn decode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
-        each(payloads, |payload| {
-            if payload.encoding() != Some(BINARY_ZLIB) {
-                return Ok(payload);
-            }
-            let mut plain = Vec::new();
-            ZlibDecoder::new(payload.data.as_slice())
-                .read_to_end(&mut plain)
-                .map_err(|e| CodecError::new(format!("not zlib data: {e}")))?;
-            payload_from_proto(&plain)
-        })
+        payloads.into_iter().map(decompress).collect()
     }
 }

@@ -6,7 +6,7 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 
 use super::proto::{payload_from_proto, payload_to_proto};
-use super::{each, CodecError, PayloadCodec};
+use super::{CodecError, PayloadCodec};
 use crate::payload::Payload;
 
 const ENCODING: &str = "encoding";
@@ -67,52 +67,60 @@ impl std::fmt::Debug for AesGcmCodec {
     }
 }
 
-impl PayloadCodec for AesGcmCodec {
-    fn encode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
-        each(payloads, |payload| {
-            let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-            let sealed = self
-                .cipher
-                .encrypt(&nonce, payload_to_proto(&payload).as_slice())
-                .map_err(|_| CodecError::new("AES-GCM encryption failed"))?;
-            let mut data = nonce.to_vec();
-            data.extend_from_slice(&sealed);
-            Ok(Payload {
-                metadata: [
-                    (ENCODING.to_owned(), BINARY_ENCRYPTED.to_owned()),
-                    (KEY_ID.to_owned(), self.key_id.clone()),
-                ]
-                .into(),
-                data,
-            })
+impl AesGcmCodec {
+    /// One payload, sealed.
+    fn seal(&self, payload: &Payload) -> Result<Payload, CodecError> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, payload_to_proto(payload).as_slice())
+            .map_err(|_| CodecError::new("AES-GCM encryption failed"))?;
+        let mut data = nonce.to_vec();
+        data.extend_from_slice(&sealed);
+        Ok(Payload {
+            metadata: [
+                (ENCODING.to_owned(), BINARY_ENCRYPTED.to_owned()),
+                (KEY_ID.to_owned(), self.key_id.clone()),
+            ]
+            .into(),
+            data,
         })
     }
 
+    /// One payload, opened if it is sealed.
+    fn open(&self, payload: Payload) -> Result<Payload, CodecError> {
+        if payload.encoding() != Some(BINARY_ENCRYPTED) {
+            return Ok(payload);
+        }
+        match payload.metadata.get(KEY_ID) {
+            Some(id) if *id == self.key_id => {}
+            Some(id) => {
+                return Err(CodecError::new(format!(
+                    "payload sealed with key `{id}`, this codec holds key `{}`",
+                    self.key_id
+                )))
+            }
+            None => return Err(CodecError::new("encrypted payload names no `encryption-key-id`")),
+        }
+        if payload.data.len() < NONCE_LEN {
+            return Err(CodecError::new("encrypted payload is too short"));
+        }
+        let (nonce, sealed) = payload.data.split_at(NONCE_LEN);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), sealed)
+            .map_err(|_| CodecError::new("AES-GCM decryption failed: wrong key or altered payload"))?;
+        payload_from_proto(&plain)
+    }
+}
+
+impl PayloadCodec for AesGcmCodec {
+    fn encode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
+        payloads.iter().map(|p| self.seal(p)).collect()
+    }
+
     fn decode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
-        each(payloads, |payload| {
-            if payload.encoding() != Some(BINARY_ENCRYPTED) {
-                return Ok(payload);
-            }
-            match payload.metadata.get(KEY_ID) {
-                Some(id) if *id == self.key_id => {}
-                Some(id) => {
-                    return Err(CodecError::new(format!(
-                        "payload sealed with key `{id}`, this codec holds key `{}`",
-                        self.key_id
-                    )))
-                }
-                None => return Err(CodecError::new("encrypted payload names no `encryption-key-id`")),
-            }
-            if payload.data.len() < NONCE_LEN {
-                return Err(CodecError::new("encrypted payload is too short"));
-            }
-            let (nonce, sealed) = payload.data.split_at(NONCE_LEN);
-            let plain = self
-                .cipher
-                .decrypt(Nonce::from_slice(nonce), sealed)
-                .map_err(|_| CodecError::new("AES-GCM decryption failed: wrong key or altered payload"))?;
-            payload_from_proto(&plain)
-        })
+        payloads.into_iter().map(|p| self.open(p)).collect()
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) use client::Encoded;
 pub use compression::ZlibCodec;
 pub use encryption::AesGcmCodec;
 pub use proto::{payload_from_proto, payload_to_proto};
-pub use visit::{decode_payloads, encode_payloads, visit_one, HoldsPayloads};
+pub use visit::{decode_payloads, encode_payloads, HoldsPayloads};
 
 /// Turns payloads into their stored or sent form and back. `encode` and
 /// `decode` take and return lists of the same length, in order; `decode`
@@ -86,13 +86,4 @@ impl PayloadCodec for Chain {
     fn decode(&self, payloads: Vec<Payload>) -> Result<Vec<Payload>, CodecError> {
         self.codecs.iter().try_fold(payloads, |p, codec| codec.decode(p))
     }
-}
-
-/// Applies `f` to each payload in turn: the shape of codecs that work on
-/// one payload at a time.
-pub(crate) fn each(
-    payloads: Vec<Payload>,
-    mut f: impl FnMut(Payload) -> Result<Payload, CodecError>,
-) -> Result<Vec<Payload>, CodecError> {
-    payloads.into_iter().map(&mut f).collect()
 }

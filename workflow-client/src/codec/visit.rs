@@ -16,7 +16,7 @@ pub trait HoldsPayloads {
 }
 
 /// Runs `f` on one payload as a list of one.
-pub fn visit_one(
+fn visit_one(
     payload: &mut Payload,
     f: &mut dyn FnMut(&mut Vec<Payload>) -> Result<(), CodecError>,
 ) -> Result<(), CodecError> {
