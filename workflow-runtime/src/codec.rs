@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use workflow_client::codec::{decode_payloads, encode_payloads, CodecError, HoldsPayloads, PayloadCodec};
-use workflow_client::{ApplicationError, Failure, Payload};
+use workflow_client::{ApplicationError, Client, Failure, Payload};
 
 use crate::activity::Execute;
 use crate::executor::{QueryError, RunInstance, TaskFailure};
@@ -54,6 +54,14 @@ impl RunInstance for CodecRun {
 
     fn unhandled_signals(&self) -> &[String] {
         self.inner.unhandled_signals()
+    }
+}
+
+/// `client` behind `codec`, when there is one.
+pub(crate) fn client_behind(client: Client, codec: Option<&Arc<dyn PayloadCodec>>) -> Client {
+    match codec {
+        Some(codec) => client.with_codec(codec.clone()),
+        None => client,
     }
 }
 

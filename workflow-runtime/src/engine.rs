@@ -9,6 +9,7 @@ use workflow_client::codec::PayloadCodec;
 use workflow_client::Client;
 
 use crate::backend::EngineBackend;
+use crate::codec::client_behind;
 use crate::embedded::{Config, Embedded};
 use crate::limits::Limits;
 use crate::setup_error::EngineError;
@@ -250,11 +251,7 @@ impl Engine {
 
     /// A typed client of this engine.
     pub fn client(&self) -> Client {
-        let client = self.backend.clone().client();
-        match &self.codec {
-            Some(codec) => client.with_codec(codec.clone()),
-            None => client,
-        }
+        client_behind(self.backend.clone().client(), self.codec.as_ref())
     }
 
     /// Stops the embedded engine's thread after the requests already sent;

@@ -20,6 +20,7 @@ use super::schedules::{self, summary};
 use super::store::{Owner, RunRow, Store, StoreResult};
 use super::task_token::AttemptRef;
 use super::thread::{described, outcome, pending_activity, PRUNE_BATCH};
+use crate::codec::client_behind;
 use crate::setup_error::EngineError;
 
 /// How often a waiting call looks for its reply or for a run to close.
@@ -260,11 +261,7 @@ impl StoreFile {
 
     /// A typed client of the file's workflows (behind the file's codec, if set).
     pub fn client(&self) -> Client {
-        let client = Client::new(Arc::new(self.clone()));
-        match &self.codec {
-            Some(codec) => client.with_codec(codec.clone()),
-            None => client,
-        }
+        client_behind(Client::new(Arc::new(self.clone())), self.codec.as_ref())
     }
 }
 

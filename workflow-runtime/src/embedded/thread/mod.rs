@@ -646,12 +646,12 @@ impl EngineThread {
 
     fn step(&mut self, batch: Vec<Msg>, news: bool) {
         let mut taken = 0;
-        let mut handled = 0;
         let mut batch = std::mem::take(&mut self.deferred)
             .into_iter()
             .chain(batch)
             .collect::<Vec<_>>()
             .into_iter();
+        let messages = batch.len();
         let outcome = self.store.begin().and_then(|()| {
             let now = self.clock.now();
             if news {
@@ -665,7 +665,6 @@ impl EngineThread {
             }
             for msg in batch.by_ref() {
                 self.handle(msg, now)?;
-                handled += 1;
             }
             self.wake_due(now)?;
             self.process_dirty(now)?;
@@ -676,7 +675,7 @@ impl EngineThread {
                 true => {
                     let started = Instant::now();
                     let committed = self.store.commit();
-                    self.metrics.committed(taken + handled, started);
+                    self.metrics.committed(taken + messages, started);
                     committed
                 }
                 false => self.store.hold(),
