@@ -378,13 +378,15 @@ impl<W: WorkflowDefinition> Started<W> {
                     run_state.waits.clear();
                 }
                 let polled = routine.span.in_scope(|| routine.future.as_mut().poll(&mut cx));
-                let waits = {
+                {
                     let mut run_state = self.run_state.borrow_mut();
                     run_state.current_update = None;
-                    std::mem::take(&mut run_state.waits)
-                };
+                    if polled.is_pending() {
+                        // The two lists trade places, so polling reuses their buffers.
+                        std::mem::swap(&mut routine.waits, &mut run_state.waits);
+                    }
+                }
                 let Poll::Ready(outcome) = polled else {
-                    routine.waits = waits;
                     i += 1;
                     continue;
                 };
