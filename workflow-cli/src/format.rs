@@ -125,7 +125,7 @@ fn decode_payloads(value: Value) -> Value {
 }
 
 /// How a payload the CLI cannot read shows: its encoding and size, so an
-/// encrypted or compressed payload is plainly one (the CLI holds no codec).
+/// encrypted or compressed payload is plainly one when the CLI has no key for it.
 fn opaque(payload: &Payload) -> String {
     let encoding = payload.encoding().unwrap_or("unknown encoding");
     let key = payload
