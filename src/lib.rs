@@ -66,11 +66,11 @@ pub use workflow_macros::{activities, activity, defn, init, nondeterministic, qu
 pub use workflow_client::{schedule, timestamp, visibility};
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
-    Event, EventKind, Failure, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker, ParentClosePolicy,
-    Payload, PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run, RunOptions,
-    SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue,
-    SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped, Update, UpdateHandle,
-    WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,
+    Event, EventKind, Failure, Headers, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker,
+    ParentClosePolicy, Payload, PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run,
+    RunOptions, SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate,
+    SearchAttributeValue, SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped,
+    Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,
 };
 pub use workflow_runtime::{
     Activities, Activity, ActivityContext, ActivityEnvironment, ActivityError, ActivityInfo, ChildWorkflowHandle,
@@ -99,6 +99,17 @@ pub use futures;
 
 #[doc(inline)]
 pub use workflow_client::codec;
+
+/// Interceptors: code that sees every call a client makes and everything a
+/// worker runs, and the [`Headers`] that travel with them (see the guide's
+/// "Interceptors and tracing").
+pub mod interceptor {
+    pub use workflow_client::{BoxFuture, CallKind, ClientInterceptor, OutboundCall};
+    pub use workflow_runtime::{
+        ActivityAttempt, InboundCall, InboundKind, OutboundCommand, OutboundKind, WorkerInterceptor,
+        WorkflowInterceptor,
+    };
+}
 
 /// The crates the DSL is built from, for code that needs their full API.
 pub mod crates {

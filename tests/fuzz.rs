@@ -49,9 +49,14 @@ fn input_event() -> impl Strategy<Value = EventKind> {
     prop_oneof![
         (
             prop_oneof![Just("add".to_owned()), Just("finish".to_owned()), "[a-z]{1,8}"],
-            proptest::collection::vec(payload(), 0..3)
+            proptest::collection::vec(payload(), 0..3),
+            proptest::collection::vec(("[a-z-]{1,8}", payload()), 0..2),
         )
-            .prop_map(|(signal_name, input)| EventKind::WorkflowExecutionSignaled { signal_name, input }),
+            .prop_map(|(signal_name, input, header)| EventKind::WorkflowExecutionSignaled {
+                signal_name,
+                input,
+                header: header.into_iter().collect(),
+            }),
         Just(EventKind::WorkflowTaskCompleted),
         (0u32..4).prop_map(|seq| EventKind::TimerFired { seq }),
         (0u32..4, payload()).prop_map(|(seq, result)| EventKind::ActivityTaskCompleted {
@@ -82,6 +87,7 @@ fn history(workflow_type: &'static str) -> impl Strategy<Value = History> {
                 continued_from_run_id: None,
                 randomness_seed: 7,
                 attempt: 1,
+                header: Default::default(),
             };
             let events = std::iter::once(start)
                 .chain(rest)

@@ -134,7 +134,7 @@ fn check_signal_history(applied: &Applied, history: &History, problems: &mut Vec
     let mut recorded = Vec::new();
     let mut finishes = 0;
     for event in &history.events {
-        if let EventKind::WorkflowExecutionSignaled { signal_name, input } = &event.kind {
+        if let EventKind::WorkflowExecutionSignaled { signal_name, input, .. } = &event.kind {
             match signal_name.as_str() {
                 "add" => recorded.push(decode::<u64>(input, 0)),
                 "finish" => finishes += 1,

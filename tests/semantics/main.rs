@@ -23,6 +23,7 @@ mod entity;
 mod external;
 mod heartbeats;
 mod id_policies;
+mod interceptors;
 mod lifecycle;
 mod limits;
 mod local_activities;

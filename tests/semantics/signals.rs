@@ -40,7 +40,7 @@ matrix! {
             .events
             .iter()
             .filter_map(|e| match &e.kind {
-                workflow::EventKind::WorkflowExecutionSignaled { signal_name, input } if signal_name == "add" => {
+                workflow::EventKind::WorkflowExecutionSignaled { signal_name, input, .. } if signal_name == "add" => {
                     Some(input[0].decode::<u64>().unwrap())
                 }
                 _ => None,

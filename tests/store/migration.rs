@@ -9,9 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use workflow::interceptor::{
+    ActivityAttempt, BoxFuture, ClientInterceptor, InboundCall, InboundKind, OutboundCall, OutboundCommand,
+    WorkerInterceptor, WorkflowInterceptor,
+};
 use workflow::{
-    ClientError, Engine, EventKind, History, RetryPolicy, SearchAttributeKey, StartOptions, WaitStage, WorkflowHandle,
-    WorkflowStatus,
+    ActivityInfo, ClientError, Engine, EventKind, Headers, History, Payload, RetryPolicy, SearchAttributeKey,
+    StartOptions, WaitStage, WorkflowHandle, WorkflowInfo, WorkflowStatus,
 };
 
 use workflow::schedule::Schedule;
@@ -63,7 +67,12 @@ async fn write_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{name}.db"));
     let engine = Engine::open(&path).unwrap();
-    let worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
+    let worker = engine
+        .worker(TASK_QUEUE)
+        .workflow::<Ledger>()
+        .interceptor(PassTenantOn)
+        .start()
+        .unwrap();
     let client = engine.client();
     let start = |id: &str, plan: Plan| {
         let client = client.clone();
@@ -141,6 +150,18 @@ async fn write_fixture() {
         .paused("kept by the fixture");
     client.create_schedule(SCHEDULE, schedule).await.unwrap();
 
+    // Headers, which the store keeps from version 7 on: a start and a
+    // signal that carried a tenant, and an activity scheduled with it.
+    let tenant = client.clone().with_interceptor(Tenant);
+    let plan = Plan {
+        activity: true,
+        ..Plan::default()
+    };
+    let options = StartOptions::new("ledger-headers").task_queue(TASK_QUEUE);
+    let with_headers = tenant.start_workflow(Ledger::run, plan, options).await.unwrap();
+    with_headers.signal(Ledger::add, "h1".to_owned()).await.unwrap();
+    wait_for(&with_headers, "the activity", has("ActivityTaskScheduled")).await;
+
     // Input no workflow task has taken yet: a signal while no worker runs.
     worker.shutdown();
     open.signal(Ledger::add, "s4".to_owned()).await.unwrap();
@@ -153,6 +174,7 @@ async fn write_fixture() {
         "ledger-activity",
         "ledger-update",
         "ledger-options",
+        "ledger-headers",
     ] {
         histories.push(client.get_workflow_handle(id).fetch_history().await.unwrap());
     }
@@ -250,6 +272,82 @@ async fn v6_file_with_a_schedule_opens_and_every_run_carries_on() {
     engine.close();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v7_file_with_headers_opens_and_every_run_carries_on() {
+    every_run_carries_on("store-v7").await;
+}
+
+/// A signal a version 6 client left in the file's inbox, in version 6's
+/// form, is delivered once the file is migrated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_left_in_a_v6_inbox_is_delivered_after_migration() {
+    let (_dir, path) = copy_fixture("store-v6.db");
+    let args = serde_json::to_value([Payload::encode("from-inbox").unwrap()]).unwrap();
+    let body = serde_json::json!({ "Signal": [{ "workflow_id": "ledger-open", "run_id": null }, "add", args] });
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO requests (body) VALUES (?1)", [body.to_string()])
+        .unwrap();
+    drop(conn);
+
+    let engine = Engine::open(&path).unwrap();
+    let _worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
+    let open = engine.client().get_workflow_handle_for(Ledger::run, "ledger-open");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open.query(Ledger::entries, ()).await.unwrap().len() < 5 {
+        assert!(Instant::now() < deadline, "the inbox's signal never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    open.signal(Ledger::finish, ()).await.unwrap();
+    assert_eq!(open.result().await.unwrap(), ["s1", "s2", "s3", "s4", "from-inbox"]);
+    engine.close();
+}
+
+/// Puts `tenant: acme` on every call that carries headers.
+struct Tenant;
+
+impl ClientInterceptor for Tenant {
+    fn intercept<T: Send + 'static>(&self, mut call: OutboundCall<T>) -> BoxFuture<Result<T, ClientError>> {
+        if let Some(headers) = call.headers_mut() {
+            headers.insert("tenant", Payload::encode("acme").unwrap());
+        }
+        call.send()
+    }
+}
+
+/// Passes a run's start headers on to what it sends out.
+struct PassTenantOn;
+
+struct RunHeaders(Headers);
+
+impl WorkflowInterceptor for RunHeaders {
+    fn inbound(&mut self, call: &InboundCall<'_>) {
+        if call.kind == InboundKind::Run {
+            self.0 = call.headers.clone();
+        }
+    }
+
+    fn outbound(&mut self, call: &mut OutboundCommand<'_>) {
+        call.headers.extend(self.0.clone());
+    }
+}
+
+impl WorkerInterceptor for PassTenantOn {
+    fn workflow(&self, _info: &WorkflowInfo) -> Option<Box<dyn WorkflowInterceptor>> {
+        Some(Box::new(RunHeaders(Headers::default())))
+    }
+}
+
+/// Notes the tenant of each activity attempt.
+struct ActivityTenants(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl WorkerInterceptor for ActivityTenants {
+    fn activity(&self, info: &ActivityInfo, attempt: ActivityAttempt) -> ActivityAttempt {
+        let tenant = info.headers.get("tenant").map(|p| p.decode::<String>().unwrap());
+        self.0.lock().unwrap().push(tenant.unwrap_or_default());
+        attempt
+    }
+}
+
 /// The schedule the fixtures hold from version 6 on.
 const SCHEDULE: &str = "ledger-nightly";
 
@@ -275,7 +373,14 @@ async fn every_run_carries_on(name: &str) {
     }
 
     let _worker = engine.worker(TASK_QUEUE).workflow::<Ledger>().start().unwrap();
-    let _activities = engine.worker(ACTIVITY_QUEUE).activity(stamp).start().unwrap();
+    let tenants = ActivityTenants(Default::default());
+    let seen = tenants.0.clone();
+    let _activities = engine
+        .worker(ACTIVITY_QUEUE)
+        .activity(stamp)
+        .interceptor(tenants)
+        .start()
+        .unwrap();
     let handle = |id: &str| client.get_workflow_handle_for(Ledger::run, id);
 
     // The signal left while no worker ran is delivered.
@@ -326,6 +431,31 @@ async fn every_run_carries_on(name: &str) {
         assert_eq!(found.unwrap(), 1);
         options.signal(Ledger::finish, ()).await.unwrap();
         assert_eq!(options.result().await.unwrap(), ["o1"]);
+    }
+
+    // From version 7: headers, in history and on a scheduled activity.
+    if let Some(before) = histories(name).iter().find(|h| h.workflow_id == "ledger-headers") {
+        let tenant = |kind: &EventKind| kind.header().and_then(|h| h.get("tenant")).cloned();
+        let acme = Some(Payload::encode("acme").unwrap());
+        for event in [
+            "WorkflowExecutionStarted",
+            "WorkflowExecutionSignaled",
+            "ActivityTaskScheduled",
+        ] {
+            assert_eq!(
+                before.events_named(event).map(|e| tenant(&e.kind)).next(),
+                Some(acme.clone()),
+                "{event}"
+            );
+        }
+        let headers = handle("ledger-headers");
+        headers.signal(Ledger::finish, ()).await.unwrap();
+        assert_eq!(headers.result().await.unwrap(), ["h1", "stamped:a"]);
+        assert!(
+            seen.lock().unwrap().contains(&"acme".to_owned()),
+            "{:?}",
+            seen.lock().unwrap()
+        );
     }
 
     let d = update.describe().await.unwrap();

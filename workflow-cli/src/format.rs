@@ -177,6 +177,7 @@ mod tests {
         let kind = EventKind::WorkflowExecutionSignaled {
             signal_name: "add".to_owned(),
             input: vec![Payload::encode(&5).unwrap(), Payload::null()],
+            header: Default::default(),
         };
         assert_eq!(event_details(&kind), r#"{"input":[5,null],"signal_name":"add"}"#);
         assert_eq!(event_details(&EventKind::WorkflowTaskCompleted), "");

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ClientError;
 use crate::failure::{ApplicationError, Failure};
+use crate::header::Headers;
 use crate::history::{Description, History};
 use crate::options::{IdConflictPolicy, IdReusePolicy, RunOptions, WaitStage};
 use crate::payload::Payload;
@@ -50,6 +51,9 @@ pub struct StartRequest {
     /// Timeouts, retries, start delay, memo and search attributes.
     #[serde(default)]
     pub run: RunOptions,
+    /// Headers for the run's start (and its start signal).
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub header: Headers,
 }
 
 impl StartRequest {
@@ -76,6 +80,32 @@ pub struct UpdateRequest {
     pub args: Vec<Payload>,
     /// When to answer.
     pub wait: WaitStage,
+    /// Headers for the update's handler.
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub header: Headers,
+}
+
+/// A signal or a query: a handler's name, its arguments and headers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// The handler's wire name.
+    pub name: String,
+    /// Its arguments.
+    pub args: Vec<Payload>,
+    /// Headers for the handler.
+    #[serde(default, skip_serializing_if = "Headers::is_empty")]
+    pub header: Headers,
+}
+
+impl Message {
+    /// A message with no headers.
+    pub fn new(name: impl Into<String>, args: Vec<Payload>) -> Self {
+        Message {
+            name: name.into(),
+            args,
+            header: Headers::default(),
+        }
+    }
 }
 
 /// How far an update has got.
@@ -94,9 +124,9 @@ pub trait Backend: Send + Sync + 'static {
     /// returns the run id.
     fn start(&self, request: StartRequest) -> BoxFuture<Result<String, ClientError>>;
     /// Records a signal.
-    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>>;
+    fn signal(&self, target: Execution, signal: Message) -> BoxFuture<Result<(), ClientError>>;
     /// Runs a query.
-    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>>;
+    fn query(&self, target: Execution, query: Message) -> BoxFuture<Result<Payload, ClientError>>;
     /// Sends an update and waits for the requested stage.
     fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>>;
     /// Update-with-start: starts the workflow unless a run of its id is

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::error::ClientError;
 use crate::failure::ApplicationError;
 use crate::handle::{UpdateHandle, WorkflowHandle};
+use crate::header::Headers;
 use crate::marker::{Run, Untyped, Update, WorkflowType};
 use crate::options::{IdConflictPolicy, IdReusePolicy, StartOptions, WaitStage};
 use crate::payload::{IntoArgs, Payload, PayloadError};
@@ -63,6 +64,18 @@ impl Client {
             backend: Arc::new(crate::codec::Encoded {
                 inner: self.backend,
                 codec,
+            }),
+        }
+    }
+
+    /// This client with every call going through `interceptor`, which may
+    /// add headers that the run's worker interceptors read. Interceptors
+    /// installed later see a call first.
+    pub fn with_interceptor(self, interceptor: impl crate::ClientInterceptor) -> Self {
+        Client {
+            backend: Arc::new(crate::interceptor::Intercepted {
+                inner: self.backend,
+                interceptor,
             }),
         }
     }
@@ -202,6 +215,7 @@ impl Client {
             name: update.name().to_owned(),
             args: update.encode(update_args)?,
             wait,
+            header: Headers::default(),
         };
         let mut update = handle.update_handle(request.name.clone(), request.update_id.clone(), update.decoder());
         update.reached(self.backend.update_with_start(start, request).await?);
@@ -439,6 +453,7 @@ pub(crate) fn start_request<W>(
         id_reuse_policy: options.id_reuse_policy,
         id_conflict_policy: options.id_conflict_policy,
         run: options.run,
+        header: Headers::default(),
     })
 }
 

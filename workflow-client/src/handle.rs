@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::backend::{Backend, Execution, UpdateRequest, UpdateStatus};
+use crate::backend::{Backend, Execution, Message, UpdateRequest, UpdateStatus};
 use crate::error::ClientError;
 use crate::failure::Failure;
+use crate::header::Headers;
 use crate::history::{Description, History};
 use crate::marker::{DecodeFn, Query, Signal, Untyped, Update, WorkflowType};
 use crate::options::WaitStage;
@@ -129,7 +130,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     async fn send_signal(&self, name: String, args: Vec<Payload>) -> Result<(), ClientError> {
-        self.backend.signal(self.target.clone(), name, args).await
+        self.backend.signal(self.target.clone(), Message::new(name, args)).await
     }
 
     /// Runs a query against the workflow's state (open or closed). Adds
@@ -160,7 +161,10 @@ impl<W: WorkflowType> WorkflowHandle<W> {
     }
 
     async fn query_payload<O>(&self, name: String, args: Vec<Payload>, decode: DecodeFn<O>) -> Result<O, ClientError> {
-        let answer = self.backend.query(self.target.clone(), name, args).await?;
+        let answer = self
+            .backend
+            .query(self.target.clone(), Message::new(name, args))
+            .await?;
         Ok(decode(&answer)?)
     }
 
@@ -353,6 +357,7 @@ impl<W: WorkflowType> WorkflowHandle<W> {
             name: handle.name.clone(),
             args,
             wait,
+            header: Headers::default(),
         };
         handle.reached(self.backend.update(self.target.clone(), request).await?);
         Ok(handle)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::WorkflowStatus;
 use crate::failure::Failure;
+use crate::header::Headers;
 use crate::options::ActivityOptions;
 use crate::payload::Payload;
 use crate::search_attribute::{SearchAttributeUpdate, SearchAttributes};
@@ -77,6 +78,9 @@ pub enum EventKind {
         /// again by the workflow's retry policy counts on.
         #[serde(default = "first_attempt", skip_serializing_if = "is_first_attempt")]
         attempt: u32,
+        /// Headers the start carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// A signal arrived.
     WorkflowExecutionSignaled {
@@ -84,6 +88,9 @@ pub enum EventKind {
         signal_name: String,
         /// Its arguments.
         input: Vec<Payload>,
+        /// Headers the signal carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// An update passed its validator and will run.
     WorkflowExecutionUpdateAccepted {
@@ -93,6 +100,9 @@ pub enum EventKind {
         update_name: String,
         /// Its arguments.
         input: Vec<Payload>,
+        /// Headers the update carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// An accepted update's handler finished.
     WorkflowExecutionUpdateCompleted {
@@ -143,6 +153,9 @@ pub enum EventKind {
         input: Vec<Payload>,
         /// Its timeouts and retry policy.
         options: ActivityOptions,
+        /// Headers the schedule carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// An activity returned a value.
     ActivityTaskCompleted {
@@ -178,6 +191,9 @@ pub enum EventKind {
         signal_name: String,
         /// Its arguments.
         input: Vec<Payload>,
+        /// Headers the signal carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// The other workflow received the signal.
     ExternalWorkflowExecutionSignaled {
@@ -222,6 +238,9 @@ pub enum EventKind {
         task_queue: String,
         /// The child's run arguments.
         input: Vec<Payload>,
+        /// Headers the start carried.
+        #[serde(default, skip_serializing_if = "Headers::is_empty")]
+        header: Headers,
     },
     /// The child workflow is running.
     ChildWorkflowExecutionStarted {
@@ -323,6 +342,34 @@ pub enum Marker {
 }
 
 impl EventKind {
+    /// The headers of an event that may carry them: a start, a signal, an
+    /// accepted update, a scheduled activity, a signal to another workflow
+    /// or a child's start.
+    pub fn header(&self) -> Option<&Headers> {
+        match self {
+            EventKind::WorkflowExecutionStarted { header, .. }
+            | EventKind::WorkflowExecutionSignaled { header, .. }
+            | EventKind::WorkflowExecutionUpdateAccepted { header, .. }
+            | EventKind::ActivityTaskScheduled { header, .. }
+            | EventKind::SignalExternalWorkflowExecutionInitiated { header, .. }
+            | EventKind::StartChildWorkflowExecutionInitiated { header, .. } => Some(header),
+            _ => None,
+        }
+    }
+
+    /// The headers of an event that may carry them, to set.
+    pub fn header_mut(&mut self) -> Option<&mut Headers> {
+        match self {
+            EventKind::WorkflowExecutionStarted { header, .. }
+            | EventKind::WorkflowExecutionSignaled { header, .. }
+            | EventKind::WorkflowExecutionUpdateAccepted { header, .. }
+            | EventKind::ActivityTaskScheduled { header, .. }
+            | EventKind::SignalExternalWorkflowExecutionInitiated { header, .. }
+            | EventKind::StartChildWorkflowExecutionInitiated { header, .. } => Some(header),
+            _ => None,
+        }
+    }
+
     /// The event's name, as Temporal spells it.
     pub fn name(&self) -> &'static str {
         macro_rules! names {
@@ -374,7 +421,7 @@ fn is_first_attempt(attempt: &u32) -> bool {
 /// # async fn demo(client: Client) -> Result<(), ClientError> {
 /// let history = client.get_workflow_handle("greeting-1").fetch_history().await?;
 /// for event in &history.events {
-///     if let EventKind::WorkflowExecutionSignaled { signal_name, input } = &event.kind {
+///     if let EventKind::WorkflowExecutionSignaled { signal_name, input, .. } = &event.kind {
 ///         println!("#{} {signal_name} {input:?}", event.id);
 ///     }
 /// }

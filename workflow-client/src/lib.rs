@@ -10,9 +10,11 @@ pub mod codec;
 mod error;
 mod failure;
 mod handle;
+mod header;
 mod hex;
 mod history;
 pub mod id;
+mod interceptor;
 mod marker;
 mod options;
 mod payload;
@@ -22,15 +24,17 @@ mod task_token;
 pub mod timestamp;
 pub mod visibility;
 
-pub use backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
+pub use backend::{Backend, BoxFuture, Execution, Message, StartRequest, UpdateRequest, UpdateStatus};
 pub use client::{AsyncActivityHandle, Client, LIST_PAGE_SIZE};
 pub use error::{ClientError, Limit, WorkflowStatus};
 pub use failure::{ApplicationError, Failure, TimeoutKind};
 pub use handle::{UpdateHandle, WorkflowHandle};
+pub use header::Headers;
 pub use history::{
     Description, Event, EventKind, ExternalFailureCause, History, Marker, ParentInfo, PendingActivity,
     PendingActivityState,
 };
+pub use interceptor::{CallKind, ClientInterceptor, OutboundCall};
 pub use marker::{DecodeFn, EncodeFn, Query, Run, Signal, Untyped, Update, WorkflowType};
 pub use options::{
     ActivityCancellationType, ActivityOptions, IdConflictPolicy, IdReusePolicy, ParentClosePolicy, RetryPolicy,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use workflow_client::{ApplicationError, Payload, PayloadError, TaskToken};
+use workflow_client::{ApplicationError, Headers, Payload, PayloadError, TaskToken};
 
 /// Facts about the running activity attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub struct ActivityInfo {
     pub task_queue: String,
     /// Whether it runs as a local activity (`ctx.execute_local_activity`).
     pub is_local: bool,
+    /// The headers the workflow scheduled it with.
+    pub headers: Headers,
 }
 
 /// What an activity may ask about itself and tell its engine; take it as an

@@ -59,6 +59,7 @@ impl Default for ActivityEnvironment {
                 run_id: "test-run".to_owned(),
                 task_queue: "test".to_owned(),
                 is_local: false,
+                headers: Default::default(),
             },
             previous_heartbeat: Vec::new(),
             heartbeats: Arc::default(),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use workflow_client::codec::{decode_payloads, encode_payloads, CodecError, HoldsPayloads, PayloadCodec};
-use workflow_client::{ApplicationError, Client, Failure, Payload};
+use workflow_client::{ApplicationError, Client, Failure, Headers, Payload};
 
 use crate::activity::Execute;
 use crate::executor::{QueryError, RunInstance, TaskFailure};
@@ -45,9 +45,9 @@ impl RunInstance for CodecRun {
         Ok(commands)
     }
 
-    fn query(&self, name: &str, mut args: Vec<Payload>) -> Result<Payload, QueryError> {
+    fn query(&self, name: &str, mut args: Vec<Payload>, header: &Headers) -> Result<Payload, QueryError> {
         decode_payloads(&*self.codec, &mut args).map_err(query_failure)?;
-        let mut answer = self.inner.query(name, args)?;
+        let mut answer = self.inner.query(name, args, header)?;
         encode_payloads(&*self.codec, &mut answer).map_err(query_failure)?;
         Ok(answer)
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use workflow_client::{
-    ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, IntoArgs, Limit,
+    ActivityCancellationType, ActivityOptions, DecodeFn, ExternalFailureCause, Failure, Headers, IntoArgs, Limit,
     ParentClosePolicy, Payload, Run, RunOptions, SearchAttributeUpdate, Signal, Untyped, WorkflowType,
 };
 
@@ -616,12 +616,14 @@ impl<W> WorkflowContext<W> {
                     activity_type,
                     args,
                     options,
+                    header: Headers::default(),
                 },
                 false => Command::ScheduleActivity {
                     seq,
                     activity_type,
                     args,
                     options,
+                    header: Headers::default(),
                 },
             });
             (seq, run_state.cancel_epoch)
@@ -749,6 +751,7 @@ impl<W> WorkflowContext<W> {
                     args,
                     run: Box::new(options.run.clone()),
                     parent_close_policy: options.parent_close_policy,
+                    header: Headers::default(),
                 });
                 (seq, c.cancel_epoch)
             };
@@ -1137,6 +1140,7 @@ impl<V> ExternalWorkflowHandle<V> {
                 workflow_id,
                 name: name.to_owned(),
                 args,
+                header: Headers::default(),
             });
             Ok((seq, run_state.cancel_epoch))
         });

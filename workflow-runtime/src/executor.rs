@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use tracing::Span;
-use workflow_client::{Failure, Payload};
+use workflow_client::{Failure, Headers, Payload};
 
 use crate::context::{Resolution, RunState, UpdateInfo, WorkflowContext};
 use crate::definition::{Dispatch, LocalFuture, WorkflowDefinition};
@@ -37,8 +37,8 @@ macro_rules! run_span {
 pub trait RunInstance {
     /// Applies an activation and returns the commands it produced.
     fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure>;
-    /// Answers a query from the current state.
-    fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError>;
+    /// Answers a query from the current state; `header` is what the query carried.
+    fn query(&self, name: &str, args: Vec<Payload>, header: &Headers) -> Result<Payload, QueryError>;
     /// Names of signals no handler took, in arrival order.
     fn unhandled_signals(&self) -> &[String];
 }
@@ -167,6 +167,7 @@ impl<W: WorkflowDefinition> RunExecutor<W> {
                 info,
                 args,
                 randomness_seed,
+                ..
             } = job
             {
                 let mut run_state = RunState::new(info, randomness_seed, self.max_pending_outgoing_signals);
@@ -257,7 +258,7 @@ impl<W: WorkflowDefinition> Started<W> {
         };
         match job {
             Job::Start { .. } => {}
-            Job::Signal { name, args } => {
+            Job::Signal { name, args, .. } => {
                 let span = run_span!(self.run_state.borrow().info, "signal", signal = name.as_str());
                 let _entered = span.enter();
                 match W::signal(&self.ctx, &name, args) {
@@ -282,6 +283,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 name,
                 args,
                 validate,
+                ..
             } => self.apply_update(id, name, args, validate),
             Job::FireTimer { seq } => resolve(seq, Resolution::Timer),
             Job::ResolveActivity { seq, result } => resolve(seq, Resolution::Activity(result)),
@@ -499,7 +501,7 @@ impl<W: WorkflowDefinition> RunInstance for RunExecutor<W> {
         }
     }
 
-    fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
+    fn query(&self, name: &str, args: Vec<Payload>, _header: &Headers) -> Result<Payload, QueryError> {
         let run = self.run.as_ref().ok_or(QueryError::NotStarted)?;
         let _span = run_span!(run.run_state.borrow().info, "query", query = name).entered();
         if name == STACK_TRACE_QUERY {

@@ -15,6 +15,7 @@ mod embedded;
 mod engine;
 mod error;
 mod executor;
+mod interceptor;
 mod limits;
 mod metrics;
 mod protocol;
@@ -43,6 +44,9 @@ pub use embedded::{ListFilter, RunSummary, StoreFile, DEFAULT_RETENTION};
 pub use engine::{Engine, EngineBuilder};
 pub use error::{WorkflowError, WorkflowResult};
 pub use executor::{QueryError, RunInstance, TaskFailure};
+pub use interceptor::{
+    ActivityAttempt, InboundCall, InboundKind, OutboundCommand, OutboundKind, WorkerInterceptor, WorkflowInterceptor,
+};
 pub use limits::Limits;
 pub use protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
 pub use replay::{Nondeterminism, ReplayError};

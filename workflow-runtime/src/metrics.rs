@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 use opentelemetry::KeyValue;
-use workflow_client::Payload;
+use workflow_client::{Headers, Payload};
 
 use crate::activity::Execute;
 use crate::executor::{QueryError, RunInstance, TaskFailure};
@@ -158,9 +158,9 @@ impl RunInstance for MeteredRun {
         outcome
     }
 
-    fn query(&self, name: &str, args: Vec<Payload>) -> Result<Payload, QueryError> {
+    fn query(&self, name: &str, args: Vec<Payload>, header: &Headers) -> Result<Payload, QueryError> {
         let started = Instant::now();
-        let answer = self.inner.query(name, args);
+        let answer = self.inner.query(name, args, header);
         let outcome = match &answer {
             Ok(_) => "answered",
             Err(QueryError::Unknown { .. }) => "unknown",

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use workflow_client::{
-    ActivityOptions, ExternalFailureCause, Failure, ParentClosePolicy, ParentInfo, Payload, RunOptions,
+    ActivityOptions, ExternalFailureCause, Failure, Headers, ParentClosePolicy, ParentInfo, Payload, RunOptions,
     SearchAttributeUpdate,
 };
 
@@ -56,6 +56,8 @@ pub enum Job {
         args: Vec<Payload>,
         /// Seed of `ctx.random()`.
         randomness_seed: u64,
+        /// Headers the start carried.
+        header: Headers,
     },
     /// Deliver a signal.
     Signal {
@@ -63,6 +65,8 @@ pub enum Job {
         name: String,
         /// Its arguments.
         args: Vec<Payload>,
+        /// Headers the signal carried.
+        header: Headers,
     },
     /// Run an update; `validate` is false when replaying an accepted one.
     Update {
@@ -74,6 +78,8 @@ pub enum Job {
         args: Vec<Payload>,
         /// Whether to run the validator.
         validate: bool,
+        /// Headers the update carried.
+        header: Headers,
     },
     /// A timer fired.
     FireTimer {
@@ -163,6 +169,8 @@ pub enum Command {
         args: Vec<Payload>,
         /// Timeouts, retries, task queue.
         options: ActivityOptions,
+        /// Headers for the activity.
+        header: Headers,
     },
     /// Stop waiting for an activity.
     RequestCancelActivity {
@@ -180,6 +188,8 @@ pub enum Command {
         args: Vec<Payload>,
         /// Timeouts and retries (its task queue and heartbeat timeout are not used).
         options: ActivityOptions,
+        /// Headers for the local activity.
+        header: Headers,
     },
     /// Stop waiting for a local activity.
     RequestCancelLocalActivity {
@@ -196,6 +206,8 @@ pub enum Command {
         name: String,
         /// Signal arguments.
         args: Vec<Payload>,
+        /// Headers for the signal.
+        header: Headers,
     },
     /// Request cancellation of another workflow.
     CancelExternal {
@@ -220,6 +232,8 @@ pub enum Command {
         run: Box<RunOptions>,
         /// What happens to it when the parent closes first.
         parent_close_policy: ParentClosePolicy,
+        /// Headers for the child's start.
+        header: Headers,
     },
     /// The validator accepted an update.
     UpdateAccepted {

@@ -12,6 +12,7 @@ use crate::activity::{Activity, Execute, Instance};
 use crate::codec::{codec_activity, CodecRun};
 use crate::definition::WorkflowDefinition;
 use crate::executor::{new_instance, RunInstance};
+use crate::interceptor::{intercepted_activity, InterceptedRun, Interceptors, WorkerInterceptor};
 use crate::metrics::{MeteredRun, WorkerMetrics};
 
 /// Builds a fresh run instance of one workflow type.
@@ -26,12 +27,20 @@ pub(crate) struct Factory {
     workflow_type: String,
     codec: Option<Arc<dyn PayloadCodec>>,
     metrics: Option<WorkerMetrics>,
+    interceptors: Interceptors,
 }
 
 impl Factory {
     /// A fresh instance allowed `max_pending_outgoing_signals`.
     pub(crate) fn instance(&self, max_pending_outgoing_signals: usize) -> Box<dyn RunInstance> {
         let mut instance = (self.new)(max_pending_outgoing_signals);
+        if !self.interceptors.is_empty() {
+            instance = Box::new(InterceptedRun {
+                inner: instance,
+                interceptors: self.interceptors.clone(),
+                run: Default::default(),
+            });
+        }
         if let Some(codec) = &self.codec {
             instance = Box::new(CodecRun {
                 inner: instance,
@@ -65,6 +74,8 @@ pub(crate) struct Offer {
     codec: Option<Arc<dyn PayloadCodec>>,
     /// The worker's instruments (none in a replayer).
     metrics: Option<WorkerMetrics>,
+    /// The worker's interceptors, in the order installed.
+    interceptors: Vec<Arc<dyn WorkerInterceptor>>,
 }
 
 impl Offer {
@@ -99,12 +110,19 @@ impl Offer {
             workflow_type: workflow_type.to_owned(),
             codec: self.codec.clone(),
             metrics: self.metrics.clone(),
+            interceptors: self.interceptors.iter().cloned().collect(),
         })
     }
 
     /// Applies `codec` to the payloads of the runs and activities offered.
     pub(crate) fn set_codec(&mut self, codec: Option<Arc<dyn PayloadCodec>>) {
         self.codec = codec;
+    }
+
+    /// Passes the runs and activities offered through `interceptor`, after
+    /// those added before.
+    pub(crate) fn add_interceptor(&mut self, interceptor: Arc<dyn WorkerInterceptor>) {
+        self.interceptors.push(interceptor);
     }
 
     /// Measures the runs and activities offered with `metrics`.
@@ -129,6 +147,9 @@ impl Offer {
     /// behind the worker's codec and instruments.
     pub(crate) fn activity(&self, activity_type: &str) -> Option<Execute> {
         let mut execute = self.execute(activity_type)?.clone();
+        if !self.interceptors.is_empty() {
+            execute = intercepted_activity(execute, self.interceptors.iter().cloned().collect());
+        }
         if let Some(codec) = &self.codec {
             execute = codec_activity(execute, codec.clone());
         }

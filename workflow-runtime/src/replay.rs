@@ -137,6 +137,7 @@ pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Opt
             continued_from_run_id,
             randomness_seed,
             attempt,
+            header,
         } => Job::Start {
             info: WorkflowInfo {
                 workflow_id: workflow_id.to_owned(),
@@ -149,20 +150,28 @@ pub(crate) fn job_for(event: &EventKind, workflow_id: &str, run_id: &str) -> Opt
             },
             args: input,
             randomness_seed,
+            header,
         },
-        EventKind::WorkflowExecutionSignaled { signal_name, input } => Job::Signal {
+        EventKind::WorkflowExecutionSignaled {
+            signal_name,
+            input,
+            header,
+        } => Job::Signal {
             name: signal_name,
             args: input,
+            header,
         },
         EventKind::WorkflowExecutionUpdateAccepted {
             update_id,
             update_name,
             input,
+            header,
         } => Job::Update {
             id: update_id,
             name: update_name,
             args: input,
             validate: false,
+            header,
         },
         EventKind::WorkflowExecutionCancelRequested { .. } => Job::Cancel,
         EventKind::TimerFired { seq } => Job::FireTimer { seq },
@@ -526,7 +535,7 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use workflow_client::{
-        ActivityOptions, Event, EventKind, Payload, PayloadError, SearchAttributeValue, WorkflowType,
+        ActivityOptions, Event, EventKind, Headers, Payload, PayloadError, SearchAttributeValue, WorkflowType,
     };
 
     use super::*;
@@ -622,6 +631,7 @@ mod tests {
             continued_from_run_id: None,
             randomness_seed: 7,
             attempt: 1,
+            header: Headers::default(),
         }
     }
 
@@ -639,6 +649,7 @@ mod tests {
             task_queue: "q".to_owned(),
             input: vec![text(name)],
             options: options(),
+            header: Headers::default(),
         }
     }
 
@@ -711,6 +722,7 @@ mod tests {
             EventKind::WorkflowExecutionSignaled {
                 signal_name: "rename".to_owned(),
                 input: vec![text("Ada")],
+                header: Headers::default(),
             },
         ]);
         let jobs = events
@@ -734,6 +746,7 @@ mod tests {
                 activity_type: "greet".to_owned(),
                 args: vec![text("Ada")],
                 options: options(),
+                header: Headers::default(),
             }]
         );
         let resolved = Job::ResolveActivity {

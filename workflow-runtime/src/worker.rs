@@ -9,6 +9,7 @@ use crate::activity::{Activities, Activity, Execute, Instance, IntoInstance, Vis
 use crate::backend::RunningWorker;
 use crate::definition::WorkflowDefinition;
 use crate::engine::Engine;
+use crate::interceptor::WorkerInterceptor;
 use crate::metrics::WorkerMetrics;
 use crate::registry::Offer;
 use crate::setup_error::WorkerError;
@@ -155,6 +156,14 @@ impl WorkerBuilder {
     /// ```
     pub fn log_slow_activations(mut self, threshold: Duration) -> Self {
         self.offer.set_slow_activations(threshold);
+        self
+    }
+
+    /// Passes this worker's runs and activities through `interceptor`,
+    /// which reads the headers clients and workflows send and adds headers
+    /// to what runs send out. Interceptors see calls in the order installed.
+    pub fn interceptor(mut self, interceptor: impl WorkerInterceptor) -> Self {
+        self.offer.add_interceptor(Arc::new(interceptor));
         self
     }
 

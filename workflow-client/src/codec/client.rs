@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::visit::{decode_payloads, encode_payloads, HoldsPayloads};
 use super::PayloadCodec;
-use crate::backend::{Backend, BoxFuture, Execution, StartRequest, UpdateRequest, UpdateStatus};
+use crate::backend::{Backend, BoxFuture, Execution, Message, StartRequest, UpdateRequest, UpdateStatus};
 use crate::error::ClientError;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::{Description, History};
@@ -94,16 +94,16 @@ impl Backend for Encoded {
         }
     }
 
-    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
-        match self.encode(args) {
-            Ok(args) => self.inner.signal(target, name, args),
+    fn signal(&self, target: Execution, mut signal: Message) -> BoxFuture<Result<(), ClientError>> {
+        match self.encode(std::mem::take(&mut signal.args)) {
+            Ok(args) => self.inner.signal(target, Message { args, ..signal }),
             Err(e) => failed(e),
         }
     }
 
-    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
-        match self.encode(args) {
-            Ok(args) => self.decoded(self.inner.query(target, name, args)),
+    fn query(&self, target: Execution, mut query: Message) -> BoxFuture<Result<Payload, ClientError>> {
+        match self.encode(std::mem::take(&mut query.args)) {
+            Ok(args) => self.decoded(self.inner.query(target, Message { args, ..query })),
             Err(e) => failed(e),
         }
     }

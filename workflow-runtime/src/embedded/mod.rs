@@ -30,8 +30,8 @@ use tokio::sync::{mpsc as channel, oneshot};
 use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
-    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
-    StartRequest, TaskToken, UpdateRequest, UpdateStatus,
+    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Message,
+    Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus,
 };
 
 use crate::activity::run_activity;
@@ -265,15 +265,18 @@ impl Backend for Embedded {
         })
     }
 
-    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
-        self.call(Request::Signal(target, name, args), unit)
+    fn signal(&self, target: Execution, signal: Message) -> BoxFuture<Result<(), ClientError>> {
+        self.call(Request::Signal(target, signal), unit)
     }
 
-    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
-        if let Some(answer) = self.memo.get(&target, &name, &args) {
-            return Box::pin(std::future::ready(Ok(answer)));
+    fn query(&self, target: Execution, query: Message) -> BoxFuture<Result<Payload, ClientError>> {
+        // A query with headers is for the run's interceptors to see.
+        if query.header.is_empty() {
+            if let Some(answer) = self.memo.get(&target, &query.name, &query.args) {
+                return Box::pin(std::future::ready(Ok(answer)));
+            }
         }
-        self.call(Request::Query(target, name, args), payload)
+        self.call(Request::Query(target, query), payload)
     }
 
     fn update(&self, target: Execution, request: UpdateRequest) -> BoxFuture<Result<UpdateStatus, ClientError>> {

@@ -5,8 +5,8 @@ use tokio::sync::oneshot;
 use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
-    ApplicationError, ClientError, Description, Execution, History, Payload, StartRequest, TaskToken, UpdateRequest,
-    UpdateStatus,
+    ApplicationError, ClientError, Description, Execution, History, Message, Payload, StartRequest, TaskToken,
+    UpdateRequest, UpdateStatus,
 };
 
 /// Where the answer to a request goes.
@@ -19,8 +19,8 @@ pub(crate) type Answer = Result<Reply, ClientError>;
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) enum Request {
     Start(Box<StartRequest>),
-    Signal(Execution, String, Vec<Payload>),
-    Query(Execution, String, Vec<Payload>),
+    Signal(Execution, Message),
+    Query(Execution, Message),
     Update(Execution, UpdateRequest),
     UpdateWithStart(Box<StartRequest>, UpdateRequest),
     UpdateResult(Execution, String),

@@ -11,8 +11,8 @@ use workflow_client::codec::PayloadCodec;
 use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::WorkflowPage;
 use workflow_client::{
-    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Payload,
-    StartRequest, TaskToken, UpdateRequest, UpdateStatus, WorkflowStatus,
+    ApplicationError, Backend, BoxFuture, Client, ClientError, Description, Execution, Failure, History, Message,
+    Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus, WorkflowStatus,
 };
 
 use super::request::{Reply, Request};
@@ -444,19 +444,19 @@ impl Backend for StoreFile {
         })
     }
 
-    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<(), ClientError>> {
+    fn signal(&self, target: Execution, signal: Message) -> BoxFuture<Result<(), ClientError>> {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
-            this.deliver(&target.clone(), "signals", Request::Signal(target, name, args), timeout)
+            this.deliver(&target.clone(), "signals", Request::Signal(target, signal), timeout)
                 .await
         })
     }
 
-    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> BoxFuture<Result<Payload, ClientError>> {
+    fn query(&self, target: Execution, query: Message) -> BoxFuture<Result<Payload, ClientError>> {
         let (this, timeout) = (self.clone(), self.reply_timeout);
         Box::pin(async move {
             match this
-                .ask_about(&target.clone(), Request::Query(target, name, args), timeout)
+                .ask_about(&target.clone(), Request::Query(target, query), timeout)
                 .await?
             {
                 Reply::Payload(payload) => Ok(payload),

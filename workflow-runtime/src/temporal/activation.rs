@@ -22,8 +22,8 @@ use workflow_client::{ApplicationError, ExternalFailureCause, Failure, ParentInf
 use workflow_client::{ParentClosePolicy, RunOptions};
 
 use super::convert::{
-    duration_out, failure_in, failure_out, memo_changes_out, payload_in, payload_out, retry_policy_out,
-    search_attribute_updates_out, search_attributes_out, time_in,
+    duration_out, failure_in, failure_out, header_fields_in, header_fields_out, memo_changes_out, payload_in,
+    payload_out, retry_policy_out, search_attribute_updates_out, search_attributes_out, time_in,
 };
 use crate::executor::{activate_timed, QueryError, RunInstance, RunLabel};
 use crate::protocol::{Activation, Command, Job, Rejection, WorkflowInfo};
@@ -84,6 +84,7 @@ impl Runs {
                 JobIn::SignalWorkflow(s) => jobs.push(Job::Signal {
                     name: s.signal_name,
                     args: s.input.into_iter().map(payload_in).collect(),
+                    header: header_fields_in(s.headers),
                 }),
                 JobIn::ResolveActivity(a) => jobs.push(Job::ResolveActivity {
                     seq: a.seq,
@@ -122,6 +123,7 @@ impl Runs {
                         name: u.name,
                         args: u.input.into_iter().map(payload_in).collect(),
                         validate: u.run_validator,
+                        header: header_fields_in(u.headers),
                     });
                 }
                 JobIn::RemoveFromCache(_) => evict = true,
@@ -161,11 +163,12 @@ impl Runs {
         }
         for query in queries {
             let args = query.arguments.into_iter().map(payload_in).collect();
+            let header = header_fields_in(query.headers);
             let answer = if query.query_type == UNHANDLED_SIGNALS_QUERY {
                 Payload::encode(run.instance.unhandled_signals())
                     .map_err(|e| QueryError::Failed(Failure::Application(e.into())))
             } else {
-                run.instance.query(&query.query_type, args)
+                run.instance.query(&query.query_type, args, &header)
             };
             let variant = match answer {
                 Ok(answer) => query_result::Variant::Succeeded(cmd::QuerySuccess {
@@ -217,6 +220,7 @@ impl Runs {
             },
             args: init.arguments.into_iter().map(payload_in).collect(),
             randomness_seed: init.randomness_seed,
+            header: header_fields_in(init.headers),
         })
     }
 }
@@ -240,6 +244,7 @@ impl Run {
                 activity_type,
                 args,
                 options,
+                header,
             } => Out::ScheduleActivity(cmd::ScheduleActivity {
                 seq,
                 activity_id: seq.to_string(),
@@ -251,6 +256,7 @@ impl Run {
                 heartbeat_timeout: options.heartbeat_timeout.map(duration_out),
                 retry_policy: Some(retry_policy_out(options.retry_policy)),
                 cancellation_type: cancellation_type_out(options.cancellation_type) as i32,
+                headers: header_fields_out(header),
                 ..Default::default()
             }),
             Command::RequestCancelActivity { seq } => Out::RequestCancelActivity(cmd::RequestCancelActivity { seq }),
@@ -259,6 +265,7 @@ impl Run {
                 activity_type,
                 args,
                 options,
+                header,
             } => Out::ScheduleLocalActivity(cmd::ScheduleLocalActivity {
                 seq,
                 activity_id: seq.to_string(),
@@ -273,6 +280,7 @@ impl Run {
                 // the workflow to sleep on a timer between attempts.
                 local_retry_threshold: Some(duration_out(LOCAL_RETRY_THRESHOLD)),
                 cancellation_type: cancellation_type_out(options.cancellation_type) as i32,
+                headers: header_fields_out(header),
                 ..Default::default()
             }),
             Command::RequestCancelLocalActivity { seq } => {
@@ -283,6 +291,7 @@ impl Run {
                 workflow_id,
                 name,
                 args,
+                header,
             } => Out::SignalExternalWorkflowExecution(cmd::SignalExternalWorkflowExecution {
                 seq,
                 target: Some(signal_external_workflow_execution::Target::WorkflowExecution(target(
@@ -290,7 +299,7 @@ impl Run {
                 ))),
                 signal_name: name,
                 args: args.into_iter().map(payload_out).collect(),
-                ..Default::default()
+                headers: header_fields_out(header),
             }),
             Command::CancelExternal { seq, workflow_id } => {
                 Out::RequestCancelExternalWorkflowExecution(cmd::RequestCancelExternalWorkflowExecution {
@@ -307,6 +316,7 @@ impl Run {
                 args,
                 run,
                 parent_close_policy,
+                header,
             } => {
                 use temporalio_common::protos::coresdk::child_workflow::ParentClosePolicy as Policy;
                 let policy = match parent_close_policy {
@@ -337,6 +347,7 @@ impl Run {
                     memo: memo.into_iter().map(|(k, v)| (k, payload_out(v))).collect(),
                     search_attributes: search_attributes_out(&search_attributes),
                     parent_close_policy: policy as i32,
+                    headers: header_fields_out(header),
                     ..Default::default()
                 })
             }

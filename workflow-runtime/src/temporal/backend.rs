@@ -31,13 +31,14 @@ use workflow_client::schedule::{ScheduleOp, ScheduleReply, ScheduleSummary};
 use workflow_client::visibility::{WorkflowPage, WorkflowSummary};
 use workflow_client::{
     ApplicationError, Backend, BoxFuture, ClientError, Description, Execution, Failure, History, IdConflictPolicy,
-    IdReusePolicy, Limit, Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage, WorkflowStatus,
+    IdReusePolicy, Limit, Message, Payload, StartRequest, TaskToken, UpdateRequest, UpdateStatus, WaitStage,
+    WorkflowStatus,
 };
 
 use super::activation::{UNHANDLED_SIGNALS_QUERY, UNKNOWN_QUERY, UNKNOWN_UPDATE};
 use super::convert::{
-    duration_out, failure_in, failure_out, memo_in, memo_out, millis_in, payloads_out, pending_activity_in, result_in,
-    retry_policy_out, search_attributes_in, search_attributes_out,
+    duration_out, failure_in, failure_out, header_out, memo_in, memo_out, millis_in, payloads_out, pending_activity_in,
+    result_in, retry_policy_out, search_attributes_in, search_attributes_out,
 };
 use super::history::Translator;
 use super::ConnectOptions;
@@ -291,6 +292,7 @@ impl TemporalBackend {
             input: payloads_out(request.args),
             identity: self.identity.clone(),
             request_id: unique_id(),
+            header: header_out(request.header),
             ..Default::default()
         }
     }
@@ -325,6 +327,7 @@ impl TemporalBackend {
                     workflow_start_delay: start.workflow_start_delay,
                     memo: start.memo,
                     search_attributes: start.search_attributes,
+                    header: start.header,
                     ..Default::default()
                 }))
                 .await
@@ -349,16 +352,17 @@ impl TemporalBackend {
         }
     }
 
-    async fn signal_workflow(self, target: Execution, name: String, args: Vec<Payload>) -> Result<(), ClientError> {
+    async fn signal_workflow(self, target: Execution, signal: Message) -> Result<(), ClientError> {
         let sent = self
             .service()
             .signal_workflow_execution(Request::new(SignalWorkflowExecutionRequest {
                 namespace: self.namespace.clone(),
                 workflow_execution: Some(execution(&target)),
-                signal_name: name,
-                input: payloads_out(args),
+                signal_name: signal.name,
+                input: payloads_out(signal.args),
                 identity: self.identity.clone(),
                 request_id: unique_id(),
+                header: header_out(signal.header),
                 ..Default::default()
             }))
             .await;
@@ -368,14 +372,15 @@ impl TemporalBackend {
         }
     }
 
-    async fn query_workflow(self, target: Execution, name: String, args: Vec<Payload>) -> Result<Payload, ClientError> {
+    async fn query_workflow(self, target: Execution, query: Message) -> Result<Payload, ClientError> {
+        let Message { name, args, header } = query;
         let mut request = Request::new(QueryWorkflowRequest {
             namespace: self.namespace.clone(),
             execution: Some(execution(&target)),
             query: Some(WorkflowQuery {
                 query_type: name.clone(),
                 query_args: payloads_out(args),
-                header: None,
+                header: header_out(header),
             }),
             query_reject_condition: 0,
         });
@@ -478,7 +483,7 @@ impl TemporalBackend {
                     identity: self.identity.clone(),
                 }),
                 input: Some(update::Input {
-                    header: None,
+                    header: header_out(request.header.clone()),
                     name: request.name.clone(),
                     args: payloads_out(request.args.clone()),
                 }),
@@ -661,7 +666,7 @@ impl TemporalBackend {
         // Only a worker knows which signals no handler took; ask it, briefly.
         let unhandled_signals = if status.is_running() {
             self.clone()
-                .query_workflow(exact, UNHANDLED_SIGNALS_QUERY.to_owned(), Vec::new())
+                .query_workflow(exact, Message::new(UNHANDLED_SIGNALS_QUERY, Vec::new()))
                 .await
                 .ok()
                 .and_then(|p| p.decode().ok())
@@ -811,12 +816,12 @@ impl Backend for TemporalBackend {
         Box::pin(self.clone().start_workflow(request))
     }
 
-    fn signal(&self, target: Execution, name: String, args: Vec<Payload>) -> Call<()> {
-        Box::pin(self.clone().signal_workflow(target, name, args))
+    fn signal(&self, target: Execution, signal: Message) -> Call<()> {
+        Box::pin(self.clone().signal_workflow(target, signal))
     }
 
-    fn query(&self, target: Execution, name: String, args: Vec<Payload>) -> Call<Payload> {
-        Box::pin(self.clone().query_workflow(target, name, args))
+    fn query(&self, target: Execution, query: Message) -> Call<Payload> {
+        Box::pin(self.clone().query_workflow(target, query))
     }
 
     fn update(&self, target: Execution, request: UpdateRequest) -> Call<UpdateStatus> {

@@ -1,7 +1,7 @@
 //! Payloads, failures, durations and retry policies between this crate's
 //! types and Temporal's protobufs: the wire the Python SDK speaks too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use temporalio_common::protos::temporal::api::common::v1 as proto;
@@ -13,8 +13,8 @@ use temporalio_common::protos::temporal::api::failure::v1::{
 use temporalio_common::protos::temporal::api::workflow::v1::PendingActivityInfo;
 use workflow_client::timestamp::{format_rfc3339 as rfc3339, parse_rfc3339};
 use workflow_client::{
-    ApplicationError, Failure, Payload, PendingActivity, PendingActivityState, RetryPolicy, SearchAttributeType,
-    SearchAttributeUpdate, SearchAttributeValue, SearchAttributes, TimeoutKind,
+    ApplicationError, Failure, Headers, Payload, PendingActivity, PendingActivityState, RetryPolicy,
+    SearchAttributeType, SearchAttributeUpdate, SearchAttributeValue, SearchAttributes, TimeoutKind,
 };
 
 /// What this SDK writes into `Failure.source`.
@@ -230,6 +230,28 @@ pub(crate) fn pending_activity_in(p: PendingActivityInfo) -> PendingActivity {
         last_heartbeat_time_ms: p.last_heartbeat_time.map(|t| millis_in(Some(t))),
         heartbeat_details: payloads_in(p.heartbeat_details),
     }
+}
+
+/// Headers as Core's activations and commands carry them: payloads by name.
+pub(crate) fn header_fields_out(headers: Headers) -> HashMap<String, proto::Payload> {
+    headers.into_iter().map(|(k, v)| (k, payload_out(v))).collect()
+}
+
+/// Headers from Core's activations and activity tasks.
+pub(crate) fn header_fields_in(fields: HashMap<String, proto::Payload>) -> Headers {
+    fields.into_iter().map(|(k, v)| (k, payload_in(v))).collect()
+}
+
+/// Headers in a service request; `None` when there are none.
+pub(crate) fn header_out(headers: Headers) -> Option<proto::Header> {
+    (!headers.is_empty()).then(|| proto::Header {
+        fields: header_fields_out(headers),
+    })
+}
+
+/// Headers of a history event or a service request.
+pub(crate) fn header_in(header: Option<proto::Header>) -> Headers {
+    header_fields_in(header.map(|h| h.fields).unwrap_or_default())
 }
 
 /// A memo on the wire.

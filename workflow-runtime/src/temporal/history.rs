@@ -16,8 +16,8 @@ use workflow_client::{
 };
 
 use super::convert::{
-    duration_in, failure_in, memo_changes_in, millis_in, payload_in, payloads_in, result_in, retry_policy_in,
-    search_attribute_updates_in,
+    duration_in, failure_in, header_in, memo_changes_in, millis_in, payload_in, payloads_in, result_in,
+    retry_policy_in, search_attribute_updates_in,
 };
 
 /// Translates a run's events, in order.
@@ -68,10 +68,12 @@ impl Translator {
                 continued_from_run_id: Some(a.continued_execution_run_id).filter(|r| !r.is_empty()),
                 randomness_seed: 0,
                 attempt: u32::try_from(a.attempt).unwrap_or(1).max(1),
+                header: header_in(a.header),
             },
             A::WorkflowExecutionSignaledEventAttributes(a) => EventKind::WorkflowExecutionSignaled {
                 signal_name: a.signal_name,
                 input: payloads_in(a.input),
+                header: header_in(a.header),
             },
             A::WorkflowExecutionUpdateAcceptedEventAttributes(a) => {
                 let request = a.accepted_request.unwrap_or_default();
@@ -80,6 +82,7 @@ impl Translator {
                     update_id: request.meta.map(|m| m.update_id).unwrap_or_default(),
                     update_name: input.name,
                     input: payloads_in(input.args),
+                    header: header_in(input.header),
                 }
             }
             A::WorkflowExecutionUpdateCompletedEventAttributes(a) => EventKind::WorkflowExecutionUpdateCompleted {
@@ -119,6 +122,7 @@ impl Translator {
                     heartbeat_timeout: duration_in(a.heartbeat_timeout),
                     cancellation_type: Default::default(),
                 },
+                header: header_in(a.header),
             },
             A::ActivityTaskCompletedEventAttributes(a) => EventKind::ActivityTaskCompleted {
                 seq: self.seq_of(a.scheduled_event_id),
@@ -142,6 +146,7 @@ impl Translator {
                     workflow_id: a.workflow_execution.map(|e| e.workflow_id).unwrap_or_default(),
                     signal_name: a.signal_name,
                     input: payloads_in(a.input),
+                    header: header_in(a.header),
                 }
             }
             A::ExternalWorkflowExecutionSignaledEventAttributes(a) => EventKind::ExternalWorkflowExecutionSignaled {
@@ -181,6 +186,7 @@ impl Translator {
                     workflow_type: a.workflow_type.map(|t| t.name).unwrap_or_default(),
                     task_queue: a.task_queue.map(|t| t.name).unwrap_or_default(),
                     input: payloads_in(a.input),
+                    header: header_in(a.header),
                 }
             }
             A::ChildWorkflowExecutionStartedEventAttributes(a) => EventKind::ChildWorkflowExecutionStarted {

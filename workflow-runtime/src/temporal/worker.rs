@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use workflow_client::{ApplicationError, Failure, TaskToken};
 
 use super::activation::Runs;
-use super::convert::{failure_out, payload_in, payload_out};
+use super::convert::{failure_out, header_fields_in, payload_in, payload_out};
 use super::Connection;
 use crate::activity::run_activity;
 use crate::activity_context::{ActivityContext, ActivityInfo};
@@ -183,6 +183,7 @@ impl Attempt {
             run_id: execution.run_id,
             task_queue,
             is_local: start.is_local,
+            headers: header_fields_in(start.header_fields),
         };
         let heartbeat = {
             let (core, task_token) = (self.core.clone(), self.task_token.clone());

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use workflow_client::{
-    ActivityCancellationType, ActivityOptions, ClientError, Event, EventKind, Failure, ParentInfo, Payload,
+    ActivityCancellationType, ActivityOptions, ClientError, Event, EventKind, Failure, Headers, ParentInfo, Payload,
     WorkflowStatus,
 };
 
@@ -161,6 +161,8 @@ pub(crate) struct ActivityRow {
     /// A local activity: run by the workflow's own worker, its outcome
     /// recorded as a marker, and not listed as pending.
     pub(crate) local: bool,
+    /// The headers the workflow scheduled it with.
+    pub(crate) header: Headers,
 }
 
 /// A store operation failed.
@@ -735,8 +737,8 @@ impl Store {
             .prepare_cached(
                 "INSERT OR REPLACE INTO activities
                  (run_key, seq, task_queue, activity_type, input, options, attempt, scheduled_ms, local,
-                  cancellation_type)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                  cancellation_type, header)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 a.key.run.0,
@@ -748,7 +750,10 @@ impl Store {
                 a.attempt,
                 i64_of(a.scheduled_ms),
                 a.local,
-                cancellation_code(a.options.cancellation_type)
+                cancellation_code(a.options.cancellation_type),
+                (!a.header.is_empty())
+                    .then(|| record::encode(&record::header_record(&a.header)))
+                    .transpose()?
             ])?;
         Ok(())
     }
@@ -814,7 +819,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT a.run_key, a.seq, r.workflow_id, r.run_id, a.task_queue, a.activity_type, a.input, a.options,
                  a.attempt, a.scheduled_ms, a.heartbeat, a.heartbeat_ms, a.last_failure, a.next_attempt_ms,
-                 a.cancel_requested, a.local, a.cancellation_type
+                 a.cancel_requested, a.local, a.cancellation_type, a.header
              FROM activities a JOIN runs r ON r.run_key = a.run_key {filter}"
         ))?;
         let mut rows = stmt.query(params)?;
@@ -826,6 +831,9 @@ impl Store {
                 .map(|b| record::decode("activities", b))
                 .transpose()?;
             let last_failure: Option<FailureRecord> = optional_blob(r, 12)?
+                .map(|b| record::decode("activities", b))
+                .transpose()?;
+            let header: Option<record::HeaderRecord> = optional_blob(r, 17)?
                 .map(|b| record::decode("activities", b))
                 .transpose()?;
             let mut options = ActivityOptions::from(options);
@@ -849,6 +857,7 @@ impl Store {
                 next_attempt_ms: r.get::<_, Option<i64>>(13)?.map(u64_of),
                 cancel_requested: r.get(14)?,
                 local: r.get(15)?,
+                header: header.map(record::headers_of).unwrap_or_default(),
             });
         }
         Ok(activities)

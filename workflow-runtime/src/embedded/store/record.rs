@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use workflow_client::{
-    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Marker, ParentClosePolicy, ParentInfo,
-    Payload, RetryPolicy, SearchAttributeUpdate, SearchAttributeValue, TimeoutKind,
+    ActivityOptions, ApplicationError, EventKind, ExternalFailureCause, Failure, Headers, Marker, ParentClosePolicy,
+    ParentInfo, Payload, RetryPolicy, SearchAttributeUpdate, SearchAttributeValue, TimeoutKind,
 };
 
 use super::{StoreError, StoreResult};
@@ -568,6 +568,12 @@ pub(super) enum EventRecord {
     PropertiesModified {
         memo: Vec<(String, Option<PayloadRecord>)>,
     },
+    /// Since schema version 7: an event that carried headers (`event` is
+    /// one of the kinds that may).
+    WithHeader {
+        header: HeaderRecord,
+        event: Box<EventRecord>,
+    },
 }
 
 /// A search attribute's value.
@@ -612,11 +618,41 @@ impl From<SearchAttributeRecord> for SearchAttributeValue {
     }
 }
 
+/// Headers as stored (in events and `activities.header`, from version 7).
+pub(super) type HeaderRecord = Vec<(String, PayloadRecord)>;
+
+/// The record of `headers`.
+pub(super) fn header_record(headers: &Headers) -> HeaderRecord {
+    headers
+        .iter()
+        .map(|(name, value)| (name.to_owned(), value.into()))
+        .collect()
+}
+
+/// The headers a record holds.
+pub(super) fn headers_of(record: HeaderRecord) -> Headers {
+    record.into_iter().map(|(name, value)| (name, value.into())).collect()
+}
+
 /// A memo as stored (`runs.memo`, from version 5).
 pub(super) type MemoRecord = Vec<(String, PayloadRecord)>;
 
 impl From<&EventKind> for EventRecord {
     fn from(kind: &EventKind) -> Self {
+        let event = EventRecord::bare(kind);
+        match kind.header() {
+            Some(header) if !header.is_empty() => EventRecord::WithHeader {
+                header: header_record(header),
+                event: Box::new(event),
+            },
+            _ => event,
+        }
+    }
+}
+
+impl EventRecord {
+    /// The record of `kind`, without its headers.
+    fn bare(kind: &EventKind) -> Self {
         use EventKind as K;
         match kind {
             K::WorkflowExecutionStarted {
@@ -627,6 +663,7 @@ impl From<&EventKind> for EventRecord {
                 continued_from_run_id,
                 randomness_seed,
                 attempt,
+                ..
             } => {
                 let started = EventRecord::Started {
                     workflow_type: workflow_type.clone(),
@@ -648,7 +685,7 @@ impl From<&EventKind> for EventRecord {
                     },
                 }
             }
-            K::WorkflowExecutionSignaled { signal_name, input } => EventRecord::Signaled {
+            K::WorkflowExecutionSignaled { signal_name, input, .. } => EventRecord::Signaled {
                 signal_name: signal_name.clone(),
                 input: payloads(input),
             },
@@ -656,6 +693,7 @@ impl From<&EventKind> for EventRecord {
                 update_id,
                 update_name,
                 input,
+                ..
             } => EventRecord::UpdateAccepted {
                 update_id: update_id.clone(),
                 update_name: update_name.clone(),
@@ -681,6 +719,7 @@ impl From<&EventKind> for EventRecord {
                 task_queue,
                 input,
                 options,
+                ..
             } => EventRecord::ActivityScheduled {
                 seq: *seq,
                 activity_type: activity_type.clone(),
@@ -703,6 +742,7 @@ impl From<&EventKind> for EventRecord {
                 workflow_id,
                 signal_name,
                 input,
+                ..
             } => EventRecord::SignalExternalInitiated {
                 seq: *seq,
                 workflow_id: workflow_id.clone(),
@@ -731,6 +771,7 @@ impl From<&EventKind> for EventRecord {
                 workflow_type,
                 task_queue,
                 input,
+                ..
             } => EventRecord::StartChildInitiated {
                 seq: *seq,
                 workflow_id: workflow_id.clone(),
@@ -824,10 +865,12 @@ impl From<EventRecord> for EventKind {
                 continued_from_run_id,
                 randomness_seed,
                 attempt: 1,
+                header: Headers::default(),
             },
             EventRecord::Signaled { signal_name, input } => K::WorkflowExecutionSignaled {
                 signal_name,
                 input: from_payloads(input),
+                header: Headers::default(),
             },
             EventRecord::UpdateAccepted {
                 update_id,
@@ -837,6 +880,7 @@ impl From<EventRecord> for EventKind {
                 update_id,
                 update_name,
                 input: from_payloads(input),
+                header: Headers::default(),
             },
             EventRecord::UpdateCompleted { update_id, outcome } => K::WorkflowExecutionUpdateCompleted {
                 update_id,
@@ -861,6 +905,7 @@ impl From<EventRecord> for EventKind {
                 task_queue,
                 input: from_payloads(input),
                 options: options.into(),
+                header: Headers::default(),
             },
             EventRecord::ActivityCompleted { seq, result, attempt } => K::ActivityTaskCompleted {
                 seq,
@@ -882,6 +927,7 @@ impl From<EventRecord> for EventKind {
                 workflow_id,
                 signal_name,
                 input: from_payloads(input),
+                header: Headers::default(),
             },
             EventRecord::ExternalSignaled { seq } => K::ExternalWorkflowExecutionSignaled { seq },
             EventRecord::SignalExternalFailed { seq, cause } => K::SignalExternalWorkflowExecutionFailed {
@@ -908,6 +954,7 @@ impl From<EventRecord> for EventKind {
                 workflow_type,
                 task_queue,
                 input: from_payloads(input),
+                header: Headers::default(),
             },
             EventRecord::ChildStarted { seq, run_id } => K::ChildWorkflowExecutionStarted { seq, run_id },
             EventRecord::StartChildFailed { seq, existing_run_id } => {
@@ -943,6 +990,13 @@ impl From<EventRecord> for EventKind {
                 let mut kind = K::from(*started);
                 if let K::WorkflowExecutionStarted { attempt: a, .. } = &mut kind {
                     *a = attempt;
+                }
+                kind
+            }
+            EventRecord::WithHeader { header, event } => {
+                let mut kind = K::from(*event);
+                if let Some(slot) = kind.header_mut() {
+                    *slot = headers_of(header);
                 }
                 kind
             }

@@ -11,7 +11,7 @@ use super::record::{self, ActivityOptionsRecord, EventRecord, PayloadRecord};
 use super::{Progress, StoreError, StoreResult};
 
 /// The version this release reads and writes.
-pub(crate) const VERSION: i64 = 6;
+pub(crate) const VERSION: i64 = 7;
 
 /// The schema of version 1. A new file is created with it and brought
 /// forward by the migrations after it, so the current schema is always
@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS replies (
 /// One step forward: `MIGRATIONS[n]` takes a file from version `n` to `n + 1`.
 type Migration = fn(&Transaction<'_>) -> StoreResult<()>;
 
-const MIGRATIONS: [Migration; VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
+const MIGRATIONS: [Migration; VERSION as usize] =
+    [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7];
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> StoreResult<i64> {
@@ -377,4 +378,43 @@ fn v5_to_v6(tx: &Transaction<'_>) -> StoreResult<()> {
          );",
     )?;
     Ok(())
+}
+
+/// Version 7 keeps headers: history events may carry them (an event record
+/// version 6 cannot decode), and each scheduled activity keeps the headers
+/// its attempts see. Requests waiting in the inbox name a signal's or a
+/// query's handler, arguments and headers in one object, where version 6
+/// listed the name and arguments on their own.
+fn v6_to_v7(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.execute_batch("ALTER TABLE activities ADD COLUMN header BLOB;")?;
+    let pending: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, body FROM requests")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, body) in pending {
+        if let Some(body) = message_request_v7(&body) {
+            tx.execute("UPDATE requests SET body = ?2 WHERE id = ?1", params![id, body])?;
+        }
+    }
+    Ok(())
+}
+
+/// A version 6 signal or query request, `{"Signal": [target, name, args]}`,
+/// in version 7's form `{"Signal": [target, {"name": name, "args": args}]}`;
+/// `None` for any other request.
+fn message_request_v7(body: &str) -> Option<String> {
+    let serde_json::Value::Object(mut request) = serde_json::from_str(body).ok()? else {
+        return None;
+    };
+    let (kind, fields) = request.iter_mut().next()?;
+    if kind != "Signal" && kind != "Query" {
+        return None;
+    }
+    let serde_json::Value::Array(fields) = fields else {
+        return None;
+    };
+    let [target, name, args] = std::mem::take(fields).try_into().ok()?;
+    *fields = vec![target, serde_json::json!({ "name": name, "args": args })];
+    serde_json::to_string(&request).ok()
 }

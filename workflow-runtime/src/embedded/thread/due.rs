@@ -160,6 +160,7 @@ impl EngineThread {
                 run_id: row.run_id.clone(),
                 task_queue: row.task_queue.clone(),
                 is_local: row.local,
+                headers: row.header.clone(),
             },
             args: row.input.clone(),
             execute,

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{oneshot, watch};
-use workflow_client::{ClientError, EventKind, Execution, ParentInfo, Payload, WaitStage, WorkflowStatus};
+use workflow_client::{
+    ClientError, EventKind, Execution, Headers, Message, ParentInfo, Payload, WaitStage, WorkflowStatus,
+};
 
 mod due;
 mod queries;
@@ -79,8 +81,7 @@ struct UpdateWaiter {
 /// A query waiting for its run's worker.
 struct PendingQuery {
     target: Execution,
-    name: String,
-    args: Vec<Payload>,
+    query: Message,
     responder: Responder,
     /// When it gives up waiting for a worker.
     deadline: u64,
@@ -100,8 +101,7 @@ pub(super) enum Handled {
     /// An answer computed after the batch's workflow tasks.
     Query {
         target: Execution,
-        name: String,
-        args: Vec<Payload>,
+        query: Message,
         deadline: u64,
     },
 }
@@ -116,6 +116,8 @@ struct NewRun {
     input: Vec<Payload>,
     parent: Option<ParentInfo>,
     continued_from_run_id: Option<String>,
+    /// Headers its start carried.
+    header: Headers,
     /// Its timeouts, retries and first-task time.
     settings: RunSettings,
 }
@@ -806,23 +808,22 @@ impl EngineThread {
     fn call(&mut self, request: Request, now: u64) -> StoreResult<Handled> {
         let answer = match request {
             Request::Start(start) => self.start(*start, now)?.map(Reply::RunId),
-            Request::Signal(target, name, args) => {
-                let answer = match self.check_payloads(&target.workflow_id, &args) {
+            Request::Signal(target, signal) => {
+                let answer = match self.check_payloads(&target.workflow_id, &signal.args) {
                     Err(e) => Err(e),
                     Ok(()) => match self.resolve(&target)? {
-                        Target::Open(run) => self.signal_open(run, name, args, now)?,
+                        Target::Open(run) => self.signal_open(run, signal, now)?,
                         Target::Closed(row) => Err(closed(&row, "signals")),
                         Target::Missing => Err(not_found(&target)),
                     },
                 };
                 answer.map(|()| Reply::Unit)
             }
-            Request::Query(target, name, args) => {
+            Request::Query(target, query) => {
                 let deadline = now + self.worker_wait;
                 return Ok(Handled::Query {
                     target,
-                    name,
-                    args,
+                    query,
                     deadline,
                 });
             }
@@ -904,13 +905,11 @@ impl EngineThread {
             }
             Handled::Query {
                 target,
-                name,
-                args,
+                query,
                 deadline,
             } => self.waiters.queries.push(PendingQuery {
                 target,
-                name,
-                args,
+                query,
                 responder,
                 deadline,
             }),

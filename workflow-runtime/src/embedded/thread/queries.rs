@@ -21,26 +21,26 @@ impl EngineThread {
             let workflow_id = query.target.workflow_id.clone();
             match self.acquire(&row)? {
                 Ok(instance) => {
-                    let answer = instance.query(&query.name, query.args.clone());
+                    let answer = instance.query(&query.query.name, query.query.args.clone(), &query.query.header);
                     self.release(row.key, instance);
                     let answer = match answer {
                         Ok(payload) => {
                             self.outbox.answered.push(Answered {
                                 workflow_id: workflow_id.clone(),
                                 run_id: row.run_id.clone(),
-                                name: query.name.clone(),
-                                args: query.args,
+                                name: query.query.name.clone(),
+                                args: query.query.args,
                                 answer: payload.clone(),
                             });
                             Ok(Reply::Payload(payload))
                         }
                         Err(QueryError::Unknown { known }) => Err(ClientError::UnknownQuery {
                             workflow_type: row.workflow_type.clone(),
-                            name: query.name.clone(),
+                            name: query.query.name.clone(),
                             known,
                         }),
                         Err(QueryError::Failed(failure)) => Err(ClientError::QueryFailed {
-                            name: query.name.clone(),
+                            name: query.query.name.clone(),
                             failure,
                         }),
                         Err(QueryError::NotStarted) => Err(ClientError::WorkflowTask {

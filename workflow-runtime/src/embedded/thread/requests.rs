@@ -118,7 +118,12 @@ impl EngineThread {
                         Some((name, args)) => {
                             // Signal-with-start ends a start delay, as on Temporal.
                             self.end_first_task_wait(key)?;
-                            self.signal_open(key, name, args, now)?.map(|()| run_id)
+                            let signal = Message {
+                                name,
+                                args,
+                                header: start.header,
+                            };
+                            self.signal_open(key, signal, now)?.map(|()| run_id)
                         }
                         None => Ok(run_id),
                     });
@@ -150,13 +155,19 @@ impl EngineThread {
             input: start.args,
             parent: None,
             continued_from_run_id: None,
+            header: start.header.clone(),
             settings: RunSettings::at_start(&start.run, now),
         };
         let key = self.create_run(new, now)?;
         self.store.save_memo(key, &start.run.memo)?;
         self.store.save_search_attributes(key, &start.run.search_attributes)?;
         if let Some((name, args)) = start.start_signal {
-            self.signal_open(key, name, args, now)?.ok();
+            let signal = Message {
+                name,
+                args,
+                header: start.header,
+            };
+            self.signal_open(key, signal, now)?.ok();
         }
         Ok(Ok(self.open_run(key)?.row.run_id.clone()))
     }
@@ -196,6 +207,7 @@ impl EngineThread {
             continued_from_run_id: new.continued_from_run_id,
             randomness_seed: seed,
             attempt,
+            header: new.header,
         };
         self.append(key, started, now)?;
         self.mark_dirty(key);
@@ -209,8 +221,7 @@ impl EngineThread {
     pub(super) fn signal_open(
         &mut self,
         key: RunKey,
-        name: String,
-        args: Vec<Payload>,
+        signal: Message,
         now: u64,
     ) -> StoreResult<Result<(), ClientError>> {
         let run = self.open_run(key)?;
@@ -225,8 +236,9 @@ impl EngineThread {
         self.append(
             key,
             EventKind::WorkflowExecutionSignaled {
-                signal_name: name,
-                input: args,
+                signal_name: signal.name,
+                input: signal.args,
+                header: signal.header,
             },
             now,
         )?;

@@ -130,6 +130,7 @@ impl EngineThread {
             name: u.name.clone(),
             args: u.args.clone(),
             validate: true,
+            header: u.header.clone(),
         }));
         let label = RunLabel {
             workflow_id: &row.workflow_id,
@@ -293,6 +294,7 @@ impl EngineThread {
                             update_id: id.clone(),
                             update_name: update.name.clone(),
                             input: update.args.clone(),
+                            header: update.header.clone(),
                         },
                         now,
                     )?;
@@ -431,10 +433,16 @@ impl EngineThread {
                 workflow_id: target,
                 name,
                 args,
+                header,
             } => {
+                let signal = Message {
+                    name: name.clone(),
+                    args: args.clone(),
+                    header: header.clone(),
+                };
                 let outcome = match self.current_open(target)? {
                     Some(target_run) => self
-                        .signal_open(target_run, name.clone(), args.clone(), now)?
+                        .signal_open(target_run, signal, now)?
                         .map_err(|_| ExternalFailureCause::LimitExceeded),
                     None => Err(ExternalFailureCause::NotFound),
                 };
@@ -473,6 +481,7 @@ impl EngineThread {
                 args,
                 run: child_run,
                 parent_close_policy,
+                header,
             } => {
                 let kind = match self.current_open(child_id)? {
                     Some(existing) => EventKind::StartChildWorkflowExecutionFailed {
@@ -494,6 +503,7 @@ impl EngineThread {
                             input: args.clone(),
                             parent: Some(parent),
                             continued_from_run_id: None,
+                            header: header.clone(),
                             settings: RunSettings {
                                 parent_close_policy: *parent_close_policy,
                                 ..RunSettings::at_start(child_run, now)
@@ -625,6 +635,7 @@ impl EngineThread {
                 input: successor.input,
                 parent: run.row.parent.clone(),
                 continued_from_run_id: Some(run.row.run_id.clone()),
+                header: Headers::default(),
                 settings: successor.settings,
             };
             let next = self.create_run(new, now)?;
@@ -711,19 +722,21 @@ pub(super) struct TaskOutput {
 
 /// The activity a schedule command asks `run` for, before its first attempt.
 fn scheduled_activity(run: &RunRow, command: &Command, now: u64) -> Option<ActivityRow> {
-    let (seq, activity_type, args, options, local) = match command {
+    let (seq, activity_type, args, options, header, local) = match command {
         Command::ScheduleActivity {
             seq,
             activity_type,
             args,
             options,
-        } => (seq, activity_type, args, options, false),
+            header,
+        } => (seq, activity_type, args, options, header, false),
         Command::ScheduleLocalActivity {
             seq,
             activity_type,
             args,
             options,
-        } => (seq, activity_type, args, options, true),
+            header,
+        } => (seq, activity_type, args, options, header, true),
         _ => return None,
     };
     // A local activity runs where its workflow does.
@@ -750,6 +763,7 @@ fn scheduled_activity(run: &RunRow, command: &Command, now: u64) -> Option<Activ
         next_attempt_ms: None,
         cancel_requested: false,
         local,
+        header: header.clone(),
     })
 }
 
@@ -767,12 +781,14 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
             activity_type,
             args,
             options,
+            header,
         } => EventKind::ActivityTaskScheduled {
             seq,
             activity_type,
             task_queue: options.task_queue.clone().unwrap_or_else(|| task_queue.to_owned()),
             input: args,
             options,
+            header,
         },
         Command::RequestCancelActivity { seq } => EventKind::ActivityTaskCancelRequested { seq },
         Command::SignalExternal {
@@ -780,11 +796,13 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
             workflow_id,
             name,
             args,
+            header,
         } => EventKind::SignalExternalWorkflowExecutionInitiated {
             seq,
             workflow_id,
             signal_name: name,
             input: args,
+            header,
         },
         Command::CancelExternal { seq, workflow_id } => {
             EventKind::RequestCancelExternalWorkflowExecutionInitiated { seq, workflow_id }
@@ -795,6 +813,7 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
             workflow_id,
             task_queue,
             args,
+            header,
             ..
         } => EventKind::StartChildWorkflowExecutionInitiated {
             seq,
@@ -802,6 +821,7 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
             workflow_type,
             task_queue,
             input: args,
+            header,
         },
         Command::UpdateCompleted { id, outcome } => {
             EventKind::WorkflowExecutionUpdateCompleted { update_id: id, outcome }

@@ -16,8 +16,8 @@ use workflow_client::{ClientError, IdReusePolicy, RunOptions, StartRequest};
 
 use super::{server_error, task_queue, TemporalBackend};
 use crate::temporal::convert::{
-    duration_in, duration_out, memo_in, memo_out, millis_in, payload_in, payloads_out, retry_policy_in,
-    retry_policy_out, search_attributes_in, search_attributes_out,
+    duration_in, duration_out, header_in, header_out, memo_in, memo_out, millis_in, payload_in, payloads_out,
+    retry_policy_in, retry_policy_out, search_attributes_in, search_attributes_out,
 };
 
 impl TemporalBackend {
@@ -229,6 +229,7 @@ fn schedule_out(definition: &ScheduleDefinition) -> proto::Schedule {
                     retry_policy: run.retry_policy.map(retry_policy_out),
                     memo: memo_out(run.memo),
                     search_attributes: search_attributes_out(&run.search_attributes),
+                    header: header_out(action.header.clone()),
                     ..Default::default()
                 },
             )),
@@ -330,6 +331,7 @@ fn described_in(schedule_id: String, described: DescribeScheduleResponse) -> Sch
                 memo: memo_in(start.memo),
                 search_attributes: search_attributes_in(start.search_attributes),
             },
+            header: header_in(start.header),
         },
         policies: SchedulePolicies {
             overlap,
