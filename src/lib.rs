@@ -106,8 +106,8 @@ pub use workflow_client::codec;
 pub mod interceptor {
     pub use workflow_client::{BoxFuture, CallKind, ClientInterceptor, OutboundCall};
     pub use workflow_runtime::{
-        ActivityAttempt, InboundCall, InboundKind, OutboundCommand, OutboundKind, WorkerInterceptor,
-        WorkflowInterceptor,
+        ActivityAttempt, InboundCall, InboundKind, OutboundCommand, OutboundKind, TracingInterceptor,
+        WorkerInterceptor, WorkflowInterceptor, TRACE_HEADER,
     };
 }
 

@@ -34,6 +34,7 @@ mod schedules;
 mod search_attributes;
 mod signals;
 mod stateful;
+mod trace_propagation;
 mod updates;
 mod versioning;
 mod visibility;

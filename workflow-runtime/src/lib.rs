@@ -27,6 +27,7 @@ mod stack_trace;
 #[cfg(feature = "temporal")]
 mod temporal;
 mod testing;
+mod tracing_interceptor;
 mod worker;
 mod workflow_metadata;
 
@@ -55,4 +56,5 @@ pub use setup_error::{EngineError, WorkerError};
 #[cfg(feature = "temporal")]
 pub use temporal::{ApiKey, ClientIdentity, ConnectOptions, TlsConfig};
 pub use testing::TestEnvironment;
+pub use tracing_interceptor::{TracingInterceptor, TRACE_HEADER};
 pub use worker::{Worker, WorkerBuilder};
