@@ -177,6 +177,15 @@ async fn workers_and_the_store_report_what_they_do() {
             ),
             2
         );
+        assert_eq!(
+            total(
+                &metrics,
+                "workflow.activity.schedule_to_start",
+                &[tq, ("activity_type", "flaky_double")]
+            ),
+            2,
+            "{name}: each attempt's wait to start"
+        );
     }
     // Counted across engines (their runs share the workflow type).
     let n = engines.len() as u64;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::sync::watch;
 
@@ -26,6 +27,9 @@ pub struct ActivityInfo {
     pub is_local: bool,
     /// The headers the workflow scheduled it with.
     pub headers: Headers,
+    /// When this attempt was scheduled: the activity's scheduling for the
+    /// first, the end of the retry backoff for the others.
+    pub current_attempt_scheduled_time: SystemTime,
 }
 
 /// What an activity may ask about itself and tell its engine; take it as an

@@ -60,6 +60,7 @@ impl Default for ActivityEnvironment {
                 task_queue: "test".to_owned(),
                 is_local: false,
                 headers: Default::default(),
+                current_attempt_scheduled_time: std::time::SystemTime::now(),
             },
             previous_heartbeat: Vec::new(),
             heartbeats: Arc::default(),

@@ -12,12 +12,13 @@
 //! | `workflow.query.duration` (s) | histogram | `workflow_type` |
 //! | `workflow.activity.attempts` | counter | `activity_type`, `task_queue`, `outcome` (`completed`, `failed`) |
 //! | `workflow.activity.duration` (s) | histogram | `activity_type`, `task_queue` |
+//! | `workflow.activity.schedule_to_start` (s) | histogram | `activity_type`, `task_queue` |
 //! | `workflow.store.commit.batch` | histogram | messages committed together (embedded) |
 //! | `workflow.store.commit.duration` (s) | histogram | a commit, its sync included (embedded) |
 //! | `workflow.cache.runs` | gauge | run instances in the cache (embedded) |
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
 use opentelemetry::KeyValue;
@@ -50,6 +51,7 @@ pub(crate) struct WorkerMetrics {
     query_duration: Histogram<f64>,
     activity_attempts: Counter<u64>,
     activity_duration: Histogram<f64>,
+    activity_schedule_to_start: Histogram<f64>,
 }
 
 impl WorkerMetrics {
@@ -75,6 +77,10 @@ impl WorkerMetrics {
             query_duration: seconds("workflow.query.duration", "Time to answer a query"),
             activity_attempts: count("workflow.activity.attempts", "Activity attempts, by outcome"),
             activity_duration: seconds("workflow.activity.duration", "Time of one activity attempt"),
+            activity_schedule_to_start: seconds(
+                "workflow.activity.schedule_to_start",
+                "Time an activity attempt waited between being scheduled and starting",
+            ),
         }
     }
 
@@ -84,11 +90,15 @@ impl WorkerMetrics {
         let activity_type = KeyValue::new("activity_type", activity_type.to_owned());
         Arc::new(move |ctx, args| {
             let (metrics, execute, activity_type) = (metrics.clone(), execute.clone(), activity_type.clone());
+            let waited = SystemTime::now()
+                .duration_since(ctx.info().current_attempt_scheduled_time)
+                .unwrap_or_default();
             Box::pin(async move {
+                let mut labels = vec![activity_type, metrics.task_queue.clone()];
+                metrics.activity_schedule_to_start.record(waited.as_secs_f64(), &labels);
                 let started = Instant::now();
                 let outcome = execute(ctx, args).await;
                 let result = if outcome.is_ok() { "completed" } else { "failed" };
-                let mut labels = vec![activity_type, metrics.task_queue.clone()];
                 metrics
                     .activity_duration
                     .record(started.elapsed().as_secs_f64(), &labels);

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use temporalio_common::protos::coresdk::activity_result::ActivityExecutionResult;
 use temporalio_common::protos::coresdk::activity_task::{activity_task, ActivityTask, Start};
@@ -184,6 +185,9 @@ impl Attempt {
             task_queue,
             is_local: start.is_local,
             headers: header_fields_in(start.header_fields),
+            current_attempt_scheduled_time: start.current_attempt_scheduled_time.map_or_else(SystemTime::now, |t| {
+                UNIX_EPOCH + Duration::new(t.seconds.max(0) as u64, t.nanos.max(0) as u32)
+            }),
         };
         let heartbeat = {
             let (core, task_token) = (self.core.clone(), self.task_token.clone());

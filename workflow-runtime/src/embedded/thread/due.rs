@@ -161,6 +161,8 @@ impl EngineThread {
                 task_queue: row.task_queue.clone(),
                 is_local: row.local,
                 headers: row.header.clone(),
+                current_attempt_scheduled_time: UNIX_EPOCH
+                    + Duration::from_millis(row.next_attempt_ms.unwrap_or(row.scheduled_ms)),
             },
             args: row.input.clone(),
             execute,
