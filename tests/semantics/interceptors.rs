@@ -14,6 +14,7 @@ use workflow::{
     Headers, Payload, StartOptions, WorkflowContext, WorkflowInfo, WorkflowResult,
 };
 
+use crate::run_options::{quick_retries, Flaky};
 use crate::support::{matrix, Env};
 
 const TENANT: &str = "tenant";
@@ -260,5 +261,22 @@ matrix! {
         assert!(history.events.iter().all(|e| e.kind.name() != "WorkflowExecutionSignaled"));
         env.client.get_workflow_handle(env.id("refused")).signal_by_name("release", ()).await.unwrap();
         assert_eq!(handle.result().await.unwrap(), "released");
+    }
+}
+
+matrix! {
+    async fn a_retried_run_starts_with_the_first_runs_headers(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let client = env.client.clone().with_interceptor(ClientTenant(Seen::default()));
+        let _worker = env.engine.worker(env.tq("retried")).workflow::<Flaky>().start().unwrap();
+        let options = StartOptions::new(env.id("retried")).task_queue(env.tq("retried")).retry_policy(quick_retries());
+        let handle = client.start_workflow(Flaky::run, 2, options).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), 2);
+        let history = env.client.get_workflow_handle(env.id("retried")).fetch_history().await.unwrap();
+        match &history.events[0].kind {
+            EventKind::WorkflowExecutionStarted { attempt, .. } => assert_eq!(*attempt, 2),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(recorded_tenant(&history, "WorkflowExecutionStarted"), "acme");
     }
 }

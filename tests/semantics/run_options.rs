@@ -33,7 +33,7 @@ impl Waiter {
 /// Fails until its attempt reaches `succeed_at`, then returns the attempt;
 /// a `succeed_at` of 0 fails for good.
 #[derive(Default)]
-struct Flaky;
+pub(crate) struct Flaky;
 
 #[workflow::defn]
 impl Flaky {
@@ -75,7 +75,7 @@ impl Delegating {
     }
 }
 
-fn quick_retries() -> RetryPolicy {
+pub(crate) fn quick_retries() -> RetryPolicy {
     RetryPolicy {
         initial_interval: Duration::from_millis(100),
         maximum_attempts: 4,

@@ -341,33 +341,33 @@ pub enum Marker {
     },
 }
 
+/// The headers of the kinds of event that carry them, by reference or by
+/// mutable reference as `kind` is.
+macro_rules! header_of {
+    ($kind:expr) => {
+        match $kind {
+            EventKind::WorkflowExecutionStarted { header, .. }
+            | EventKind::WorkflowExecutionSignaled { header, .. }
+            | EventKind::WorkflowExecutionUpdateAccepted { header, .. }
+            | EventKind::ActivityTaskScheduled { header, .. }
+            | EventKind::SignalExternalWorkflowExecutionInitiated { header, .. }
+            | EventKind::StartChildWorkflowExecutionInitiated { header, .. } => Some(header),
+            _ => None,
+        }
+    };
+}
+
 impl EventKind {
     /// The headers of an event that may carry them: a start, a signal, an
     /// accepted update, a scheduled activity, a signal to another workflow
     /// or a child's start.
     pub fn header(&self) -> Option<&Headers> {
-        match self {
-            EventKind::WorkflowExecutionStarted { header, .. }
-            | EventKind::WorkflowExecutionSignaled { header, .. }
-            | EventKind::WorkflowExecutionUpdateAccepted { header, .. }
-            | EventKind::ActivityTaskScheduled { header, .. }
-            | EventKind::SignalExternalWorkflowExecutionInitiated { header, .. }
-            | EventKind::StartChildWorkflowExecutionInitiated { header, .. } => Some(header),
-            _ => None,
-        }
+        header_of!(self)
     }
 
     /// The headers of an event that may carry them, to set.
     pub fn header_mut(&mut self) -> Option<&mut Headers> {
-        match self {
-            EventKind::WorkflowExecutionStarted { header, .. }
-            | EventKind::WorkflowExecutionSignaled { header, .. }
-            | EventKind::WorkflowExecutionUpdateAccepted { header, .. }
-            | EventKind::ActivityTaskScheduled { header, .. }
-            | EventKind::SignalExternalWorkflowExecutionInitiated { header, .. }
-            | EventKind::StartChildWorkflowExecutionInitiated { header, .. } => Some(header),
-            _ => None,
-        }
+        header_of!(self)
     }
 
     /// The event's name, as Temporal spells it.

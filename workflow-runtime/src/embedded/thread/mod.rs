@@ -129,6 +129,8 @@ pub(super) struct Successor {
     run_id: String,
     /// Its arguments.
     input: Vec<Payload>,
+    /// Its start's headers: a retry's are the first run's.
+    header: Headers,
     /// Its settings: the attempt and any backoff of a retry.
     settings: RunSettings,
 }

@@ -59,18 +59,21 @@ impl EngineThread {
     }
 
     /// The run that retries `row` after it ended with `failure`, if its
-    /// retry policy starts one: the same arguments, the next attempt.
+    /// retry policy starts one: the same arguments and headers, the next
+    /// attempt, as Temporal retries a run.
     pub(super) fn retry_of(&self, row: &RunRow, failure: &Failure, now: u64) -> StoreResult<Option<Successor>> {
         let Some(settings) = row.settings.retry(failure, now) else {
             return Ok(None);
         };
-        let input = match self.store.events(row.key, 1)?.into_iter().next().map(|e| e.kind) {
-            Some(EventKind::WorkflowExecutionStarted { input, .. }) => input,
-            _ => Vec::new(),
+        let started = self.store.events_between(row.key, 1, 2)?.into_iter().next();
+        let (input, header) = match started.map(|e| e.kind) {
+            Some(EventKind::WorkflowExecutionStarted { input, header, .. }) => (input, header),
+            _ => Default::default(),
         };
         Ok(Some(Successor {
             run_id: workflow_client::id::unique_id(),
             input,
+            header,
             settings,
         }))
     }

@@ -378,6 +378,7 @@ impl EngineThread {
                 (Command::ContinueAsNew(args), Some(run_id), _) => Some(Successor {
                     run_id,
                     input: args.clone(),
+                    header: Headers::default(),
                     settings: row.settings.continued(now),
                 }),
                 (Command::Fail(_), _, Err(failure)) => self.retry_of(&row, failure, now)?,
@@ -635,7 +636,7 @@ impl EngineThread {
                 input: successor.input,
                 parent: run.row.parent.clone(),
                 continued_from_run_id: Some(run.row.run_id.clone()),
-                header: Headers::default(),
+                header: successor.header,
                 settings: successor.settings,
             };
             let next = self.create_run(new, now)?;
