@@ -210,6 +210,19 @@ async fn workers_and_the_store_report_what_they_do() {
     assert!(queries("answered") >= n, "{}", queries("answered"));
     assert_eq!(queries("unknown"), n);
 
+    // Temporal Core's own metrics arrive on the same provider.
+    if engines.iter().any(|(name, _)| *name == "temporal") {
+        let queue = format!("metrics-temporal-{suffix}");
+        let tq = ("task_queue", queue.as_str());
+        for name in [
+            "temporal_workflow_task_schedule_to_start_latency",
+            "temporal_activity_schedule_to_start_latency",
+            "temporal_workflow_task_execution_latency",
+        ] {
+            assert!(total(&metrics, name, &[tq]) >= 1, "Core's {name} is forwarded");
+        }
+    }
+
     // The embedded engine's store: every commit measured, the cache seen.
     assert!(total(&metrics, "workflow.store.commit.batch", &[]) >= 5);
     assert!(total(&metrics, "workflow.store.commit.duration", &[]) >= 5);

@@ -16,6 +16,10 @@
 //! | `workflow.store.commit.batch` | histogram | messages committed together (embedded) |
 //! | `workflow.store.commit.duration` (s) | histogram | a commit, its sync included (embedded) |
 //! | `workflow.cache.runs` | gauge | run instances in the cache (embedded) |
+//!
+//! On Temporal, Core's own metrics (`temporal_workflow_task_schedule_to_start_latency`,
+//! `temporal_activity_schedule_to_start_latency`, pollers, slots, sticky
+//! cache...) are recorded on the same provider, under the `temporal` meter.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};

@@ -6,6 +6,7 @@
 mod activation;
 mod backend;
 mod convert;
+mod core_metrics;
 mod history;
 mod tls;
 mod worker;
@@ -16,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use temporalio_client::{Connection as GrpcConnection, ConnectionOptions};
+use temporalio_common::telemetry::metrics::CoreMeter;
+use temporalio_common::telemetry::TelemetryOptions;
 use temporalio_sdk_core::{CoreRuntime, RuntimeOptions, Url};
 use workflow_client::Client;
 
@@ -23,6 +26,7 @@ use crate::backend::{EngineBackend, RunningWorker};
 use crate::registry::Offer;
 use crate::setup_error::{EngineError, WorkerError};
 
+use core_metrics::CoreMetrics;
 use worker::start_worker;
 
 pub use tls::{ClientIdentity, TlsConfig};
@@ -195,7 +199,9 @@ impl Connection {
             let explained = tls.as_ref().and_then(|tls| tls::explain(&message, tls));
             refused(explained.unwrap_or(message))
         };
+        let core_metrics: Arc<dyn CoreMeter> = Arc::new(CoreMetrics::new());
         let runtime_options = RuntimeOptions::builder()
+            .telemetry_options(TelemetryOptions::builder().metrics(core_metrics).build())
             .heartbeat_interval(None)
             .build()
             .map_err(refused)?;
