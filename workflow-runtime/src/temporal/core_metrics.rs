@@ -1,5 +1,5 @@
-//! Temporal Core's own metrics (`temporal_workflow_task_schedule_to_start_latency`,
-//! `temporal_request`, pollers, slots, sticky cache...) recorded on the
+//! Temporal Core's worker metrics (`temporal_workflow_task_schedule_to_start_latency`,
+//! pollers, slots, sticky cache...) recorded on the
 //! global OpenTelemetry meter, beside the engine's, so one exporter serves
 //! both.
 
