@@ -34,7 +34,7 @@ use crate::protocol::{Activation, Command, Job};
 
 /// Bucket bounds of the duration histograms, in seconds: from half a
 /// millisecond (a workflow task, a commit) to ten seconds (an activity).
-const SECONDS: [f64; 14] = [
+pub(crate) const SECONDS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 

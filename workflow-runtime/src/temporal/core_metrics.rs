@@ -16,6 +16,8 @@ use temporalio_common::telemetry::metrics::{
     MetricParameters, MetricValue, NewAttributes, UpDownCounter, UpDownCounterBase,
 };
 
+use crate::metrics::SECONDS;
+
 /// Core's meter, over the global meter provider's `temporal` meter.
 #[derive(Debug)]
 pub(crate) struct CoreMetrics {
@@ -106,6 +108,21 @@ bridge!(opentelemetry::metrics::Gauge<u64>, GaugeBase, records(u64) => record(|v
 bridge!(opentelemetry::metrics::Gauge<f64>, GaugeF64Base, records(f64) => record(|v| v));
 bridge!(opentelemetry::metrics::UpDownCounter<i64>, UpDownCounterBase, adds(i64) => add(|v| v));
 
+/// Core's `$core` instrument over the meter's `$make` one, named and
+/// described as Core asks.
+macro_rules! instrument {
+    ($this:expr, $make:ident, $params:expr, $core:ident) => {{
+        let params = $params;
+        let instrument = $this
+            .meter
+            .$make(params.name)
+            .with_description(params.description)
+            .with_unit(params.unit)
+            .build();
+        $core::new(Arc::new(Instrument(instrument)))
+    }};
+}
+
 impl CoreMeter for CoreMetrics {
     fn new_attributes(&self, attribs: NewAttributes) -> MetricAttributes {
         let labels = attribs.attributes.into_iter().map(key_value).collect();
@@ -119,72 +136,38 @@ impl CoreMeter for CoreMetrics {
     }
 
     fn counter(&self, params: MetricParameters) -> Counter {
-        let counter = self
-            .meter
-            .u64_counter(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        Counter::new(Arc::new(Instrument(counter)))
+        instrument!(self, u64_counter, params, Counter)
     }
 
     fn histogram(&self, params: MetricParameters) -> Histogram {
-        let histogram = self
-            .meter
-            .u64_histogram(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        Histogram::new(Arc::new(Instrument(histogram)))
+        instrument!(self, u64_histogram, params, Histogram)
     }
 
     fn histogram_f64(&self, params: MetricParameters) -> HistogramF64 {
-        let histogram = self
-            .meter
-            .f64_histogram(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        HistogramF64::new(Arc::new(Instrument(histogram)))
+        instrument!(self, f64_histogram, params, HistogramF64)
     }
 
     fn histogram_duration(&self, params: MetricParameters) -> HistogramDuration {
+        // Recorded in seconds, with the engine's own duration buckets.
         let histogram = self
             .meter
             .f64_histogram(params.name)
             .with_description(params.description)
             .with_unit("s")
+            .with_boundaries(SECONDS.to_vec())
             .build();
         HistogramDuration::new(Arc::new(Instrument(histogram)))
     }
 
     fn gauge(&self, params: MetricParameters) -> Gauge {
-        let gauge = self
-            .meter
-            .u64_gauge(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        Gauge::new(Arc::new(Instrument(gauge)))
+        instrument!(self, u64_gauge, params, Gauge)
     }
 
     fn gauge_f64(&self, params: MetricParameters) -> GaugeF64 {
-        let gauge = self
-            .meter
-            .f64_gauge(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        GaugeF64::new(Arc::new(Instrument(gauge)))
+        instrument!(self, f64_gauge, params, GaugeF64)
     }
 
     fn up_down_counter(&self, params: MetricParameters) -> UpDownCounter {
-        let counter = self
-            .meter
-            .i64_up_down_counter(params.name)
-            .with_description(params.description)
-            .with_unit(params.unit)
-            .build();
-        UpDownCounter::new(Arc::new(Instrument(counter)))
+        instrument!(self, i64_up_down_counter, params, UpDownCounter)
     }
 }
