@@ -280,3 +280,48 @@ matrix! {
         assert_eq!(recorded_tenant(&history, "WorkflowExecutionStarted"), "acme");
     }
 }
+
+/// Panics when a run takes the signal `release`.
+struct Explosive;
+
+struct ExplosiveRun;
+
+impl WorkflowInterceptor for ExplosiveRun {
+    fn inbound(&mut self, call: &InboundCall<'_>) {
+        if call.name == "release" {
+            panic!("no releases today");
+        }
+    }
+}
+
+impl WorkerInterceptor for Explosive {
+    fn workflow(&self, _info: &WorkflowInfo) -> Option<Box<dyn WorkflowInterceptor>> {
+        Some(Box::new(ExplosiveRun))
+    }
+}
+
+matrix! {
+    async fn a_panicking_interceptor_fails_the_task_and_the_worker_carries_on(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let _worker = env.engine.worker(env.tq("boom")).workflow::<RelayChild>().interceptor(Explosive).start().unwrap();
+        let start = |id: &str| {
+            let options = StartOptions::new(env.id(id)).task_queue(env.tq("boom"));
+            env.client.start_workflow(RelayChild::run, (), options)
+        };
+        let exploded = start("exploded").await.unwrap();
+        exploded.signal(RelayChild::release, ()).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let failure = loop {
+            if let Some(failure) = exploded.describe().await.unwrap().task_failure {
+                break failure;
+            }
+            assert!(std::time::Instant::now() < deadline, "the task never failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(failure.contains("worker interceptor panicked: no releases today"), "{failure}");
+        // The worker still serves other runs.
+        let other = start("other").await.unwrap();
+        other.terminate("done").await.unwrap();
+        exploded.terminate("done").await.unwrap();
+    }
+}

@@ -475,7 +475,7 @@ fn close_command(outcome: WorkflowResult<Payload>, cancel_requested: bool) -> Co
     }
 }
 
-fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -4,13 +4,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use workflow_client::{ApplicationError, BoxFuture, Headers, Payload};
+use workflow_client::{ApplicationError, BoxFuture, Failure, Headers, Payload};
 
 use crate::activity::Execute;
 use crate::activity_context::ActivityInfo;
-use crate::executor::{QueryError, RunInstance, TaskFailure};
+use crate::executor::{panic_message, QueryError, RunInstance, TaskFailure};
 use crate::protocol::{Activation, Command, Job, WorkflowInfo};
 
 /// One attempt of an activity, as an interceptor wraps it.
@@ -66,8 +67,9 @@ pub trait WorkerInterceptor: Send + Sync + 'static {
 /// it. Runs on the workflow's thread, inside its workflow task: it must not
 /// block, and what it writes into outbound headers is recorded in history.
 pub trait WorkflowInterceptor {
-    /// A handler of the run is called: the run method, a signal, a query,
-    /// an update's validator or an accepted update's handler.
+    /// A handler of the run is called: the run method, a signal, a query or
+    /// an update's validator, before it runs; an accepted update's handler
+    /// once the task that accepted it has run its first step.
     fn inbound(&mut self, call: &InboundCall<'_>) {
         let _ = call;
     }
@@ -168,8 +170,41 @@ impl InterceptedRun {
     }
 }
 
+/// What a task or query reports when an interceptor panicked: the run's own
+/// code is guarded inside the executor, interceptors here.
+fn interceptor_panic(panic: Box<dyn std::any::Any + Send>) -> String {
+    format!("worker interceptor panicked: {}", panic_message(panic))
+}
+
 impl RunInstance for InterceptedRun {
-    fn activate(&mut self, mut activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+    fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+        catch_unwind(AssertUnwindSafe(|| self.intercept(activation))).unwrap_or_else(|panic| {
+            Err(TaskFailure {
+                message: interceptor_panic(panic),
+            })
+        })
+    }
+
+    fn query(&self, name: &str, args: Vec<Payload>, header: &Headers) -> Result<Payload, QueryError> {
+        let answer = catch_unwind(AssertUnwindSafe(|| {
+            self.inbound(InboundKind::Query, name, header, false);
+            self.inner.query(name, args, header)
+        }));
+        answer.unwrap_or_else(|panic| {
+            Err(QueryError::Failed(Failure::Application(ApplicationError::new(
+                interceptor_panic(panic),
+            ))))
+        })
+    }
+
+    fn unhandled_signals(&self) -> &[String] {
+        self.inner.unhandled_signals()
+    }
+}
+
+impl InterceptedRun {
+    /// Applies an activation, its calls and commands passing the interceptors.
+    fn intercept(&mut self, mut activation: Activation) -> Result<Vec<Command>, TaskFailure> {
         let replaying = activation.replaying;
         // Updates whose handler runs once the validator accepts them.
         let mut updates = HashMap::new();
@@ -225,15 +260,6 @@ impl RunInstance for InterceptedRun {
             self.each(|interceptor| interceptor.outbound(&mut call));
         }
         Ok(commands)
-    }
-
-    fn query(&self, name: &str, args: Vec<Payload>, header: &Headers) -> Result<Payload, QueryError> {
-        self.inbound(InboundKind::Query, name, header, false);
-        self.inner.query(name, args, header)
-    }
-
-    fn unhandled_signals(&self) -> &[String] {
-        self.inner.unhandled_signals()
     }
 }
 
