@@ -325,3 +325,31 @@ matrix! {
         exploded.terminate("done").await.unwrap();
     }
 }
+
+/// Adds a header of 2 KiB to every call that carries headers.
+struct Bulky;
+
+impl ClientInterceptor for Bulky {
+    fn intercept<T: Send + 'static>(&self, mut call: OutboundCall<T>) -> BoxFuture<Result<T, ClientError>> {
+        if let Some(headers) = call.headers_mut() {
+            headers.insert("bulk", Payload::encode(&"x".repeat(2048)).unwrap());
+        }
+        call.send()
+    }
+}
+
+matrix! {
+    embedded: async fn headers_count_against_the_payload_limit(flavor: Flavor) {
+        let limits = workflow::Limits { max_payload_bytes: 1024, ..workflow::Limits::default() };
+        let env = Env::with(flavor, workflow::Engine::builder().limits(limits)).await;
+        let client = env.client.clone().with_interceptor(Bulky);
+        let options = || StartOptions::new(env.id("bulky")).task_queue(env.tq("bulky"));
+        let refused = client.start_workflow(RelayChild::run, (), options()).await.unwrap_err();
+        assert!(matches!(refused, ClientError::LimitExceeded { limit: workflow::Limit::PayloadSize, .. }), "{refused}");
+        let handle = env.client.start_workflow(RelayChild::run, (), options()).await.unwrap();
+        let bulky = client.get_workflow_handle_for(RelayChild::run, env.id("bulky"));
+        let refused = bulky.signal(RelayChild::release, ()).await.unwrap_err();
+        assert!(matches!(refused, ClientError::LimitExceeded { limit: workflow::Limit::PayloadSize, .. }), "{refused}");
+        handle.terminate("done").await.unwrap();
+    }
+}

@@ -45,6 +45,11 @@ impl Headers {
         self.0.iter().map(|(name, value)| (name.as_str(), value))
     }
 
+    /// The headers' values.
+    pub fn values(&self) -> impl Iterator<Item = &Payload> {
+        self.0.values()
+    }
+
     /// How many headers there are.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -811,14 +811,15 @@ impl EngineThread {
         let answer = match request {
             Request::Start(start) => self.start(*start, now)?.map(Reply::RunId),
             Request::Signal(target, signal) => {
-                let answer = match self.check_payloads(&target.workflow_id, &signal.args) {
-                    Err(e) => Err(e),
-                    Ok(()) => match self.resolve(&target)? {
-                        Target::Open(run) => self.signal_open(run, signal, now)?,
-                        Target::Closed(row) => Err(closed(&row, "signals")),
-                        Target::Missing => Err(not_found(&target)),
-                    },
-                };
+                let answer =
+                    match self.check_payloads(&target.workflow_id, signal.args.iter().chain(signal.header.values())) {
+                        Err(e) => Err(e),
+                        Ok(()) => match self.resolve(&target)? {
+                            Target::Open(run) => self.signal_open(run, signal, now)?,
+                            Target::Closed(row) => Err(closed(&row, "signals")),
+                            Target::Missing => Err(not_found(&target)),
+                        },
+                    };
                 answer.map(|()| Reply::Unit)
             }
             Request::Query(target, query) => {

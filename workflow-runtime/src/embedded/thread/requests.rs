@@ -28,9 +28,13 @@ impl EngineThread {
         })
     }
 
-    pub(super) fn check_payloads(&self, workflow_id: &str, payloads: &[Payload]) -> Result<(), ClientError> {
+    pub(super) fn check_payloads<'a>(
+        &self,
+        workflow_id: &str,
+        payloads: impl IntoIterator<Item = &'a Payload>,
+    ) -> Result<(), ClientError> {
         let max = self.limits.max_payload_bytes;
-        match payloads.iter().any(|p| p.data.len() > max) {
+        match payloads.into_iter().any(|p| p.data.len() > max) {
             true => Err(ClientError::LimitExceeded {
                 workflow_id: workflow_id.to_owned(),
                 limit: Limit::PayloadSize,
@@ -93,12 +97,11 @@ impl EngineThread {
     }
 
     pub(super) fn start(&mut self, start: StartRequest, now: u64) -> StoreResult<Result<String, ClientError>> {
-        let mut payloads = start.args.clone();
-        if let Some((_, args)) = &start.start_signal {
-            payloads.extend(args.iter().cloned());
-        }
-        payloads.extend(start.run.memo.values().cloned());
-        if let Err(e) = self.check_payloads(&start.workflow_id, &payloads) {
+        let signal_args = start.start_signal.iter().flat_map(|(_, args)| args);
+        let payloads = (start.args.iter().chain(signal_args))
+            .chain(start.run.memo.values())
+            .chain(start.header.values());
+        if let Err(e) = self.check_payloads(&start.workflow_id, payloads) {
             return Ok(Err(e));
         }
         if let Some(message) = self.store.attribute_problem(start.run.search_attributes.iter())? {
@@ -262,7 +265,7 @@ impl EngineThread {
             }
             Target::Missing => return Ok(Handled::Answer(Err(not_found(&target)))),
         };
-        if let Err(e) = self.check_payloads(&target.workflow_id, &update.args) {
+        if let Err(e) = self.check_payloads(&target.workflow_id, update.args.iter().chain(update.header.values())) {
             return Ok(Handled::Answer(Err(e)));
         }
         let (max_in_flight, max_total) = (self.limits.max_in_flight_updates, self.limits.max_total_updates);
