@@ -204,11 +204,11 @@ impl RunInstance for InterceptedRun {
 
 impl InterceptedRun {
     /// Applies an activation, its calls and commands passing the interceptors.
-    fn intercept(&mut self, mut activation: Activation) -> Result<Vec<Command>, TaskFailure> {
+    fn intercept(&mut self, activation: Activation) -> Result<Vec<Command>, TaskFailure> {
         let replaying = activation.replaying;
         // Updates whose handler runs once the validator accepts them.
         let mut updates = HashMap::new();
-        for job in &mut activation.jobs {
+        for job in &activation.jobs {
             match job {
                 Job::Start { info, header, .. } => {
                     let made = self.interceptors.iter().filter_map(|i| i.workflow(info)).collect();
@@ -226,7 +226,7 @@ impl InterceptedRun {
                     if *validate {
                         self.inbound(InboundKind::UpdateValidator, name, header, replaying);
                     }
-                    updates.insert(id.clone(), (name.clone(), std::mem::take(header)));
+                    updates.insert(id.clone(), (name.clone(), header.clone()));
                 }
                 _ => {}
             }

@@ -104,7 +104,10 @@ impl TracingInterceptor {
     fn inject(&self, cx: &Context, headers: &mut Headers) {
         let mut carrier = HashMap::new();
         self.propagator.inject_context(cx, &mut carrier);
-        if let (false, Ok(payload)) = (carrier.is_empty(), Payload::encode(&carrier)) {
+        if carrier.is_empty() {
+            return;
+        }
+        if let Ok(payload) = Payload::encode(&carrier) {
             headers.insert(TRACE_HEADER, payload);
         }
     }
