@@ -353,3 +353,29 @@ matrix! {
         handle.terminate("done").await.unwrap();
     }
 }
+
+matrix! {
+    async fn a_run_continued_as_new_starts_with_the_headers_its_interceptor_gives(flavor: Flavor) {
+        let env = Env::new(flavor).await;
+        let seen = Seen::default();
+        let client = env.client.clone().with_interceptor(ClientTenant(seen.clone()));
+        let _worker = env
+            .engine
+            .worker(env.tq("looped"))
+            .workflow::<crate::workflows::Looper>()
+            .interceptor(WorkerTenant(seen.clone()))
+            .start()
+            .unwrap();
+        let options = StartOptions::new(env.id("looped")).task_queue(env.tq("looped"));
+        let handle = client.start_workflow(crate::workflows::Looper::run, (0, 2), options).await.unwrap();
+        assert_eq!(handle.result().await.unwrap(), 3);
+        let history = env.client.get_workflow_handle(env.id("looped")).fetch_history().await.unwrap();
+        match &history.events[0].kind {
+            EventKind::WorkflowExecutionStarted { continued_from_run_id, .. } => assert!(continued_from_run_id.is_some()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(recorded_tenant(&history, "WorkflowExecutionStarted"), "acme");
+        let runs = seen.sorted().iter().filter(|line| *line == "Run Looper for acme").count();
+        assert_eq!(runs, 3, "each run of the chain started for the tenant");
+    }
+}

@@ -98,7 +98,7 @@ impl HoldsPayloads for Command {
             | Command::ScheduleLocalActivity { args, .. }
             | Command::SignalExternal { args, .. }
             | Command::StartChild { args, .. }
-            | Command::ContinueAsNew(args) => f(args),
+            | Command::ContinueAsNew { args, .. } => f(args),
             Command::Complete(result) => result.visit_payloads(f),
             Command::UpdateCompleted { outcome, .. } => outcome.visit_payloads(f),
             _ => Ok(()),

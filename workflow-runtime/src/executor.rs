@@ -412,7 +412,7 @@ impl<W: WorkflowDefinition> Started<W> {
                 }
                 if let Some(close) = closing {
                     run_state.closed = true;
-                    if !run_state.replaying && matches!(close, Command::Complete(_) | Command::ContinueAsNew(_)) {
+                    if !run_state.replaying && matches!(close, Command::Complete(_) | Command::ContinueAsNew { .. }) {
                         warn_unfinished::<W>(&run_state.info, &self.routines);
                     }
                     run_state.commands.push(close);
@@ -469,7 +469,10 @@ fn warn_unfinished<W: WorkflowDefinition>(info: &WorkflowInfo, routines: &[Routi
 fn close_command(outcome: WorkflowResult<Payload>, cancel_requested: bool) -> Command {
     match outcome {
         Ok(payload) => Command::Complete(payload),
-        Err(WorkflowError::ContinueAsNew(args)) => Command::ContinueAsNew(args),
+        Err(WorkflowError::ContinueAsNew(args)) => Command::ContinueAsNew {
+            args,
+            header: Headers::default(),
+        },
         Err(WorkflowError::Canceled) if cancel_requested => Command::CancelWorkflow,
         Err(e) => Command::Fail(e.to_failure()),
     }

@@ -74,8 +74,8 @@ pub trait WorkflowInterceptor {
         let _ = call;
     }
 
-    /// The run schedules an activity, starts a child or signals another
-    /// workflow; headers added here travel with it.
+    /// The run schedules an activity, starts a child, signals another
+    /// workflow or continues as new; headers added here travel with it.
     fn outbound(&mut self, call: &mut OutboundCommand<'_>) {
         let _ = call;
     }
@@ -124,6 +124,8 @@ pub enum OutboundKind {
     ChildWorkflow,
     /// A signal to another workflow.
     SignalExternal,
+    /// The start of the run that continues this one (continue-as-new).
+    ContinueAsNew,
 }
 
 /// A command leaving a run.
@@ -132,7 +134,8 @@ pub enum OutboundKind {
 pub struct OutboundCommand<'a> {
     /// What it asks for.
     pub kind: OutboundKind,
-    /// The activity's name, the child's workflow type, or the signal's name.
+    /// The activity's name, the child's workflow type, the signal's name,
+    /// or the workflow type a continue-as-new starts.
     pub name: &'a str,
     /// Its headers, to add to.
     pub headers: &'a mut Headers,
@@ -150,6 +153,8 @@ pub(crate) struct InterceptedRun {
     pub(crate) interceptors: Interceptors,
     /// The run's own interceptors, made at its start job.
     pub(crate) run: RefCell<Vec<Box<dyn WorkflowInterceptor>>>,
+    /// The run's workflow type, from its start job: what continue-as-new starts.
+    pub(crate) workflow_type: String,
 }
 
 impl InterceptedRun {
@@ -213,6 +218,7 @@ impl InterceptedRun {
                 Job::Start { info, header, .. } => {
                     let made = self.interceptors.iter().filter_map(|i| i.workflow(info)).collect();
                     *self.run.borrow_mut() = made;
+                    self.workflow_type.clone_from(&info.workflow_type);
                     self.inbound(InboundKind::Run, &info.workflow_type, header, replaying);
                 }
                 Job::Signal { name, header, .. } => self.inbound(InboundKind::Signal, name, header, replaying),
@@ -249,6 +255,7 @@ impl InterceptedRun {
                     workflow_type, header, ..
                 } => (OutboundKind::ChildWorkflow, &*workflow_type, header),
                 Command::SignalExternal { name, header, .. } => (OutboundKind::SignalExternal, &*name, header),
+                Command::ContinueAsNew { header, .. } => (OutboundKind::ContinueAsNew, &self.workflow_type, header),
                 _ => continue,
             };
             let mut call = OutboundCommand {

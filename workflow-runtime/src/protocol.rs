@@ -273,8 +273,13 @@ pub enum Command {
     Fail(Failure),
     /// The run finished as canceled.
     CancelWorkflow,
-    /// Continue as a new run with these arguments.
-    ContinueAsNew(Vec<Payload>),
+    /// Continue as a new run.
+    ContinueAsNew {
+        /// The new run's arguments.
+        args: Vec<Payload>,
+        /// Headers for the new run's start.
+        header: Headers,
+    },
 }
 
 impl Command {
@@ -282,7 +287,7 @@ impl Command {
     pub fn is_closing(&self) -> bool {
         matches!(
             self,
-            Command::Complete(_) | Command::Fail(_) | Command::CancelWorkflow | Command::ContinueAsNew(_)
+            Command::Complete(_) | Command::Fail(_) | Command::CancelWorkflow | Command::ContinueAsNew { .. }
         )
     }
 }

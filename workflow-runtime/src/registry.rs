@@ -39,6 +39,7 @@ impl Factory {
                 inner: instance,
                 interceptors: self.interceptors.clone(),
                 run: Default::default(),
+                workflow_type: String::new(),
             });
         }
         if let Some(codec) = &self.codec {

@@ -284,7 +284,7 @@ pub(crate) fn command_matches(command: &Command, event: &EventKind) -> bool {
         (Command::Complete(_), EventKind::WorkflowExecutionCompleted { .. })
         | (Command::Fail(_), EventKind::WorkflowExecutionFailed { .. })
         | (Command::CancelWorkflow, EventKind::WorkflowExecutionCanceled)
-        | (Command::ContinueAsNew(_), EventKind::WorkflowExecutionContinuedAsNew { .. }) => true,
+        | (Command::ContinueAsNew { .. }, EventKind::WorkflowExecutionContinuedAsNew { .. }) => true,
         _ => false,
     }
 }

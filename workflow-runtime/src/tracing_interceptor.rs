@@ -246,6 +246,7 @@ impl WorkflowInterceptor for RunTracing {
             OutboundKind::Activity | OutboundKind::LocalActivity => "StartActivity",
             OutboundKind::ChildWorkflow => "StartChildWorkflow",
             OutboundKind::SignalExternal => "SignalExternalWorkflow",
+            OutboundKind::ContinueAsNew => "ContinueAsNew",
         };
         let cx = self.tracing.mark(
             format!("{verb}:{}", call.name),

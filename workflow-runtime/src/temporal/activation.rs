@@ -391,11 +391,14 @@ impl Run {
                 failure: Some(failure_out(failure)),
             }),
             Command::CancelWorkflow => Out::CancelWorkflowExecution(cmd::CancelWorkflowExecution::default()),
-            Command::ContinueAsNew(args) => Out::ContinueAsNewWorkflowExecution(cmd::ContinueAsNewWorkflowExecution {
-                workflow_type: self.workflow_type.clone(),
-                arguments: args.into_iter().map(payload_out).collect(),
-                ..Default::default()
-            }),
+            Command::ContinueAsNew { args, header } => {
+                Out::ContinueAsNewWorkflowExecution(cmd::ContinueAsNewWorkflowExecution {
+                    workflow_type: self.workflow_type.clone(),
+                    arguments: args.into_iter().map(payload_out).collect(),
+                    headers: header_fields_out(header),
+                    ..Default::default()
+                })
+            }
         }
     }
 

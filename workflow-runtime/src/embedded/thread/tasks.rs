@@ -343,7 +343,7 @@ impl EngineThread {
                 continue;
             }
             let kind = match command {
-                Command::ContinueAsNew(args) => {
+                Command::ContinueAsNew { args, .. } => {
                     let id = workflow_client::id::unique_id();
                     new_run_id = Some(id.clone());
                     EventKind::WorkflowExecutionContinuedAsNew {
@@ -375,10 +375,10 @@ impl EngineThread {
                 _ => (WorkflowStatus::ContinuedAsNew, Ok(Payload::null())),
             };
             let successor = match (close, new_run_id, &outcome) {
-                (Command::ContinueAsNew(args), Some(run_id), _) => Some(Successor {
+                (Command::ContinueAsNew { args, header }, Some(run_id), _) => Some(Successor {
                     run_id,
                     input: args.clone(),
-                    header: Headers::default(),
+                    header: header.clone(),
                     settings: row.settings.continued(now),
                 }),
                 (Command::Fail(_), _, Err(failure)) => self.retry_of(&row, failure, now)?,
@@ -830,7 +830,7 @@ fn command_event(command: &Command, task_queue: &str) -> Option<EventKind> {
         Command::Complete(result) => EventKind::WorkflowExecutionCompleted { result },
         Command::Fail(failure) => EventKind::WorkflowExecutionFailed { failure },
         Command::CancelWorkflow => EventKind::WorkflowExecutionCanceled,
-        Command::ContinueAsNew(input) => EventKind::WorkflowExecutionContinuedAsNew {
+        Command::ContinueAsNew { args: input, .. } => EventKind::WorkflowExecutionContinuedAsNew {
             new_run_id: String::new(),
             input,
         },
