@@ -39,7 +39,8 @@ const TRACER_NAME: &str = "workflow";
 ///   spans end as they start (a run may last months, and replaying it must
 ///   not trace it again), and a replayed handler has none;
 /// * what a run sends out gets a span (`StartActivity:charge`,
-///   `StartChildWorkflow:Shipment`, `SignalExternalWorkflow:restock`), a
+///   `StartChildWorkflow:Shipment`, `SignalExternalWorkflow:restock`,
+///   `ContinueAsNew:Order`), a
 ///   child of `RunWorkflow`. History does not keep the `RunWorkflow` span,
 ///   so a run replayed into memory (after its worker evicted it, or in
 ///   another process) hangs these from the call that started it instead;
