@@ -110,8 +110,11 @@ impl fmt::Debug for ClientIdentity {
 /// `tls` is what the connection used.
 pub(super) fn explain(message: &str, tls: &TlsConfig) -> Option<String> {
     // A server that requires a client certificate may close the connection
-    // before its alert is read: without one, that is the likely cause.
-    let closed = message.contains("connection closed") || message.contains("Canceled");
+    // before its alert is read, or while the first request is written:
+    // without one, that is the likely cause.
+    let closed = ["connection closed", "Canceled", "BrokenPipe", "broken pipe"]
+        .iter()
+        .any(|symptom| message.contains(symptom));
     let hint = if message.contains("UnknownIssuer") {
         "the server's certificate is not signed by a trusted authority: give the authority that signed it with \
          `TlsConfig::server_ca`"
@@ -146,6 +149,10 @@ mod tests {
         assert!(explain(unknown, &plain).unwrap().contains("`TlsConfig::server_ca`"));
         let closed = "Status { code: Cancelled, source: hyper::Error(Canceled, \"connection closed\") }";
         assert!(explain(closed, &plain)
+            .unwrap()
+            .contains("`TlsConfig::client_identity`"));
+        let broken = "transport error (Custom { kind: BrokenPipe, error: \"stream closed because of a broken pipe\" })";
+        assert!(explain(broken, &plain)
             .unwrap()
             .contains("`TlsConfig::client_identity`"));
         let with_identity = plain.clone().client_identity("cert", "key");
