@@ -67,8 +67,8 @@ pub use workflow_client::{schedule, timestamp, visibility};
 pub use workflow_client::{
     ActivityCancellationType, ActivityOptions, ApplicationError, AsyncActivityHandle, Client, ClientError, Description,
     Event, EventKind, Failure, Headers, History, IdConflictPolicy, IdReusePolicy, IntoArgs, Limit, Marker,
-    ParentClosePolicy, Payload, PayloadError, PendingActivity, PendingActivityState, Query, RawValue, RetryPolicy, Run,
-    RunOptions, SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate,
+    ParentClosePolicy, ParentInfo, Payload, PayloadError, PendingActivity, PendingActivityState, Query, RawValue,
+    RetryPolicy, Run, RunOptions, SearchAttributeKey, SearchAttributeKind, SearchAttributeType, SearchAttributeUpdate,
     SearchAttributeValue, SearchAttributes, Signal, StartOptions, TaskToken, TaskTokenError, TimeoutKind, Untyped,
     Update, UpdateHandle, WaitStage, WorkflowHandle, WorkflowStatus, WorkflowType, LIST_PAGE_SIZE,
 };

@@ -90,6 +90,13 @@ pub(crate) async fn run(db: &Path, codec: Option<AesGcmCodec>, command: Command)
             }
             emit(&table.to_string())
         }
+        Command::Ui { addr, token } => {
+            let server = workflow_ui::UiServer::bind(file, addr, token)
+                .await
+                .map_err(|e| e.to_string())?;
+            emit(&format!("serving {} at {}", db.display(), server.url()))?;
+            server.run().await.map_err(|e| e.to_string())
+        }
         Command::Prune { older_than } => {
             let deleted = file.prune(older_than).map_err(|e| e.to_string())?;
             emit(&format!("deleted {deleted} closed run(s) older than {older_than:?}"))
@@ -234,15 +241,12 @@ fn prepare(file: &StoreFile, call: Call) -> Result<(WorkflowHandle<Untyped>, Str
 
 /// Reports a durable request: applied by the owner, or queued for it.
 fn delivered(file: &StoreFile, owned: bool, what: &str, target: &Target) -> Outcome {
-    let id = &target.workflow_id;
-    match owned {
-        true => emit(&format!("{what} delivered to `{id}`")),
-        false => emit(&format!(
-            "{what} queued for `{id}`: no process has {} open; the one that runs its worker applies it when it \
-             next opens the file",
-            file.path().display()
-        )),
-    }
+    emit(&workflow_ui::present::delivery(
+        what,
+        &target.workflow_id,
+        owned,
+        file.path(),
+    ))
 }
 
 /// The owner runs a signal's workflow task before it answers, so an
@@ -251,28 +255,14 @@ fn delivered(file: &StoreFile, owned: bool, what: &str, target: &Target) -> Outc
 async fn warn_if_unhandled(file: &StoreFile, target: &Target, name: &str) {
     if let Ok(d) = handle(file, target).describe().await {
         if d.unhandled_signals.iter().any(|s| s == name) {
-            eprintln!(
-                "warning: workflow `{}` has no handler for signal `{name}`; it stays in its history, \
-                 listed by `describe` as unhandled",
-                d.workflow_type
-            );
+            eprintln!("{}", workflow_ui::present::unhandled_signal(&d.workflow_type, name));
         }
     }
 }
 
-/// Parses each argument as one JSON value.
+/// Parses each argument as one JSON value, worded as the web UI words it.
 pub(crate) fn json_args(args: &[String]) -> Result<Vec<Value>, String> {
-    args.iter()
-        .enumerate()
-        .map(|(i, text)| {
-            serde_json::from_str(text).map_err(|e| {
-                format!(
-                    "argument {} is not JSON ({e}): `{text}`; quote strings as JSON, e.g. '\"Alice\"'",
-                    i + 1
-                )
-            })
-        })
-        .collect()
+    workflow_ui::present::json_args(args).map_err(|e| e.to_string())
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Outcome {

@@ -118,6 +118,18 @@ enum Command {
     /// Create, list, describe, pause, unpause, trigger or delete a schedule.
     #[command(subcommand)]
     Schedule(schedules::ScheduleCommand),
+    /// Serve a web UI of the file: runs, histories, schedules and actions.
+    ///
+    /// A loopback address is served without a token; any other needs one,
+    /// generated and printed in the URL unless given.
+    Ui {
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8233")]
+        addr: std::net::SocketAddr,
+        /// The access token (16 or more letters, digits, `-` or `_`).
+        #[arg(long, env = "WORKFLOW_UI_TOKEN", value_parser = parse_token)]
+        token: Option<workflow_ui::Token>,
+    },
     /// Copy the file with SQLite's online backup, safe while its owner runs.
     Backup {
         /// Where the copy goes; an existing file is never overwritten.
@@ -178,6 +190,11 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(format!("unknown unit `{unit}` in `{text}` (use ms, s, m, h or d)")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// Reads an access token given by hand.
+fn parse_token(text: &str) -> Result<workflow_ui::Token, String> {
+    workflow_ui::Token::new(text).map_err(|e| e.to_string())
 }
 
 /// The codec of the key in `path` (32 raw bytes or 64 hex digits), named `id`.

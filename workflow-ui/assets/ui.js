@@ -1,0 +1,85 @@
+// The workflow UI's one script, served from the binary. It sends actions
+// with the page's CSRF token and keeps a run's page current. Text from the
+// server is only ever set with textContent, or taken as HTML from pages
+// this UI rendered (and escaped).
+"use strict";
+
+const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+async function act(form) {
+  const outcome = form.querySelector(".outcome");
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  const body = {};
+  for (const [key, value] of new FormData(form)) body[key] = value;
+  outcome.classList.remove("failed");
+  outcome.textContent = "sending…";
+  try {
+    const response = await fetch(form.dataset.action, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf() },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const answer = response.headers.get("content-type")?.includes("json")
+      ? await response.json()
+      : { ok: false, message: "error: " + (await response.text()) };
+    outcome.textContent = answer.message;
+    outcome.classList.toggle("failed", !answer.ok);
+  } catch (error) {
+    outcome.classList.add("failed");
+    outcome.textContent = "error: " + error;
+  }
+  refresh();
+}
+
+async function loadStack() {
+  const stack = document.getElementById("stack");
+  const live = document.getElementById("live");
+  if (!stack || !live) return;
+  const url = live.dataset.state.replace(/\/state\?/, "/stack?");
+  try {
+    stack.textContent = await (await fetch(url, { credentials: "same-origin" })).text();
+  } catch (error) {
+    stack.textContent = "error: " + error;
+  }
+}
+
+let refreshing = false;
+async function refresh() {
+  const live = document.getElementById("live");
+  if (!live || refreshing) return;
+  refreshing = true;
+  try {
+    const state = await (await fetch(live.dataset.state, { credentials: "same-origin" })).json();
+    if (state.version !== live.dataset.version) {
+      const page = new DOMParser().parseFromString(
+        await (await fetch(window.location.href, { credentials: "same-origin" })).text(), "text/html");
+      const fresh = page.getElementById("live");
+      const statusChanged = state.version.split(":")[0] !== live.dataset.version.split(":")[0];
+      if (fresh) {
+        live.replaceChildren(...fresh.childNodes);
+        live.dataset.version = fresh.dataset.version;
+        live.dataset.state = fresh.dataset.state;
+        loadStack();
+      }
+      const actions = page.getElementById("actions");
+      if (statusChanged && actions) document.getElementById("actions").replaceWith(actions);
+    }
+  } catch (error) {
+    // The server may be restarting; the next poll tries again.
+  } finally {
+    refreshing = false;
+  }
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form.action");
+  if (!form) return;
+  event.preventDefault();
+  act(form);
+});
+
+if (document.getElementById("live")) {
+  loadStack();
+  setInterval(refresh, 1000);
+}

@@ -1,0 +1,185 @@
+//! The actions on a run (signal, query, update, cancel, terminate): their
+//! forms, and what a form's request does. Arguments are checked as JSON
+//! before anything is sent, and every outcome is worded as the `workflow`
+//! command words it.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use maud::{html, Markup};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use workflow::{ClientError, Description};
+
+use crate::page::Base;
+use crate::present::{delivery, json_args, unhandled_signal};
+use crate::run::{handle, RunParam};
+use crate::state::Shared;
+
+/// How long a query or update waits for the process that runs the worker.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// One action.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Action {
+    Signal,
+    Query,
+    Update,
+    Cancel,
+    Terminate,
+}
+
+/// What an action's form sends.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ActionForm {
+    /// The handler's name (signal, query, update).
+    #[serde(default)]
+    name: String,
+    /// The arguments, one JSON value per line.
+    #[serde(default)]
+    args: String,
+    /// Why (terminate).
+    #[serde(default)]
+    reason: String,
+}
+
+/// What an action answers: whether it worked, and what to show.
+#[derive(Debug, Serialize)]
+pub(crate) struct Outcome {
+    ok: bool,
+    /// The result, or the error as the command line prints it.
+    message: String,
+}
+
+impl Outcome {
+    fn done(message: String) -> Outcome {
+        Outcome { ok: true, message }
+    }
+
+    fn failed(message: impl std::fmt::Display) -> Outcome {
+        Outcome {
+            ok: false,
+            message: format!("error: {message}"),
+        }
+    }
+}
+
+/// `POST /runs/{workflow_id}/actions/{action}`: runs one action.
+pub(crate) async fn act(
+    State(shared): State<Shared>,
+    Path((workflow_id, action)): Path<(String, Action)>,
+    Query(run): Query<RunParam>,
+    Json(form): Json<ActionForm>,
+) -> Json<Outcome> {
+    Json(match perform(&shared, &workflow_id, &run, action, form).await {
+        Ok(message) => Outcome::done(message),
+        Err(message) => Outcome::failed(message),
+    })
+}
+
+async fn perform(
+    shared: &Shared,
+    workflow_id: &str,
+    run: &RunParam,
+    action: Action,
+    form: ActionForm,
+) -> Result<String, String> {
+    let lines: Vec<&str> = form.args.lines().filter(|l| !l.trim().is_empty()).collect();
+    let args = json_args(&lines).map_err(|e| e.to_string())?;
+    let name = form.name.trim();
+    if matches!(action, Action::Signal | Action::Query | Action::Update) && name.is_empty() {
+        return Err("give the handler's name".to_owned());
+    }
+    let file = &shared.file;
+    let owned = file.is_owned();
+    let client_error = |e: ClientError| e.to_string();
+    match action {
+        Action::Signal => {
+            let target = handle(file, workflow_id, run);
+            target.signal_by_name(name, args).await.map_err(client_error)?;
+            let mut message = delivery(&format!("signal `{name}`"), workflow_id, owned, file.path());
+            if owned {
+                if let Ok(d) = target.describe().await {
+                    if d.unhandled_signals.iter().any(|s| s == name) {
+                        message = format!("{message}\n{}", unhandled_signal(&d.workflow_type, name));
+                    }
+                }
+            }
+            Ok(message)
+        }
+        Action::Query | Action::Update => {
+            let file = file.clone().reply_timeout(REPLY_TIMEOUT);
+            let target = handle(&file, workflow_id, run);
+            let answer: Value = match action {
+                Action::Query => target.query_by_name(name, args).await,
+                _ => target.execute_update_by_name(name, args).await,
+            }
+            .map_err(client_error)?;
+            serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())
+        }
+        Action::Cancel => {
+            handle(file, workflow_id, run).cancel().await.map_err(client_error)?;
+            Ok(delivery("cancellation request", workflow_id, owned, file.path()))
+        }
+        Action::Terminate => {
+            let reason = match form.reason.trim() {
+                "" => "terminated from the web UI",
+                reason => reason,
+            };
+            handle(file, workflow_id, run)
+                .terminate(reason)
+                .await
+                .map_err(client_error)?;
+            Ok(delivery("termination", workflow_id, owned, file.path()))
+        }
+    }
+}
+
+/// The action forms of a run's page: queries always, the rest while it
+/// runs.
+pub(crate) fn forms(base: &Base, d: &Description) -> Markup {
+    let url = |action: &str| {
+        format!(
+            "{}/actions/{action}?run={}",
+            base.run(&d.workflow_id, None),
+            crate::page::segment(&d.run_id)
+        )
+    };
+    let named = |action: &str, label: &str| {
+        html! {
+            form.action data-action=(url(action)) {
+                h3 { (label) }
+                input name="name" placeholder="name" required autocomplete="off";
+                textarea name="args" rows="2" placeholder="arguments: one JSON value per line, e.g. \"Alice\"" {}
+                button type="submit" { (label) }
+                pre.outcome {}
+            }
+        }
+    };
+    html! {
+        section.actions #actions {
+            h2 { "Actions" }
+            div.forms {
+                @if d.status.is_running() { (named("signal", "Signal")) }
+                (named("query", "Query"))
+                @if d.status.is_running() {
+                    (named("update", "Update"))
+                    form.action data-action=(url("cancel")) data-confirm="Ask this run to cancel?" {
+                        h3 { "Cancel" }
+                        p.muted { "The run sees the request at its next await." }
+                        button type="submit" { "Request cancellation" }
+                        pre.outcome {}
+                    }
+                    form.action data-action=(url("terminate")) data-confirm="Terminate this run now?" {
+                        h3 { "Terminate" }
+                        input name="reason" placeholder="reason" autocomplete="off";
+                        button.danger type="submit" { "Terminate" }
+                        pre.outcome {}
+                    }
+                }
+            }
+        }
+    }
+}

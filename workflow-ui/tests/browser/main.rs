@@ -1,0 +1,356 @@
+//! The web UI in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, which `.ci/run` installs), and its access rules over
+//! raw HTTP.
+//!
+//! The browser tests need `WORKFLOW_CHROMEDRIVER` and `WORKFLOW_CHROMIUM`
+//! (the two programs' paths); without them they say so and pass.
+//! Screenshots go to `target/ui-screenshots/`.
+
+mod http;
+mod webdriver;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use workflow::{Engine, StartOptions, StoreFile, Worker, WorkflowContext, WorkflowResult};
+use workflow_ui::{Token, UiServer};
+
+use crate::http::request;
+use crate::webdriver::Browser;
+
+/// Collects notes until told it is done.
+#[derive(Default)]
+struct Order {
+    notes: Vec<String>,
+    done: bool,
+}
+
+#[workflow::defn]
+impl Order {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, customer: String) -> WorkflowResult<String> {
+        ctx.wait_condition(|s| s.done).await?;
+        Ok(format!("{customer}: {} notes", ctx.state(|s| s.notes.len())))
+    }
+
+    #[workflow::signal]
+    fn note(&mut self, text: String) {
+        self.notes.push(text);
+    }
+
+    #[workflow::signal]
+    fn finish(&mut self) {
+        self.done = true;
+    }
+
+    #[workflow::query]
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+}
+
+/// An engine running `Order` workflows in a file of its own, and the UI
+/// serving that file from another connection, as `workflow ui` would.
+struct Shop {
+    runtime: tokio::runtime::Runtime,
+    engine: Engine,
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Shop {
+    fn open() -> Shop {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let engine = Engine::open(&path).unwrap();
+        Shop {
+            runtime,
+            engine,
+            path,
+            _dir: dir,
+        }
+    }
+
+    /// Starts the worker that runs orders.
+    fn worker(&self) -> Worker {
+        let _runtime = self.runtime.enter();
+        self.engine.worker("orders").workflow::<Order>().start().unwrap()
+    }
+
+    /// Starts order `id` for `customer`.
+    fn start(&self, id: &str, customer: &str) {
+        let client = self.engine.client();
+        let options = StartOptions::new(id).task_queue("orders");
+        self.runtime
+            .block_on(client.start_workflow(Order::run, customer.to_owned(), options))
+            .unwrap();
+    }
+
+    /// Serves the UI on `addr` with `token`; returns the URL it prints.
+    fn serve(&self, addr: &str, token: Option<Token>) -> (String, SocketAddr) {
+        let file = StoreFile::open(&self.path).unwrap();
+        let server = self
+            .runtime
+            .block_on(UiServer::bind(file, addr.parse().unwrap(), token))
+            .unwrap();
+        let (url, addr) = (server.url(), server.local_addr());
+        self.runtime.spawn(server.run());
+        (url, addr)
+    }
+}
+
+/// The browser's two programs, when the environment names them.
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
+    let read = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    match (read("WORKFLOW_CHROMEDRIVER"), read("WORKFLOW_CHROMIUM")) {
+        (Some(driver), Some(chromium)) => Some((driver, chromium)),
+        _ => {
+            eprintln!(
+                "skipped: WORKFLOW_CHROMEDRIVER and WORKFLOW_CHROMIUM are unset, so no browser to test with \
+                 (.ci/run installs Debian's chromium and chromium-driver and sets them)"
+            );
+            None
+        }
+    }
+}
+
+/// Where screenshots go: `target/ui-screenshots/`.
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ui-screenshots")
+}
+
+/// A script that answers whether the run page's timeline has a cell with
+/// exactly `text`.
+fn timeline_has(text: &str) -> String {
+    format!(
+        "return [...document.querySelectorAll('#timeline td')].some(td => td.textContent === {});",
+        Value::from(text)
+    )
+}
+
+#[test]
+fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
+    let Some((driver, chromium)) = browser_programs() else {
+        return;
+    };
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    shop.start("order-7", "c-42");
+    shop.start("order-8", "c-43");
+    let (url, _) = shop.serve("127.0.0.1:0", None);
+    let shots = screenshot_dir();
+    let browser = Browser::start(&driver, &chromium);
+
+    // The runs page lists both, with their count.
+    browser.go(&url);
+    let count = browser.find("p.count");
+    assert_eq!(browser.text(&count), "2 runs match");
+    browser.screenshot(&shots.join("runs.png"));
+
+    // A visibility query narrows the list.
+    let query = browser.find("input[name=q]");
+    browser.type_into(&query, "WorkflowId = 'order-7'\n");
+    browser.wait_for("the filtered count", || {
+        (browser.text(&browser.find("p.count")) == "1 run matches").then_some(())
+    });
+
+    // Open the run.
+    let link = browser.find("table.runs a");
+    assert_eq!(browser.text(&link), "order-7");
+    browser.click(&link);
+    let heading = browser.find("#live h1");
+    assert!(
+        browser.text(&heading).starts_with("order-7"),
+        "{}",
+        browser.text(&heading)
+    );
+    assert_eq!(
+        browser.eval(&timeline_has("WorkflowExecutionSignaled")),
+        Value::Bool(false)
+    );
+    let stack = browser.find("#stack");
+    browser.wait_for("the stack trace", || {
+        let text = browser.text(&stack);
+        (!text.starts_with("asking")).then_some(text)
+    });
+
+    // An argument that is not JSON is refused before anything is sent, in
+    // the command line's words.
+    let signal = "form.action[data-action*='/actions/signal']";
+    browser.type_into(&browser.find(&format!("{signal} input[name=name]")), "note");
+    let args = browser.find(&format!("{signal} textarea[name=args]"));
+    browser.type_into(&args, "not json");
+    browser.click(&browser.find(&format!("{signal} button")));
+    let outcome = browser.find(&format!("{signal} .outcome"));
+    let refused = browser.wait_for("the refusal", || {
+        let text = browser.text(&outcome);
+        text.starts_with("error:").then_some(text)
+    });
+    assert!(
+        refused.starts_with("error: argument 1 is not JSON (expected ident at line 1 column 2): `not json`"),
+        "{refused}"
+    );
+
+    // A signal whose payload is markup: it arrives, the new event shows
+    // without reloading the page, and its payload shows as text.
+    let markup = "<script>window.pwned = true; alert('pwned')</script><b>bold</b>";
+    browser.eval("document.querySelector(\"form.action[data-action*='/actions/signal'] textarea\").value = '';");
+    browser.type_into(&args, &Value::from(markup).to_string());
+    browser.click(&browser.find(&format!("{signal} button")));
+    browser.wait_for("the signal's outcome", || {
+        (browser.text(&outcome) == "signal `note` delivered to `order-7`").then_some(())
+    });
+    browser.wait_for("the new event in the timeline", || {
+        (browser.eval(&timeline_has("WorkflowExecutionSignaled")) == Value::Bool(true)).then_some(())
+    });
+    let shown_as_text = format!(
+        "return document.getElementById('timeline').textContent.includes({});",
+        Value::from(markup)
+    );
+    assert_eq!(browser.eval(&shown_as_text), Value::Bool(true));
+    let injected = "return document.querySelectorAll('main script, main b').length + (window.pwned ? 1 : 0);";
+    assert_eq!(browser.eval(injected), Value::from(0));
+    assert_eq!(browser.alert_text(), None);
+    browser.screenshot(&shots.join("run-signaled.png"));
+
+    // The workflow got the payload as it was typed.
+    let handle = shop.engine.client().get_workflow_handle_for(Order::run, "order-7");
+    let notes = shop.runtime.block_on(handle.query(Order::notes, ())).unwrap();
+    assert_eq!(notes, vec![markup.to_owned()]);
+
+    // A fresh render of the page escapes it too; a query answers with it.
+    browser.go(&browser.url());
+    browser.find("#timeline");
+    assert_eq!(browser.eval(&shown_as_text), Value::Bool(true));
+    assert_eq!(browser.eval(injected), Value::from(0));
+    let query = "form.action[data-action*='/actions/query']";
+    browser.type_into(&browser.find(&format!("{query} input[name=name]")), "notes");
+    browser.click(&browser.find(&format!("{query} button")));
+    let answer = browser.find(&format!("{query} .outcome"));
+    let answered = browser.wait_for("the query's answer", || {
+        let text = browser.text(&answer);
+        text.starts_with('[').then_some(text)
+    });
+    assert_eq!(
+        serde_json::from_str::<Vec<String>>(&answered).unwrap(),
+        vec![markup.to_owned()]
+    );
+
+    // The run finishes while the page is open: the page follows.
+    shop.runtime.block_on(handle.signal(Order::finish, ())).unwrap();
+    browser.wait_for("the completed status", || {
+        (browser.eval(&timeline_has("WorkflowExecutionCompleted")) == Value::Bool(true)).then_some(())
+    });
+    let status = browser.find("#live h1 .status");
+    assert_eq!(browser.text(&status), "Completed");
+    assert_eq!(
+        browser.eval("return document.querySelector(\"form.action[data-action*='/actions/signal']\") === null;"),
+        Value::Bool(true),
+        "a closed run offers no signal"
+    );
+    browser.screenshot(&shots.join("run-completed.png"));
+}
+
+/// The CSRF secret in a page's HTML.
+fn csrf_of(page: &str) -> String {
+    let start = page
+        .find("name=\"csrf-token\" content=\"")
+        .expect("a page carries its CSRF token")
+        + 27;
+    page[start..start + 32].to_owned()
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_token_and_every_action_the_csrf_token() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    shop.start("order-1", "c-1");
+    let (url, addr) = shop.serve("0.0.0.0:0", None);
+    let token = url
+        .split("?token=")
+        .nth(1)
+        .expect("the URL carries a generated token")
+        .to_owned();
+    assert_eq!(token.len(), 32, "{url}");
+    let local: SocketAddr = format!("127.0.0.1:{}", addr.port()).parse().unwrap();
+    let get = |path: &str, headers: &[(&str, &str)]| request(local, "GET", path, headers, "");
+
+    assert_eq!(get("/", &[]).status, 401);
+    assert_eq!(get("/runs/order-1", &[]).status, 401);
+    assert_eq!(get("/?token=0123456789abcdef0123456789abcdef", &[]).status, 401);
+    let shown = get(&format!("/runs/order-1?token={token}"), &[]);
+    assert_eq!(shown.status, 303);
+    assert_eq!(
+        shown.header("location"),
+        Some("/runs/order-1"),
+        "the token leaves the URL"
+    );
+    let cookie = shown
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(shown.header("set-cookie").unwrap().contains("HttpOnly"));
+    let page = get("/runs/order-1", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("script-src 'self'"));
+    let csrf = csrf_of(&page.body);
+
+    let signal = |headers: &[(&str, &str)]| {
+        let body = r#"{"name":"note","args":"\"hello\""}"#;
+        request(local, "POST", "/runs/order-1/actions/signal", headers, body)
+    };
+    let json = ("Content-Type", "application/json");
+    assert_eq!(signal(&[json]).status, 401, "no token");
+    assert_eq!(signal(&[json, ("Cookie", &cookie)]).status, 403, "no CSRF token");
+    let wrong = signal(&[
+        json,
+        ("Cookie", &cookie),
+        ("X-CSRF-Token", "0123456789abcdef0123456789abcdef"),
+    ]);
+    assert_eq!(wrong.status, 403, "a wrong CSRF token");
+    let sent = signal(&[json, ("Cookie", &cookie), ("X-CSRF-Token", &csrf)]);
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let outcome: Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(outcome["ok"], Value::Bool(true), "{outcome}");
+    let handle = shop.engine.client().get_workflow_handle_for(Order::run, "order-1");
+    let notes = shop.runtime.block_on(handle.query(Order::notes, ())).unwrap();
+    assert_eq!(
+        notes,
+        vec!["hello".to_owned()],
+        "only the request with both tokens arrived"
+    );
+}
+
+#[test]
+fn a_loopback_ui_answers_loopback_host_names_only() {
+    let shop = Shop::open();
+    let (url, addr) = shop.serve("127.0.0.1:0", None);
+    assert!(!url.contains("token"), "{url}");
+    assert_eq!(request(addr, "GET", "/", &[], "").status, 200);
+    let rebound = request(addr, "GET", "/", &[("Host", "attacker.example")], "");
+    assert_eq!(rebound.status, 403, "a page of another site resolved to loopback");
+    let missing = request(addr, "GET", "/runs/nobody", &[], "");
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("workflow `nobody` not found"), "{}", missing.body);
+    let bad_query = request(addr, "GET", "/?q=WorkflowType%20%3D%20", &[], "");
+    assert!(
+        bad_query.body.contains("error: invalid visibility query:"),
+        "{}",
+        bad_query.body
+    );
+    let given = Token::new("a-token-given-by-hand").unwrap();
+    let (url, _) = shop.serve("127.0.0.1:0", Some(given));
+    assert!(url.ends_with("?token=a-token-given-by-hand"), "{url}");
+}
