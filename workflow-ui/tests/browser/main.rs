@@ -12,8 +12,15 @@ mod webdriver;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde_json::Value;
-use workflow::{Engine, StartOptions, StoreFile, Worker, WorkflowContext, WorkflowResult};
+use workflow::futures::join;
+use workflow::schedule::Schedule;
+use workflow::{
+    ActivityOptions, ApplicationError, ChildWorkflowOptions, Engine, PendingActivity, RetryPolicy, StartOptions,
+    StoreFile, Worker, WorkflowContext, WorkflowResult,
+};
 use workflow_ui::{Token, UiServer};
 
 use crate::http::request;
@@ -50,6 +57,60 @@ impl Order {
     }
 }
 
+/// A payment that is declined at every attempt, so it stays pending with
+/// its last failure.
+#[workflow::activity]
+async fn charge(amount: u32) -> Result<u32, ApplicationError> {
+    Err(ApplicationError::new(format!("card declined for {amount} EUR")))
+}
+
+/// An order's fulfilment. Its first run continues as new at once; the next
+/// waits on a child order, a payment that keeps failing and a reminder, all
+/// at once.
+#[derive(Default)]
+struct Fulfilment;
+
+#[workflow::defn]
+impl Fulfilment {
+    #[workflow::run]
+    async fn run(ctx: &mut WorkflowContext<Self>, round: u32) -> WorkflowResult<()> {
+        if round == 0 {
+            return ctx.continue_as_new(1);
+        }
+        let id = format!("{}-items", ctx.info().workflow_id);
+        let child = ctx
+            .start_child_workflow(Order::run, "c-42".to_owned(), ChildWorkflowOptions::new(id))
+            .await?;
+        let retry = RetryPolicy {
+            initial_interval: Duration::from_millis(50),
+            maximum_interval: Duration::from_millis(50),
+            ..RetryPolicy::default()
+        };
+        let payment = ActivityOptions::start_to_close(Duration::from_secs(5)).retry_policy(retry);
+        let (reminded, charged, delivered) = join!(
+            ctx.sleep(Duration::from_secs(3600)),
+            ctx.execute_activity(charge, 25, payment),
+            child.result()
+        );
+        reminded?;
+        charged?;
+        delivered?;
+        Ok(())
+    }
+}
+
+/// A workflow whose code panics, so its task keeps failing.
+#[derive(Default)]
+struct Broken;
+
+#[workflow::defn]
+impl Broken {
+    #[workflow::run]
+    async fn run(_ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        panic!("the stock table is missing")
+    }
+}
+
 /// An engine running `Order` workflows in a file of its own, and the UI
 /// serving that file from another connection, as `workflow ui` would.
 struct Shop {
@@ -77,10 +138,15 @@ impl Shop {
         }
     }
 
-    /// Starts the worker that runs orders.
+    /// Starts the worker that runs every workflow of these tests.
     fn worker(&self) -> Worker {
         let _runtime = self.runtime.enter();
-        self.engine.worker("orders").workflow::<Order>().start().unwrap()
+        let worker = self
+            .engine
+            .worker("orders")
+            .workflow::<Order>()
+            .workflow::<Fulfilment>();
+        worker.workflow::<Broken>().activity(charge).start().unwrap()
     }
 
     /// Starts order `id` for `customer`.
@@ -353,4 +419,101 @@ fn a_loopback_ui_answers_loopback_host_names_only() {
     let given = Token::new("a-token-given-by-hand").unwrap();
     let (url, _) = shop.serve("127.0.0.1:0", Some(given));
     assert!(url.ends_with("?token=a-token-given-by-hand"), "{url}");
+}
+
+#[test]
+fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    let client = shop.engine.client();
+    let options = StartOptions::new("fulfil-7").task_queue("orders");
+    shop.runtime
+        .block_on(client.start_workflow(Fulfilment::run, 0, options))
+        .unwrap();
+    let options = StartOptions::new("broken-1").task_queue("orders");
+    shop.runtime
+        .block_on(client.start_workflow(Broken::run, (), options))
+        .unwrap();
+    let nightly = Schedule::every(Duration::from_secs(3600)).start(
+        Order::run,
+        "c-9".to_owned(),
+        StartOptions::new("restock").task_queue("orders"),
+    );
+    shop.runtime
+        .block_on(client.create_schedule("restock", nightly))
+        .unwrap();
+    // Wait until the payment has failed twice.
+    let latest = client.get_workflow_handle("fulfil-7");
+    let first_run = loop {
+        let d = shop.runtime.block_on(latest.describe()).unwrap();
+        if d.pending_activities.iter().any(|a: &PendingActivity| a.attempt >= 2) {
+            let history = shop.runtime.block_on(latest.fetch_history()).unwrap();
+            break history
+                .events
+                .iter()
+                .find_map(|e| match &e.kind {
+                    workflow::EventKind::WorkflowExecutionStarted {
+                        continued_from_run_id, ..
+                    } => continued_from_run_id.clone(),
+                    _ => None,
+                })
+                .expect("the second run names the first");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (url, addr) = shop.serve("127.0.0.1:0", None);
+    let page = |path: &str| {
+        let response = request(addr, "GET", path, &[], "");
+        assert_eq!(response.status, 200, "{path}: {}", response.body);
+        response.body
+    };
+
+    let run = page("/runs/fulfil-7");
+    for expected in [
+        "Pending activities",
+        "<td>charge</td>",
+        "card declined for 25 EUR",
+        "Pending timers",
+        "Child workflows",
+        "href=\"/runs/fulfil-7-items?run=",
+        &format!("Continued from</dt><dd><a class=\"mono\" href=\"/runs/fulfil-7?run={first_run}\""),
+        "Runs of this workflow id",
+        "ActivityTaskScheduled",
+        "StartChildWorkflowExecutionInitiated",
+    ] {
+        assert!(run.contains(expected), "the run page lacks {expected}:\n{run}");
+    }
+    let first = page(&format!("/runs/fulfil-7?run={first_run}"));
+    assert!(first.contains("Continued as</dt>"), "{first}");
+    assert!(first.contains("WorkflowExecutionContinuedAsNew"), "{first}");
+    let child = page("/runs/fulfil-7-items");
+    assert!(
+        child.contains("Parent</dt><dd><a href=\"/runs/fulfil-7?run="),
+        "{child}"
+    );
+    let broken = page("/runs/broken-1");
+    assert!(broken.contains("Workflow task failing: "), "{broken}");
+    assert!(broken.contains("the stock table is missing"), "{broken}");
+    let schedules = page("/schedules");
+    assert!(schedules.contains("href=\"/schedules/restock\""), "{schedules}");
+    let schedule = page("/schedules/restock");
+    assert!(schedule.contains("every 3600s"), "{schedule}");
+    assert!(schedule.contains("Order on orders"), "{schedule}");
+
+    // The page as a browser shows it, for the README.
+    let Some((driver, chromium)) = browser_programs() else {
+        return;
+    };
+    let browser = Browser::start(&driver, &chromium);
+    browser.resize(1280, 1500);
+    browser.go(&format!("{url}runs/fulfil-7"));
+    let stack = browser.find("#stack");
+    browser.wait_for("the stack trace", || {
+        let text = browser.text(&stack);
+        text.starts_with("run:").then_some(text)
+    });
+    browser.screenshot(&screenshot_dir().join("run-waiting.png"));
+    browser.go(&format!("{url}runs/broken-1"));
+    browser.find("#task-failure");
+    browser.screenshot(&screenshot_dir().join("run-task-failing.png"));
 }

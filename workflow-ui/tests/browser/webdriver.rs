@@ -101,6 +101,15 @@ impl Browser {
         format!("/session/{}{rest}", self.session)
     }
 
+    /// Makes the window `width` by `height` pixels.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.session_path("/window/rect"),
+            json!({ "width": width, "height": height }),
+        );
+    }
+
     /// Opens `url`.
     pub fn go(&self, url: &str) {
         self.call("POST", &self.session_path("/url"), json!({ "url": url }));
