@@ -561,3 +561,87 @@ fn a_codec_key_opens_the_payloads_an_encrypting_engine_wrote() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is neither 32 bytes nor 64 hex digits"), "{stderr}");
 }
+
+/// `workflow ui` serving `db` on `addr` with `args`; the URL it prints.
+struct Ui {
+    child: Child,
+    url: String,
+}
+
+impl Ui {
+    fn start(db: &Path, args: &[&str]) -> Ui {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_workflow"))
+            .arg("--db")
+            .arg(db)
+            .arg("ui")
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the CLI runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("a line");
+        let url = line
+            .trim()
+            .rsplit(" at ")
+            .next()
+            .filter(|url| url.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        Ui { child, url }
+    }
+
+    /// The body of `GET path`, over a connection to the printed port.
+    fn get(&self, path: &str) -> String {
+        use std::io::{Read as _, Write as _};
+        let port = self
+            .url
+            .split(':')
+            .nth(2)
+            .and_then(|rest| rest.split('/').next())
+            .expect("a port");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ui_serves_the_files_runs_and_asks_a_token_off_loopback() {
+    let (_dir, db) = scratch();
+    let owner = Owner::start(&db);
+    let ui = Ui::start(&db, &["--addr", "127.0.0.1:0"]);
+    assert!(!ui.url.contains("token"), "{}", ui.url);
+    let runs = ui.get("/");
+    assert!(runs.starts_with("HTTP/1.1 200"), "{runs}");
+    assert!(runs.contains(">order-1</a>"), "{runs}");
+    let run = ui.get("/runs/order-1");
+    assert!(run.contains("WorkflowExecutionStarted"), "{run}");
+    drop(ui);
+
+    let open = Ui::start(&db, &["--addr", "0.0.0.0:0"]);
+    let token = open.url.split("?token=").nth(1).expect("a generated token in the URL");
+    assert_eq!(token.len(), 32);
+    assert!(open.get("/").starts_with("HTTP/1.1 401"));
+    assert!(open.get(&format!("/?token={token}")).starts_with("HTTP/1.1 303"));
+
+    let refused = cli(&db, &["ui", "--token", "short"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("an access token needs at least 16 characters"),
+        "{stderr}"
+    );
+    owner.stop();
+}
