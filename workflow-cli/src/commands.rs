@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use workflow::codec::AesGcmCodec;
-use workflow::{ListFilter, PendingActivityState, StoreFile, Untyped, WorkflowHandle};
+use workflow::{ListFilter, StoreFile, Untyped, WorkflowHandle};
 
 use crate::format::{attributes_json, event_details, memo_json, utc, Table};
 use crate::{Call, Command, Message, Target};
@@ -144,15 +144,10 @@ pub(crate) async fn run(db: &Path, codec: Option<AesGcmCodec>, command: Command)
                 "LAST FAILURE",
             ]);
             for a in &d.pending_activities {
-                let state = match a.state {
-                    PendingActivityState::Scheduled => "scheduled",
-                    PendingActivityState::Started => "started",
-                    PendingActivityState::CancelRequested => "cancel requested",
-                };
                 activities.row([
                     a.activity_type.clone(),
                     a.activity_id.clone(),
-                    state.to_owned(),
+                    workflow_ui::present::activity_state(a.state).to_owned(),
                     a.attempt.to_string(),
                     a.next_attempt_time_ms.map(utc).unwrap_or_else(|| "-".to_owned()),
                     a.last_failure
@@ -249,14 +244,11 @@ fn delivered(file: &StoreFile, owned: bool, what: &str, target: &Target) -> Outc
     ))
 }
 
-/// The owner runs a signal's workflow task before it answers, so an
-/// unknown name already shows in `describe`: say so, since a typo would
-/// otherwise pass in silence.
+/// Warns of a signal with no handler, since a typo would otherwise pass in
+/// silence.
 async fn warn_if_unhandled(file: &StoreFile, target: &Target, name: &str) {
-    if let Ok(d) = handle(file, target).describe().await {
-        if d.unhandled_signals.iter().any(|s| s == name) {
-            eprintln!("{}", workflow_ui::present::unhandled_signal(&d.workflow_type, name));
-        }
+    if let Some(warning) = workflow_ui::present::unhandled_signal_warning(&handle(file, target), name).await {
+        eprintln!("{warning}");
     }
 }
 

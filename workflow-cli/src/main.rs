@@ -209,7 +209,13 @@ fn main() -> ExitCode {
         eprintln!("error: no workflow file given: pass `--db FILE` or set WORKFLOW_DB");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // Several threads, so the web UI serves one request while another reads
+    // the file.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

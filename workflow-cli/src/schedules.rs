@@ -9,6 +9,7 @@ use workflow::{StartOptions, StoreFile};
 use crate::commands::{emit, json_args, print_json, Outcome};
 use crate::format::{utc, Table};
 use crate::parse_duration;
+use workflow_ui::present::duration;
 
 /// One schedule subcommand.
 #[derive(clap::Subcommand)]
@@ -163,7 +164,7 @@ pub(crate) async fn run(file: &StoreFile, command: ScheduleCommand) -> Outcome {
             }
             let spec = &d.definition.spec;
             let mut when: Vec<String> = spec.cron.iter().map(|c| format!("cron {c}")).collect();
-            when.extend(spec.intervals.iter().map(|i| format!("every {:?}", i.every)));
+            when.extend(spec.intervals.iter().map(|i| format!("every {}", duration(i.every))));
             let mut table = Table::plain();
             table.row(["schedule id", &d.schedule_id]);
             table.row(["spec", &when.join(", ")]);

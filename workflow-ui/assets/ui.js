@@ -34,20 +34,20 @@ async function act(form) {
 
 async function loadStack() {
   const stack = document.getElementById("stack");
-  const live = document.getElementById("live");
-  if (!stack || !live) return;
-  const url = live.dataset.state.replace(/\/state\?/, "/stack?");
+  if (!stack) return;
   try {
-    stack.textContent = await (await fetch(url, { credentials: "same-origin" })).text();
+    stack.textContent = await (await fetch(stack.dataset.src, { credentials: "same-origin" })).text();
   } catch (error) {
     stack.textContent = "error: " + error;
   }
 }
 
+// A run's page polls while the run is open and the page is in view.
 let refreshing = false;
+const running = (live) => live.dataset.version.startsWith("Running:");
 async function refresh() {
   const live = document.getElementById("live");
-  if (!live || refreshing) return;
+  if (!live || refreshing || document.hidden) return;
   refreshing = true;
   try {
     const state = await (await fetch(live.dataset.state, { credentials: "same-origin" })).json();
@@ -79,7 +79,11 @@ document.addEventListener("submit", (event) => {
   act(form);
 });
 
-if (document.getElementById("live")) {
+const live = document.getElementById("live");
+if (live) {
   loadStack();
-  setInterval(refresh, 1000);
+  const poll = setInterval(() => {
+    if (running(live)) refresh();
+    else clearInterval(poll);
+  }, 1000);
 }

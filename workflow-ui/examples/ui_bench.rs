@@ -11,9 +11,11 @@
 //! server's time without the network's. `--quick` uses a tenth of the
 //! sizes.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use workflow::futures::{future, stream, StreamExt, TryStreamExt};
@@ -151,7 +153,11 @@ async fn main() -> Outcome<()> {
         let mut samples = Vec::with_capacity(SAMPLES);
         let mut size = 0;
         for _ in 0..SAMPLES {
-            let request = Request::get(&uri).header("host", "localhost").body(Body::empty())?;
+            let mut request = Request::get(&uri).header("host", "localhost").body(Body::empty())?;
+            // As `UiServer` serves it: the loopback access checks the peer.
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 1))));
             let began = Instant::now();
             let response = app.clone().oneshot(request).await?;
             let status = response.status();

@@ -2,18 +2,16 @@
 //! the CSRF secret every action must carry.
 
 use std::fmt;
+use std::net::SocketAddr;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::page::Base;
 use crate::state::Shared;
-
-/// The cookie a browser keeps the access token in, once it has shown it
-/// in the URL.
-const TOKEN_COOKIE: &str = "workflow_ui_token";
 
 /// The header an action carries the page's CSRF secret in.
 pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
@@ -26,7 +24,7 @@ pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 /// assert_eq!(token.as_str().len(), 32);
 /// assert!(Token::new("short").is_err());
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Token(String);
 
 /// Why a text cannot be an access token.
@@ -77,25 +75,40 @@ impl fmt::Debug for Token {
 
 /// Who may use the pages.
 ///
-/// [`Access::loopback`] serves only requests addressed to a loopback host
-/// name (`localhost`, `127.0.0.1`, `[::1]`), which also keeps out other
-/// sites that rebind their DNS name to this machine. [`Access::token`]
-/// serves whoever shows the token: once in the URL (`?token=...`), after
-/// which the browser keeps it in a cookie.
+/// [`Access::loopback`] serves only requests that come from this machine
+/// and are addressed to a loopback host name (`localhost`, `127.0.0.1`,
+/// `[::1]`), which also keeps out other sites that rebind their DNS name to
+/// this machine. [`Access::token`] serves whoever shows the token: once in
+/// the URL (`?token=...`), after which the browser keeps it in a cookie.
 #[derive(Clone, Debug)]
 pub struct Access {
     token: Option<Token>,
+    /// The name of the cookie that keeps the token: random, so other
+    /// services on the same host name (cookies ignore ports) neither get
+    /// nor overwrite it.
+    cookie: String,
 }
 
 impl Access {
-    /// Requests addressed to a loopback host name only.
+    /// Requests from a loopback peer, addressed to a loopback host name.
+    ///
+    /// The peer's address comes from axum's [`ConnectInfo`]: serve the
+    /// router with `into_make_service_with_connect_info::<SocketAddr>()`
+    /// (as [`UiServer`](crate::UiServer) does). Without it every request is
+    /// refused, since a `Host` header alone is whatever the client says.
     pub fn loopback() -> Access {
-        Access { token: None }
+        Access {
+            token: None,
+            cookie: String::new(),
+        }
     }
 
     /// Requests that show `token`, from any host.
     pub fn token(token: Token) -> Access {
-        Access { token: Some(token) }
+        Access {
+            token: Some(token),
+            cookie: format!("workflow_ui_{}", &Token::generate().as_str()[..12]),
+        }
     }
 
     /// The token this access asks for, if any.
@@ -107,23 +120,31 @@ impl Access {
 /// Lets a request through when its access holds, and an action only when
 /// it carries the page's CSRF secret.
 pub(crate) async fn guard(State(shared): State<Shared>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    match &shared.access.token {
-        None if !addressed_to_loopback(headers) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "this UI serves loopback addresses only; start it with a token to serve others",
-            )
+    let access = &shared.access;
+    match &access.token {
+        None => {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+            if !peer.is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback()) {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "this UI serves this machine only; start it with a token to serve others",
+                );
+            }
+            if !addressed_to_loopback(request.headers()) {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "this UI answers loopback host names only (localhost, 127.0.0.1, [::1])",
+                );
+            }
         }
-        None => {}
         Some(token) => {
             if let Some(given) = query_token(request.uri().query()) {
                 if !token.matches(&given) {
                     return refuse(StatusCode::UNAUTHORIZED, "wrong access token");
                 }
-                return remember(token, request.uri().path());
+                return remember(access, token, &request);
             }
-            if !cookie_token(headers).is_some_and(|given| token.matches(given)) {
+            if !cookie_token(request.headers(), &access.cookie).is_some_and(|given| token.matches(given)) {
                 return refuse(
                     StatusCode::UNAUTHORIZED,
                     "this UI needs its access token: open the URL it printed at start, which carries it",
@@ -132,8 +153,8 @@ pub(crate) async fn guard(State(shared): State<Shared>, request: Request, next: 
         }
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        let given = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !shared.csrf.matches(given) {
+        let given = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !shared.csrf.matches(given.unwrap_or("")) {
             return refuse(
                 StatusCode::FORBIDDEN,
                 "this action does not carry the page's CSRF token; reload the page and try again",
@@ -155,31 +176,52 @@ fn addressed_to_loopback(headers: &HeaderMap) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The `token` parameter of a query string.
-fn query_token(query: Option<&str>) -> Option<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query?).ok()?;
-    pairs.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v)
+/// The pairs of a query string.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
 }
 
-/// The token cookie's value.
-fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+/// The `token` parameter of a query string.
+fn query_token(query: Option<&str>) -> Option<String> {
+    query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+}
+
+/// The value of cookie `name`.
+fn cookie_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(TOKEN_COOKIE)?.strip_prefix('='))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Keeps a shown token in a cookie and sends the browser back to the page
-/// without it in the URL.
-fn remember(token: &Token, path: &str) -> Response {
-    let cookie = format!("{TOKEN_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", token.as_str());
-    (
-        StatusCode::SEE_OTHER,
-        [(SET_COOKIE, cookie), (LOCATION, path.to_owned())],
-    )
-        .into_response()
+/// Keeps a shown token in a cookie scoped to the UI's path, and sends the
+/// browser back to the same page without the token in its URL.
+fn remember(access: &Access, token: &Token, request: &Request) -> Response {
+    let base = Base::of(request.uri(), request.extensions().get());
+    let cookie = format!(
+        "{}={}; Path={}; HttpOnly; SameSite=Strict",
+        access.cookie,
+        token.as_str(),
+        base.home()
+    );
+    let kept: Vec<(String, String)> = query_pairs(request.uri().query())
+        .into_iter()
+        .filter(|(k, _)| k != "token")
+        .collect();
+    let mut location = base.at(request.uri().path());
+    // One leading slash: `//host` would send the browser to another site.
+    location = format!("/{}", location.trim_start_matches(['/', '\\']));
+    if !kept.is_empty() {
+        location = format!("{location}?{}", serde_urlencoded::to_string(&kept).unwrap_or_default());
+    }
+    (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie), (LOCATION, location)]).into_response()
 }
 
 fn refuse(status: StatusCode, why: &'static str) -> Response {
@@ -215,7 +257,7 @@ mod tests {
         assert!(!token.matches("0123456789abcdeF"));
         assert!(!token.matches("0123456789abcde"));
         assert!(Token::new("0123456789abcde!").is_err());
-        assert_ne!(Token::generate(), Token::generate());
+        assert_ne!(Token::generate().as_str(), Token::generate().as_str());
     }
 
     #[test]
@@ -223,7 +265,8 @@ mod tests {
         assert_eq!(query_token(Some("a=1&token=xyz")), Some("xyz".to_owned()));
         assert_eq!(query_token(Some("a=1")), None);
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("x=1; workflow_ui_token=abc; y=2"));
-        assert_eq!(cookie_token(&headers), Some("abc"));
+        headers.insert(COOKIE, HeaderValue::from_static("x=1; workflow_ui_1=abc; y=2"));
+        assert_eq!(cookie_token(&headers, "workflow_ui_1"), Some("abc"));
+        assert_eq!(cookie_token(&headers, "workflow_ui_2"), None);
     }
 }

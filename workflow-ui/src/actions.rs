@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use serde_json::Value;
 use workflow::{ClientError, Description};
 
 use crate::page::Base;
-use crate::present::{delivery, json_args, unhandled_signal};
+use crate::present::{delivery, json_args, unhandled_signal_warning, ArgumentError};
 use crate::run::{handle, RunParam};
 use crate::state::Shared;
 
@@ -32,7 +33,7 @@ pub(crate) enum Action {
 }
 
 /// What an action's form sends.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct ActionForm {
     /// The handler's name (signal, query, update).
     #[serde(default)]
@@ -53,15 +54,36 @@ pub(crate) struct Outcome {
     message: String,
 }
 
-impl Outcome {
-    fn done(message: String) -> Outcome {
-        Outcome { ok: true, message }
-    }
+/// Why an action was not done.
+#[derive(Debug, thiserror::Error)]
+enum ActionError {
+    /// An argument is not JSON; nothing was sent.
+    #[error(transparent)]
+    Arguments(#[from] ArgumentError),
+    /// A signal, query or update without a handler name; nothing was sent.
+    #[error("give the handler's name")]
+    MissingName,
+    /// The engine refused or failed the call.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The answer could not be shown as JSON.
+    #[error("the answer is not JSON: {0}")]
+    Answer(#[from] serde_json::Error),
+}
 
-    fn failed(message: impl std::fmt::Display) -> Outcome {
-        Outcome {
-            ok: false,
-            message: format!("error: {message}"),
+impl ActionError {
+    /// The HTTP status the action answers with.
+    fn status(&self) -> StatusCode {
+        match self {
+            ActionError::Arguments(_) | ActionError::MissingName => StatusCode::BAD_REQUEST,
+            ActionError::Client(ClientError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            ActionError::Client(ClientError::NotOwned { .. } | ClientError::NoWorker { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ActionError::Client(ClientError::Storage(_) | ClientError::EngineClosed) | ActionError::Answer(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ActionError::Client(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -72,11 +94,14 @@ pub(crate) async fn act(
     Path((workflow_id, action)): Path<(String, Action)>,
     Query(run): Query<RunParam>,
     Json(form): Json<ActionForm>,
-) -> Json<Outcome> {
-    Json(match perform(&shared, &workflow_id, &run, action, form).await {
-        Ok(message) => Outcome::done(message),
-        Err(message) => Outcome::failed(message),
-    })
+) -> (StatusCode, Json<Outcome>) {
+    match perform(&shared, &workflow_id, &run, action, form).await {
+        Ok(message) => (StatusCode::OK, Json(Outcome { ok: true, message })),
+        Err(error) => {
+            let message = format!("error: {error}");
+            (error.status(), Json(Outcome { ok: false, message }))
+        }
+    }
 }
 
 async fn perform(
@@ -85,29 +110,27 @@ async fn perform(
     run: &RunParam,
     action: Action,
     form: ActionForm,
-) -> Result<String, String> {
+) -> Result<String, ActionError> {
     let lines: Vec<&str> = form.args.lines().filter(|l| !l.trim().is_empty()).collect();
-    let args = json_args(&lines).map_err(|e| e.to_string())?;
+    let args = json_args(&lines)?;
     let name = form.name.trim();
     if matches!(action, Action::Signal | Action::Query | Action::Update) && name.is_empty() {
-        return Err("give the handler's name".to_owned());
+        return Err(ActionError::MissingName);
     }
     let file = &shared.file;
     let owned = file.is_owned();
-    let client_error = |e: ClientError| e.to_string();
     match action {
         Action::Signal => {
             let target = handle(file, workflow_id, run);
-            target.signal_by_name(name, args).await.map_err(client_error)?;
-            let mut message = delivery(&format!("signal `{name}`"), workflow_id, owned, file.path());
-            if owned {
-                if let Ok(d) = target.describe().await {
-                    if d.unhandled_signals.iter().any(|s| s == name) {
-                        message = format!("{message}\n{}", unhandled_signal(&d.workflow_type, name));
-                    }
-                }
+            target.signal_by_name(name, args).await?;
+            let delivered = delivery(&format!("signal `{name}`"), workflow_id, owned, file.path());
+            match owned {
+                true => match unhandled_signal_warning(&target, name).await {
+                    Some(warning) => Ok(format!("{delivered}\n{warning}")),
+                    None => Ok(delivered),
+                },
+                false => Ok(delivered),
             }
-            Ok(message)
         }
         Action::Query | Action::Update => {
             let file = file.clone().reply_timeout(REPLY_TIMEOUT);
@@ -115,12 +138,11 @@ async fn perform(
             let answer: Value = match action {
                 Action::Query => target.query_by_name(name, args).await,
                 _ => target.execute_update_by_name(name, args).await,
-            }
-            .map_err(client_error)?;
-            serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())
+            }?;
+            Ok(serde_json::to_string_pretty(&answer)?)
         }
         Action::Cancel => {
-            handle(file, workflow_id, run).cancel().await.map_err(client_error)?;
+            handle(file, workflow_id, run).cancel().await?;
             Ok(delivery("cancellation request", workflow_id, owned, file.path()))
         }
         Action::Terminate => {
@@ -128,10 +150,7 @@ async fn perform(
                 "" => "terminated from the web UI",
                 reason => reason,
             };
-            handle(file, workflow_id, run)
-                .terminate(reason)
-                .await
-                .map_err(client_error)?;
+            handle(file, workflow_id, run).terminate(reason).await?;
             Ok(delivery("termination", workflow_id, owned, file.path()))
         }
     }

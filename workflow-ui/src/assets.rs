@@ -29,9 +29,13 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
     ([(CONTENT_TYPE, kind), (CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
-/// Adds the security headers to every response.
+/// Adds the security headers to every response. Pages are not cached:
+/// they carry the CSRF secret and show state that changes.
 pub(crate) async fn secure_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     for (name, value) in [
         (CONTENT_SECURITY_POLICY, POLICY),
         (X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -3,24 +3,13 @@
 
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use workflow::{ClientError, WorkflowStatus};
 
 use crate::access::Token;
-
-/// Every status, in the order the filters list them.
-pub(crate) const STATUSES: [WorkflowStatus; 7] = [
-    WorkflowStatus::Running,
-    WorkflowStatus::Completed,
-    WorkflowStatus::Failed,
-    WorkflowStatus::Canceled,
-    WorkflowStatus::Terminated,
-    WorkflowStatus::ContinuedAsNew,
-    WorkflowStatus::TimedOut,
-];
 
 /// The path the UI is mounted at (empty at a server's root), so links work
 /// when an application nests the router under a prefix of its own.
@@ -30,25 +19,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let inner = parts.uri.path();
-        let full = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map(|o| o.path().to_owned())
-            .unwrap_or_else(|| inner.to_owned());
+        Ok(Base::of(&parts.uri, parts.extensions.get()))
+    }
+}
+
+impl Base {
+    /// The base of a request whose path inside the UI is `uri`'s, and whose
+    /// path as the client sent it is `original`'s.
+    pub(crate) fn of(uri: &Uri, original: Option<&OriginalUri>) -> Base {
+        let inner = uri.path();
+        let full = original.map(|o| o.path()).unwrap_or(inner);
         let base = match full.strip_suffix(inner) {
             Some(prefix) => prefix,
             // A nested router's root is served as `/` for `/prefix`.
             None => full.trim_end_matches('/'),
         };
-        Ok(Base(base.trim_end_matches('/').to_owned()))
+        Base(base.trim_end_matches('/').to_owned())
     }
-}
 
-impl Base {
+    /// The runs page: the base itself (a nested router's root has no
+    /// trailing slash), or `/` at a server's root.
+    pub(crate) fn home(&self) -> String {
+        match self.0.is_empty() {
+            true => "/".to_owned(),
+            false => self.0.clone(),
+        }
+    }
+
     /// A path inside the UI: `path` starts with `/`.
     pub(crate) fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.0)
+        match path {
+            "/" => self.home(),
+            _ => format!("{}{path}", self.0),
+        }
     }
 
     /// The page of one run (the latest of `workflow_id` without `run_id`).
@@ -64,8 +67,8 @@ impl Base {
     pub(crate) fn runs(&self, params: &[(&str, &str)]) -> String {
         let query = serde_urlencoded::to_string(params).unwrap_or_default();
         match query.is_empty() {
-            true => self.at("/"),
-            false => self.at(&format!("/?{query}")),
+            true => self.home(),
+            false => format!("{}?{query}", self.home()),
         }
     }
 }

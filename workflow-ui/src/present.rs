@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use workflow::timestamp::{civil_from_days, format_rfc3339};
-use workflow::{EventKind, Payload, SearchAttributeValue, SearchAttributes};
+use workflow::{
+    EventKind, Payload, PendingActivityState, SearchAttributeValue, SearchAttributes, Untyped, WorkflowHandle,
+};
 
 /// `ms` since the Unix epoch as `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
 ///
@@ -126,13 +129,60 @@ pub fn delivery(what: &str, workflow_id: &str, owned: bool, path: &Path) -> Stri
     }
 }
 
-/// The warning for a signal whose name the workflow has no handler for
-/// (it is kept, as Temporal keeps it).
-pub fn unhandled_signal(workflow_type: &str, name: &str) -> String {
-    format!(
-        "warning: workflow `{workflow_type}` has no handler for signal `{name}`; it stays in its history, listed by \
-         `describe` as unhandled"
-    )
+/// The warning to give after signal `name` reached the run of `handle`
+/// if the workflow has no handler for it (the signal is kept, as Temporal
+/// keeps it); `None` when it has one. The process that owns the file runs
+/// the signal's workflow task before it answers, so an unknown name already
+/// shows in `describe`.
+pub async fn unhandled_signal_warning(handle: &WorkflowHandle<Untyped>, name: &str) -> Option<String> {
+    let d = handle.describe().await.ok()?;
+    d.unhandled_signals.iter().any(|s| s == name).then(|| {
+        format!(
+            "warning: workflow `{}` has no handler for signal `{name}`; it stays in its history, listed by \
+             `describe` as unhandled",
+            d.workflow_type
+        )
+    })
+}
+
+/// How a pending activity's state reads.
+pub fn activity_state(state: PendingActivityState) -> &'static str {
+    match state {
+        PendingActivityState::Scheduled => "scheduled",
+        PendingActivityState::Started => "started",
+        PendingActivityState::CancelRequested => "cancel requested",
+    }
+}
+
+/// A duration as the command line takes one: `1h30m`, `45s`, `250ms`.
+///
+/// ```
+/// use std::time::Duration;
+/// use workflow_ui::present::duration;
+/// assert_eq!(duration(Duration::from_secs(5400)), "1h30m");
+/// assert_eq!(duration(Duration::from_secs(86_400)), "1d");
+/// assert_eq!(duration(Duration::from_millis(1500)), "1s500ms");
+/// assert_eq!(duration(Duration::ZERO), "0s");
+/// ```
+pub fn duration(d: Duration) -> String {
+    let mut left = d.as_millis();
+    let mut text = String::new();
+    for (unit, ms) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+        ("ms", 1),
+    ] {
+        if left >= ms {
+            text.push_str(&format!("{}{unit}", left / ms));
+            left %= ms;
+        }
+    }
+    match text.is_empty() {
+        true => "0s".to_owned(),
+        false => text,
+    }
 }
 
 /// Replaces every payload inside `value` by the JSON it encodes.

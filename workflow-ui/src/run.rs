@@ -9,14 +9,14 @@ use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use workflow::visibility::{CompareOp, Field, Filter, Literal, VisibilityQuery, WorkflowSummary};
-use workflow::{Description, EventKind, History, ParentInfo, PendingActivityState, StoreFile, Untyped, WorkflowHandle};
+use workflow::{Description, EventKind, History, ParentInfo, StoreFile, Untyped, WorkflowHandle};
 
 use crate::page::{json_block, segment, shell, status_badge, Base, PageError, Section};
-use crate::present::{attributes_json, event_fields, memo_json, payload_json, utc};
+use crate::present::{activity_state, attributes_json, event_fields, memo_json, payload_json, utc};
 use crate::state::Shared;
 
 /// Which run of a workflow id a request is about: the latest without one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct RunParam {
     /// The run id.
     pub(crate) run: Option<String>,
@@ -63,15 +63,17 @@ pub(crate) async fn run_page(
         .await?
         .runs;
     let facts = Facts::read(&history);
-    let state_url = format!(
-        "{}/state?run={}",
-        base.run(&workflow_id, None),
-        segment(&description.run_id)
-    );
+    let of_this_run = |what: &str| {
+        format!(
+            "{}/{what}?run={}",
+            base.run(&workflow_id, None),
+            segment(&description.run_id)
+        )
+    };
     let body = html! {
-        div #live data-state=(state_url) data-version=(version(&description)) {
+        div #live data-state=(of_this_run("state")) data-version=(version(&description)) {
             (summary(&base, &description, &facts, &others))
-            (waiting(&description, &facts))
+            (waiting(&description, &facts, &of_this_run("stack")))
             (children(&base, &facts))
             (timeline(&history))
         }
@@ -148,7 +150,7 @@ impl<'h> Facts<'h> {
                     facts.attempt = *attempt;
                 }
                 EventKind::TimerStarted { seq, duration_ms } => {
-                    facts.timers.insert(*seq, event.time_ms + duration_ms);
+                    facts.timers.insert(*seq, event.time_ms.saturating_add(*duration_ms));
                 }
                 EventKind::TimerFired { seq } | EventKind::TimerCanceled { seq } => {
                     facts.timers.remove(seq);
@@ -257,8 +259,8 @@ fn summary(base: &Base, d: &Description, facts: &Facts, others: &[WorkflowSummar
 }
 
 /// What the run waits on: pending activities and timers, and where it is
-/// in its code.
-fn waiting(d: &Description, facts: &Facts) -> Markup {
+/// in its code (the stack trace, which the page loads from `stack_url`).
+fn waiting(d: &Description, facts: &Facts, stack_url: &str) -> Markup {
     html! {
         @if !d.pending_activities.is_empty() {
             section { h2 { "Pending activities" }
@@ -267,11 +269,7 @@ fn waiting(d: &Description, facts: &Facts) -> Markup {
                     tbody { @for a in &d.pending_activities {
                         tr {
                             td { (a.activity_type) } td { (a.activity_id) }
-                            td { (match a.state {
-                                PendingActivityState::Scheduled => "scheduled",
-                                PendingActivityState::Started => "started",
-                                PendingActivityState::CancelRequested => "cancel requested",
-                            }) }
+                            td { (activity_state(a.state)) }
                             td { (a.attempt) }
                             td { (a.next_attempt_time_ms.map(utc).unwrap_or_default()) }
                             td { (a.last_failure.as_ref().map(ToString::to_string).unwrap_or_default()) }
@@ -289,7 +287,7 @@ fn waiting(d: &Description, facts: &Facts) -> Markup {
         }
         @if d.status.is_running() {
             section { h2 { "Stack trace" }
-                pre #stack data-src="stack" { "asking the process that runs the worker…" }
+                pre #stack data-src=(stack_url) { "asking the process that runs the worker…" }
             }
         }
     }

@@ -2,20 +2,58 @@
 //! matching count, and one page of runs at a time.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use maud::{html, Markup};
 use serde::Deserialize;
 use workflow::visibility::{CompareOp, Field, Filter, Literal, VisibilityQuery, WorkflowPage};
 use workflow::{ClientError, WorkflowStatus};
 
-use crate::page::{shell, status_badge, Base, Section, STATUSES};
+use crate::page::{shell, status_badge, Base, Section};
 use crate::present::utc;
 use crate::state::Shared;
 
 /// Runs on one page.
-pub(crate) const PAGE_SIZE: usize = 50;
+const PAGE_SIZE: usize = 50;
+
+/// Every status, in the order the filter lists them.
+const STATUSES: [WorkflowStatus; 7] = [
+    WorkflowStatus::Running,
+    WorkflowStatus::Completed,
+    WorkflowStatus::Failed,
+    WorkflowStatus::Canceled,
+    WorkflowStatus::Terminated,
+    WorkflowStatus::ContinuedAsNew,
+    WorkflowStatus::TimedOut,
+];
+
+/// Why the runs page has no runs to show.
+#[derive(Debug, thiserror::Error)]
+enum RunsError {
+    /// The status filter names no status.
+    #[error("{0}")]
+    Status(String),
+    /// The page parameter is not a token this UI gave.
+    #[error("the page token is not one this UI gave; start again from the first page")]
+    PageToken,
+    /// The query is malformed, or the file could not be read.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+impl RunsError {
+    /// The HTTP status the page answers with.
+    fn status(&self) -> StatusCode {
+        match self {
+            RunsError::Client(error) if !matches!(error, ClientError::InvalidQuery { .. }) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
 
 /// What the runs page is asked for: its filters and which page.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub(crate) struct RunsParams {
     /// A status name, or empty for all.
     #[serde(default)]
@@ -34,8 +72,8 @@ pub(crate) struct RunsParams {
 impl RunsParams {
     /// The query the filters make together: the typed query's filter,
     /// and-ed with the status and type chosen, and its order.
-    fn query(&self) -> Result<VisibilityQuery, ClientError> {
-        let mut query = VisibilityQuery::parse(&self.q)?;
+    fn query(&self) -> Result<VisibilityQuery, RunsError> {
+        let mut query = VisibilityQuery::parse(&self.q).map_err(ClientError::from)?;
         let mut all: Vec<Filter> = query.filter.take().into_iter().collect();
         let equals = |field: Field, text: &str| Filter::Compare {
             field,
@@ -43,10 +81,7 @@ impl RunsParams {
             value: Literal::String(text.to_owned()),
         };
         if !self.status.is_empty() {
-            let status: WorkflowStatus = self.status.parse().map_err(|message| ClientError::InvalidQuery {
-                message,
-                position: None,
-            })?;
+            let status: WorkflowStatus = self.status.parse().map_err(RunsError::Status)?;
             all.push(equals(Field::ExecutionStatus, &status.to_string()));
         }
         if !self.workflow_type.is_empty() {
@@ -61,14 +96,11 @@ impl RunsParams {
     }
 
     /// The page token the `page` parameter carries.
-    fn page_token(&self) -> Result<Option<Vec<u8>>, ClientError> {
+    fn page_token(&self) -> Result<Option<Vec<u8>>, RunsError> {
         if self.page.is_empty() {
             return Ok(None);
         }
-        let bad = || ClientError::InvalidQuery {
-            message: "the page token is not one this UI gave".to_owned(),
-            position: None,
-        };
+        let bad = || RunsError::PageToken;
         let digits = self.page.as_bytes();
         if digits.len() % 2 != 0 {
             return Err(bad());
@@ -105,7 +137,7 @@ struct Found {
     count: u64,
 }
 
-async fn find(shared: &Shared, params: &RunsParams) -> Result<Found, ClientError> {
+async fn find(shared: &Shared, params: &RunsParams) -> Result<Found, RunsError> {
     let query = params.query()?;
     let token = params.page_token()?;
     let client = shared.file.client();
@@ -119,8 +151,13 @@ async fn find(shared: &Shared, params: &RunsParams) -> Result<Found, ClientError
 }
 
 /// `GET /`: the runs page.
-pub(crate) async fn runs_page(State(shared): State<Shared>, base: Base, Query(params): Query<RunsParams>) -> Markup {
+pub(crate) async fn runs_page(
+    State(shared): State<Shared>,
+    base: Base,
+    Query(params): Query<RunsParams>,
+) -> (StatusCode, Markup) {
     let found = find(&shared, &params).await;
+    let status = found.as_ref().err().map_or(StatusCode::OK, RunsError::status);
     let body = html! {
         h1 { "Runs" }
         form.filters method="get" action=(base.at("/")) {
@@ -154,7 +191,7 @@ pub(crate) async fn runs_page(State(shared): State<Shared>, base: Base, Query(pa
             }
         }
     };
-    shell(&base, &shared.csrf, Section::Runs, "Runs", body)
+    (status, shell(&base, &shared.csrf, Section::Runs, "Runs", body))
 }
 
 fn table(base: &Base, page: &WorkflowPage) -> Markup {
@@ -206,16 +243,16 @@ mod tests {
     }
 
     #[test]
-    fn bad_filters_are_query_errors() {
-        assert!(matches!(
-            params("Runing", "", "").query(),
-            Err(ClientError::InvalidQuery { .. })
-        ));
+    fn bad_filters_are_bad_requests() {
+        let error = params("Runing", "", "").query().unwrap_err();
+        assert!(error.to_string().starts_with("unknown status `Runing`"), "{error}");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
         let error = params("", "", "WorkflowType = ").query().unwrap_err();
         assert!(error.to_string().starts_with("invalid visibility query:"), "{error}");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
         let mut bad_page = params("", "", "");
         bad_page.page = "zz".to_owned();
-        assert!(bad_page.page_token().is_err());
+        assert!(matches!(bad_page.page_token(), Err(RunsError::PageToken)));
         bad_page.page = "0aff".to_owned();
         assert_eq!(bad_page.page_token().unwrap(), Some(vec![10, 255]));
     }

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use maud::{html, Markup};
 
 use crate::page::{segment, shell, Base, PageError, Section};
-use crate::present::utc;
+use crate::present::{duration, utc};
 use crate::state::Shared;
 
 /// `GET /schedules`: every schedule of the file.
@@ -45,7 +45,7 @@ pub(crate) async fn schedule_page(
         .await?;
     let spec = &d.definition.spec;
     let mut when: Vec<String> = spec.cron.iter().map(|c| format!("cron {c}")).collect();
-    when.extend(spec.intervals.iter().map(|i| format!("every {:?}", i.every)));
+    when.extend(spec.intervals.iter().map(|i| format!("every {}", duration(i.every))));
     let action = &d.definition.action;
     let body = html! {
         h1 { "Schedule " (d.schedule_id) }

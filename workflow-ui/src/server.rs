@@ -76,7 +76,6 @@ impl UiServer {
     pub fn url(&self) -> String {
         let host = match self.addr.ip() {
             ip if ip.is_unspecified() => "localhost".to_owned(),
-            ip if ip.is_loopback() && ip.is_ipv4() => ip.to_string(),
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         };
@@ -88,7 +87,7 @@ impl UiServer {
 
     /// Serves until the process ends or the listener fails.
     pub async fn run(self) -> Result<(), UiError> {
-        let app = crate::router(self.file, self.access);
+        let app = crate::router(self.file, self.access).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, app).await.map_err(UiError::Serve)
     }
 }

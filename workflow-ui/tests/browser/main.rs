@@ -21,7 +21,7 @@ use workflow::{
     ActivityOptions, ApplicationError, ChildWorkflowOptions, Engine, PendingActivity, RetryPolicy, StartOptions,
     StoreFile, Worker, WorkflowContext, WorkflowResult,
 };
-use workflow_ui::{Token, UiServer};
+use workflow_ui::{router, Access, Token, UiServer};
 
 use crate::http::request;
 use crate::webdriver::Browser;
@@ -149,6 +149,17 @@ impl Shop {
         worker.workflow::<Broken>().activity(charge).start().unwrap()
     }
 
+    /// Serves `app` on a free loopback port, as an application would.
+    fn serve_app(&self, app: axum::Router) -> SocketAddr {
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        self.runtime.spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
     /// Starts order `id` for `customer`.
     fn start(&self, id: &str, customer: &str) {
         let client = self.engine.client();
@@ -223,7 +234,7 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     let query = browser.find("input[name=q]");
     browser.type_into(&query, "WorkflowId = 'order-7'\n");
     browser.wait_for("the filtered count", || {
-        (browser.text(&browser.find("p.count")) == "1 run matches").then_some(())
+        (browser.text_at("p.count").as_deref() == Some("1 run matches")).then_some(())
     });
 
     // Open the run.
@@ -240,9 +251,8 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
         browser.eval(&timeline_has("WorkflowExecutionSignaled")),
         Value::Bool(false)
     );
-    let stack = browser.find("#stack");
     browser.wait_for("the stack trace", || {
-        let text = browser.text(&stack);
+        let text = browser.text_at("#stack")?;
         (!text.starts_with("asking")).then_some(text)
     });
 
@@ -253,9 +263,9 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     let args = browser.find(&format!("{signal} textarea[name=args]"));
     browser.type_into(&args, "not json");
     browser.click(&browser.find(&format!("{signal} button")));
-    let outcome = browser.find(&format!("{signal} .outcome"));
+    let outcome = format!("{signal} .outcome");
     let refused = browser.wait_for("the refusal", || {
-        let text = browser.text(&outcome);
+        let text = browser.text_at(&outcome)?;
         text.starts_with("error:").then_some(text)
     });
     assert!(
@@ -270,7 +280,7 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     browser.type_into(&args, &Value::from(markup).to_string());
     browser.click(&browser.find(&format!("{signal} button")));
     browser.wait_for("the signal's outcome", || {
-        (browser.text(&outcome) == "signal `note` delivered to `order-7`").then_some(())
+        (browser.text_at(&outcome)? == "signal `note` delivered to `order-7`").then_some(())
     });
     browser.wait_for("the new event in the timeline", || {
         (browser.eval(&timeline_has("WorkflowExecutionSignaled")) == Value::Bool(true)).then_some(())
@@ -298,9 +308,9 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     let query = "form.action[data-action*='/actions/query']";
     browser.type_into(&browser.find(&format!("{query} input[name=name]")), "notes");
     browser.click(&browser.find(&format!("{query} button")));
-    let answer = browser.find(&format!("{query} .outcome"));
+    let answer = format!("{query} .outcome");
     let answered = browser.wait_for("the query's answer", || {
-        let text = browser.text(&answer);
+        let text = browser.text_at(&answer)?;
         text.starts_with('[').then_some(text)
     });
     assert_eq!(
@@ -497,7 +507,7 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     let schedules = page("/schedules");
     assert!(schedules.contains("href=\"/schedules/restock\""), "{schedules}");
     let schedule = page("/schedules/restock");
-    assert!(schedule.contains("every 3600s"), "{schedule}");
+    assert!(schedule.contains("every 1h"), "{schedule}");
     assert!(schedule.contains("Order on orders"), "{schedule}");
 
     // The page as a browser shows it, for the README.
@@ -507,13 +517,79 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     let browser = Browser::start(&driver, &chromium);
     browser.resize(1280, 1500);
     browser.go(&format!("{url}runs/fulfil-7"));
-    let stack = browser.find("#stack");
     browser.wait_for("the stack trace", || {
-        let text = browser.text(&stack);
+        let text = browser.text_at("#stack")?;
         text.starts_with("run:").then_some(text)
     });
     browser.screenshot(&screenshot_dir().join("run-waiting.png"));
     browser.go(&format!("{url}runs/broken-1"));
     browser.find("#task-failure");
     browser.screenshot(&screenshot_dir().join("run-task-failing.png"));
+}
+
+#[test]
+fn nested_under_a_prefix_its_links_cookie_and_token_redirect_stay_inside_it() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    shop.start("order-1", "c-1");
+    let token = Token::new("a-token-given-by-hand").unwrap();
+    let ui = router(StoreFile::open(&shop.path).unwrap(), Access::token(token));
+    let app = axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok" }))
+        .nest("/ops/workflows", ui);
+    let addr = shop.serve_app(app);
+
+    let shown = request(
+        addr,
+        "GET",
+        "/ops/workflows/runs/order-1?run=r-1&token=a-token-given-by-hand",
+        &[],
+        "",
+    );
+    assert_eq!(shown.status, 303);
+    assert_eq!(
+        shown.header("location"),
+        Some("/ops/workflows/runs/order-1?run=r-1"),
+        "the token leaves the URL, the run stays"
+    );
+    let set = shown.header("set-cookie").unwrap();
+    assert!(set.contains("; Path=/ops/workflows;"), "{set}");
+    let cookie = set.split(';').next().unwrap();
+    let home = request(addr, "GET", "/ops/workflows?token=a-token-given-by-hand", &[], "");
+    assert_eq!(home.header("location"), Some("/ops/workflows"));
+
+    let runs = request(addr, "GET", "/ops/workflows", &[("Cookie", cookie)], "");
+    assert_eq!(runs.status, 200, "{}", runs.body);
+    for link in [
+        "href=\"/ops/workflows/runs/order-1?run=",
+        "action=\"/ops/workflows\"",
+        "href=\"/ops/workflows/schedules\"",
+        "src=\"/ops/workflows/assets/ui.js\"",
+    ] {
+        assert!(runs.body.contains(link), "no {link} in {}", runs.body);
+    }
+    let filtered = request(addr, "GET", "/ops/workflows?status=Running", &[("Cookie", cookie)], "");
+    assert!(filtered.body.contains("1 run matches"), "{}", filtered.body);
+    let script = request(addr, "GET", "/ops/workflows/assets/ui.js", &[("Cookie", cookie)], "");
+    assert_eq!(script.status, 200);
+    assert_eq!(request(addr, "GET", "/health", &[], "").body, "ok");
+}
+
+#[test]
+fn the_token_redirect_never_leaves_the_site_and_loopback_needs_the_peers_address() {
+    let shop = Shop::open();
+    let given = Token::new("a-token-given-by-hand").unwrap();
+    let (_, addr) = shop.serve("127.0.0.1:0", Some(given));
+    let shown = request(addr, "GET", "//evil.example/?token=a-token-given-by-hand", &[], "");
+    assert_eq!(shown.status, 303);
+    let location = shown.header("location").unwrap();
+    assert!(location.starts_with('/') && !location.starts_with("//"), "{location}");
+
+    // A loopback-only router served without the peer's address refuses
+    // every request: a Host header alone proves nothing.
+    let app = router(StoreFile::open(&shop.path).unwrap(), Access::loopback());
+    let addr = shop.serve_app(app);
+    let refused = request(addr, "GET", "/", &[], "");
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("serves this machine only"), "{}", refused.body);
 }

@@ -169,6 +169,15 @@ impl Browser {
         .to_owned()
     }
 
+    /// The text of the first element `css` selects now, if there is one
+    /// (`None` too when the page is replaced while it is read).
+    pub fn text_at(&self, css: &str) -> Option<String> {
+        let element = self.try_find(css)?;
+        let path = self.session_path(&format!("/element/{}/text", element.0));
+        let text = self.try_call("GET", &path, Value::Null).ok()?;
+        text.as_str().map(str::to_owned)
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub fn eval(&self, script: &str) -> Value {
         self.call(
