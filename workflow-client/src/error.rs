@@ -67,28 +67,28 @@ impl std::str::FromStr for WorkflowStatus {
     /// ```
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let wanted: String = text.chars().filter(|c| !matches!(c, '-' | '_')).collect();
-        ALL_STATUSES
+        WorkflowStatus::ALL
             .into_iter()
             .find(|s| s.to_string().eq_ignore_ascii_case(&wanted))
             .ok_or_else(|| {
-                let names: Vec<String> = ALL_STATUSES.iter().map(|s| s.to_string()).collect();
+                let names: Vec<String> = WorkflowStatus::ALL.iter().map(|s| s.to_string()).collect();
                 format!("unknown status `{text}` (one of {})", names.join(", "))
             })
     }
 }
 
-/// Every status, in the order messages list them.
-pub(crate) const ALL_STATUSES: [WorkflowStatus; 7] = [
-    WorkflowStatus::Running,
-    WorkflowStatus::Completed,
-    WorkflowStatus::Failed,
-    WorkflowStatus::Canceled,
-    WorkflowStatus::Terminated,
-    WorkflowStatus::ContinuedAsNew,
-    WorkflowStatus::TimedOut,
-];
-
 impl WorkflowStatus {
+    /// Every status, in the order messages and filters list them.
+    pub const ALL: [WorkflowStatus; 7] = [
+        WorkflowStatus::Running,
+        WorkflowStatus::Completed,
+        WorkflowStatus::Failed,
+        WorkflowStatus::Canceled,
+        WorkflowStatus::Terminated,
+        WorkflowStatus::ContinuedAsNew,
+        WorkflowStatus::TimedOut,
+    ];
+
     /// Whether the execution is still open.
     pub fn is_running(self) -> bool {
         self == WorkflowStatus::Running

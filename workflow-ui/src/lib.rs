@@ -26,7 +26,7 @@
 //!
 //! # Safety
 //!
-//! [`Access::loopback`] serves requests addressed to this machine's
+//! [`Access::loopback`] serves requests from this machine addressed to its
 //! loopback names only; anything else needs [`Access::token`]. Every action
 //! is a `POST` that must carry the CSRF secret of the page it came from.
 //! Names and payloads are escaped wherever they show, and a

@@ -15,17 +15,6 @@ use crate::state::Shared;
 /// Runs on one page.
 const PAGE_SIZE: usize = 50;
 
-/// Every status, in the order the filter lists them.
-const STATUSES: [WorkflowStatus; 7] = [
-    WorkflowStatus::Running,
-    WorkflowStatus::Completed,
-    WorkflowStatus::Failed,
-    WorkflowStatus::Canceled,
-    WorkflowStatus::Terminated,
-    WorkflowStatus::ContinuedAsNew,
-    WorkflowStatus::TimedOut,
-];
-
 /// Why the runs page has no runs to show.
 #[derive(Debug, thiserror::Error)]
 enum RunsError {
@@ -164,7 +153,7 @@ pub(crate) async fn runs_page(
             label { "Status "
                 select name="status" {
                     option value="" { "any" }
-                    @for status in STATUSES {
+                    @for status in WorkflowStatus::ALL {
                         @let name = status.to_string();
                         option value=(name) selected[params.status.eq_ignore_ascii_case(&name)] { (name) }
                     }

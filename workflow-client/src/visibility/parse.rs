@@ -17,7 +17,6 @@ use crate::SearchAttributeType;
 use super::error::QueryError;
 use super::lex::{Keyword, Lexeme, Lexer, Token};
 use super::query::{Field, Filter, Literal, OrderBy, VisibilityQuery};
-use crate::error::ALL_STATUSES;
 use crate::timestamp::parse_rfc3339;
 
 /// How deep parentheses may nest: deep enough for any query a person
@@ -294,10 +293,13 @@ fn check_value(field: &Field, literal: &Literal, at: usize) -> Result<(), QueryE
     };
     let fits = match (field, literal) {
         (Field::ExecutionStatus, Literal::String(status)) => {
-            if ALL_STATUSES.iter().any(|known| known.to_string() == *status) {
+            if crate::WorkflowStatus::ALL
+                .iter()
+                .any(|known| known.to_string() == *status)
+            {
                 return Ok(());
             }
-            let known: Vec<String> = ALL_STATUSES.iter().map(ToString::to_string).collect();
+            let known: Vec<String> = crate::WorkflowStatus::ALL.iter().map(ToString::to_string).collect();
             let known = known.join(", ");
             return Err(QueryError::new(
                 at,

@@ -2,7 +2,6 @@ use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
 use super::*;
-use crate::error::ALL_STATUSES;
 use crate::timestamp::parse_rfc3339;
 
 fn parse(text: &str) -> Result<VisibilityQuery, QueryError> {
@@ -449,7 +448,7 @@ fn any_literal() -> impl Strategy<Value = Literal> {
 /// A value the parser accepts for `field`.
 fn value_for(field: &Field) -> BoxedStrategy<Literal> {
     match field {
-        Field::ExecutionStatus => select(ALL_STATUSES.to_vec())
+        Field::ExecutionStatus => select(crate::WorkflowStatus::ALL.to_vec())
             .prop_map(|status| Literal::String(status.to_string()))
             .boxed(),
         Field::StartTime | Field::CloseTime => datetime().prop_map(Literal::String).boxed(),

@@ -405,16 +405,6 @@ mod tests {
             .map(|(_, kind)| *kind)
     }
 
-    const STATUSES: [WorkflowStatus; 7] = [
-        WorkflowStatus::Running,
-        WorkflowStatus::Completed,
-        WorkflowStatus::Failed,
-        WorkflowStatus::Canceled,
-        WorkflowStatus::Terminated,
-        WorkflowStatus::ContinuedAsNew,
-        WorkflowStatus::TimedOut,
-    ];
-
     /// Strings that are prefixes of each other, and characters at the edges
     /// of Unicode and of UTF-8's byte order.
     const WORDS: [&str; 14] = [
@@ -649,7 +639,14 @@ mod tests {
         let word = || select(WORDS.to_vec());
         let time = || (0..8i64).prop_map(|step| BASE_MS + step * 500);
         let text = || prop::option::of(word()).prop_map(|word| word.map(|word| Value::Text(word.to_owned())));
-        let columns = (word(), word(), word(), select(STATUSES.to_vec()), time(), 0..4i64);
+        let columns = (
+            word(),
+            word(),
+            word(),
+            select(WorkflowStatus::ALL.to_vec()),
+            time(),
+            0..4i64,
+        );
         let attributes = (
             text(),
             text(),
@@ -729,7 +726,7 @@ mod tests {
         let bool = || any::<bool>().prop_map(Literal::Bool);
         match field.name() {
             "ExecutionStatus" => {
-                several(select(STATUSES.to_vec()).prop_map(|status| Literal::String(status.to_string())))
+                several(select(WorkflowStatus::ALL.to_vec()).prop_map(|status| Literal::String(status.to_string())))
             }
             "StartTime" | "CloseTime" | "Due" => several(datetime()),
             "RunId" => several((1..12i64).prop_map(|key| Literal::String(run_id(key)))),
