@@ -52,14 +52,23 @@ async function refresh() {
   try {
     const state = await (await fetch(live.dataset.state, { credentials: "same-origin" })).json();
     if (state.version !== live.dataset.version) {
+      // Only the events after the last one shown are sent again.
+      const timeline = document.getElementById("timeline");
+      const url = new URL(live.dataset.page, window.location.href);
+      url.searchParams.set("after", timeline ? timeline.dataset.last : "0");
       const page = new DOMParser().parseFromString(
-        await (await fetch(window.location.href, { credentials: "same-origin" })).text(), "text/html");
+        await (await fetch(url, { credentials: "same-origin" })).text(), "text/html");
       const fresh = page.getElementById("live");
       const statusChanged = state.version.split(":")[0] !== live.dataset.version.split(":")[0];
       if (fresh) {
+        const shown = timeline && timeline.querySelector("tbody");
+        const added = fresh.querySelector("#timeline tbody");
+        if (shown && added) {
+          shown.append(...added.childNodes);
+          added.replaceWith(shown);
+        }
         live.replaceChildren(...fresh.childNodes);
         live.dataset.version = fresh.dataset.version;
-        live.dataset.state = fresh.dataset.state;
         loadStack();
       }
       const actions = page.getElementById("actions");

@@ -20,6 +20,10 @@ use crate::state::Shared;
 pub(crate) struct RunParam {
     /// The run id.
     pub(crate) run: Option<String>,
+    /// On the run's page: list only the events after this id in the
+    /// timeline, as the live refresh asks, so a long history is not sent
+    /// again at each change.
+    pub(crate) after: Option<u64>,
 }
 
 /// How many other runs of the same workflow id the page lists.
@@ -71,11 +75,12 @@ pub(crate) async fn run_page(
         )
     };
     let body = html! {
-        div #live data-state=(of_this_run("state")) data-version=(version(&description)) {
+        div #live data-state=(of_this_run("state")) data-page=(base.run(&workflow_id, Some(&description.run_id)))
+            data-version=(version(&description)) {
             (summary(&base, &description, &facts, &others))
             (waiting(&description, &facts, &of_this_run("stack")))
             (children(&base, &facts))
-            (timeline(&history))
+            (timeline(&history, run.after.unwrap_or(0)))
         }
         (crate::actions::forms(&base, &description))
     };
@@ -314,12 +319,14 @@ fn children(base: &Base, facts: &Facts) -> Markup {
     }
 }
 
-fn timeline(history: &History) -> Markup {
+/// The history's events after id `after` as the rows of a table.
+fn timeline(history: &History, after: u64) -> Markup {
+    let last = history.events.last().map_or(0, |e| e.id);
     html! {
         section { h2 { "History" }
-            table #timeline {
+            table #timeline data-last=(last) {
                 thead { tr { th { "ID" } th { "Time (UTC)" } th { "Event" } th { "Details" } } }
-                tbody { @for event in &history.events {
+                tbody { @for event in history.events.iter().filter(|e| e.id > after) {
                     tr {
                         td { (event.id) }
                         td.nowrap { (utc(event.time_ms)) }

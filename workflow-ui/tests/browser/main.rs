@@ -285,6 +285,14 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     browser.wait_for("the new event in the timeline", || {
         (browser.eval(&timeline_has("WorkflowExecutionSignaled")) == Value::Bool(true)).then_some(())
     });
+    let rows = "return [document.querySelectorAll('#timeline tbody tr').length, \
+                document.getElementById('history-length').textContent];";
+    let counted = browser.eval(rows);
+    assert_eq!(
+        counted[0].to_string(),
+        counted[1].as_str().unwrap(),
+        "every event once: {counted}"
+    );
     let shown_as_text = format!(
         "return document.getElementById('timeline').textContent.includes({});",
         Value::from(markup)
@@ -325,6 +333,12 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     });
     let status = browser.find("#live h1 .status");
     assert_eq!(browser.text(&status), "Completed");
+    let counted = browser.eval(rows);
+    assert_eq!(
+        counted[0].to_string(),
+        counted[1].as_str().unwrap(),
+        "every event once: {counted}"
+    );
     assert_eq!(
         browser.eval("return document.querySelector(\"form.action[data-action*='/actions/signal']\") === null;"),
         Value::Bool(true),
@@ -493,6 +507,10 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     ] {
         assert!(run.contains(expected), "the run page lacks {expected}:\n{run}");
     }
+    // The live refresh asks for the events after the last it shows.
+    let tail = page("/runs/fulfil-7?after=5");
+    assert!(!tail.contains("<td>WorkflowExecutionStarted</td>"), "{tail}");
+    assert!(tail.contains("<td>ActivityTaskScheduled</td>"), "{tail}");
     let first = page(&format!("/runs/fulfil-7?run={first_run}"));
     assert!(first.contains("Continued as</dt>"), "{first}");
     assert!(first.contains("WorkflowExecutionContinuedAsNew"), "{first}");
