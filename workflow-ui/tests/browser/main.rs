@@ -55,6 +55,13 @@ impl Order {
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
     }
+
+    /// Adds a note; answers how many there are.
+    #[workflow::update]
+    fn add_note(&mut self, text: String) -> usize {
+        self.notes.push(text);
+        self.notes.len()
+    }
 }
 
 /// A payment that is declined at every attempt, so it stays pending with
@@ -610,4 +617,145 @@ fn the_token_redirect_never_leaves_the_site_and_loopback_needs_the_peers_address
     let refused = request(addr, "GET", "/", &[], "");
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("serves this machine only"), "{}", refused.body);
+}
+
+/// Sends action `action` on `workflow_id` with JSON `body` and the page's
+/// CSRF secret; answers the status and the outcome's message.
+fn act(addr: SocketAddr, csrf: &str, workflow_id: &str, action: &str, body: Value) -> (u16, String) {
+    let path = format!("/runs/{workflow_id}/actions/{action}");
+    let headers = [("Content-Type", "application/json"), ("X-CSRF-Token", csrf)];
+    let response = request(addr, "POST", &path, &headers, &body.to_string());
+    let outcome: Value = serde_json::from_str(&response.body).unwrap_or_else(|_| panic!("{}", response.body));
+    assert_eq!(outcome["ok"], Value::Bool(response.status == 200), "{outcome}");
+    (response.status, outcome["message"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn every_action_reaches_the_run_and_answers_in_the_command_lines_words() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    for id in ["order-1", "order-2", "order-3"] {
+        shop.start(id, "c-1");
+    }
+    let (_, addr) = shop.serve("127.0.0.1:0", None);
+    let csrf = csrf_of(&request(addr, "GET", "/runs/order-1", &[], "").body);
+    let client = shop.engine.client();
+
+    let (status, message) = act(addr, &csrf, "order-1", "signal", serde_json::json!({"name": "nope"}));
+    assert_eq!(status, 200);
+    assert_eq!(
+        message,
+        "signal `nope` delivered to `order-1`\nwarning: workflow `Order` has no handler for signal `nope`; it \
+         stays in its history, listed by `describe` as unhandled"
+    );
+    let page = request(addr, "GET", "/runs/order-1", &[], "").body;
+    assert!(page.contains("Signals with no handler: nope"), "{page}");
+
+    let add = serde_json::json!({"name": "add_note", "args": "\"fragile\""});
+    assert_eq!(act(addr, &csrf, "order-1", "update", add), (200, "1".to_owned()));
+    let (status, message) = act(addr, &csrf, "order-1", "update", serde_json::json!({"name": "zzz"}));
+    assert_eq!(status, 422);
+    assert_eq!(
+        message,
+        "error: workflow `Order` has no update `zzz` (known updates: add_note)"
+    );
+    let (status, message) = act(
+        addr,
+        &csrf,
+        "order-1",
+        "query",
+        serde_json::json!({"name": "notes", "args": "[1,"}),
+    );
+    assert_eq!(status, 400);
+    assert!(message.starts_with("error: argument 1 is not JSON"), "{message}");
+    let (status, message) = act(addr, &csrf, "order-1", "query", serde_json::json!({"args": "1"}));
+    assert_eq!((status, message.as_str()), (400, "error: give the handler's name"));
+    let (status, message) = act(addr, &csrf, "ghost", "signal", serde_json::json!({"name": "note"}));
+    assert_eq!((status, message.as_str()), (404, "error: workflow `ghost` not found"));
+
+    let (status, message) = act(addr, &csrf, "order-2", "cancel", serde_json::json!({}));
+    assert_eq!(
+        (status, message.as_str()),
+        (200, "cancellation request delivered to `order-2`")
+    );
+    let canceled = client.get_workflow_handle_for(Order::run, "order-2");
+    assert!(
+        shop.runtime.block_on(canceled.result()).is_err(),
+        "a canceled order has no result"
+    );
+
+    let reason = serde_json::json!({"reason": "the stock is gone"});
+    let (status, message) = act(addr, &csrf, "order-3", "terminate", reason);
+    assert_eq!((status, message.as_str()), (200, "termination delivered to `order-3`"));
+    let terminated = client.get_workflow_handle("order-3");
+    let history = shop.runtime.block_on(terminated.fetch_history()).unwrap();
+    assert!(
+        matches!(
+            &history.events.last().unwrap().kind,
+            workflow::EventKind::WorkflowExecutionTerminated { reason } if reason == "the stock is gone"
+        ),
+        "{:?}",
+        history.events.last()
+    );
+    let (status, message) = act(addr, &csrf, "order-3", "signal", serde_json::json!({"name": "note"}));
+    assert_eq!(status, 422);
+    assert!(
+        message.starts_with("error: workflow `order-3` is closed (Terminated)"),
+        "{message}"
+    );
+}
+
+/// The hrefs of the links with class `class` in `page`, unescaped.
+fn links(page: &str, class: &str) -> Vec<String> {
+    let marker = format!("<a class=\"{class}\" href=\"");
+    page.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &page[at + marker.len()..];
+            rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+        })
+        .collect()
+}
+
+#[test]
+fn the_runs_page_counts_all_that_match_and_pages_through_them() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    let client = shop.engine.client();
+    shop.runtime.block_on(async {
+        for i in 0..120 {
+            let options = StartOptions::new(format!("order-{i:03}")).task_queue("orders");
+            client
+                .start_workflow(Order::run, "c-1".to_owned(), options)
+                .await
+                .unwrap();
+        }
+    });
+    let (_, addr) = shop.serve("127.0.0.1:0", None);
+    let get = |path: &str| {
+        let response = request(addr, "GET", path, &[], "");
+        assert_eq!(response.status, 200, "{path}: {}", response.body);
+        response.body
+    };
+    let rows = |page: &str| page.matches("<tr><td><a href=").count();
+
+    let mut page = get("/?status=Running&type=Order");
+    let mut seen = Vec::new();
+    loop {
+        assert!(page.contains("120 runs match"), "{page}");
+        seen.push(rows(&page));
+        match links(&page, "next").first() {
+            Some(next) => page = get(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![50, 50, 20]);
+    assert!(page.contains("First page"), "{page}");
+    assert!(get("/?status=Completed").contains("0 runs match"));
+    let bad = request(addr, "GET", "/?page=zz", &[], "");
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("the page token is not one this UI gave"),
+        "{}",
+        bad.body
+    );
 }
