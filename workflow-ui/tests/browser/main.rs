@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
+use workflow::codec::AesGcmCodec;
 use workflow::futures::join;
 use workflow::schedule::Schedule;
 use workflow::{
@@ -129,6 +130,11 @@ struct Shop {
 
 impl Shop {
     fn open() -> Shop {
+        Shop::with(|engine| engine)
+    }
+
+    /// A shop whose engine `configure` sets up, e.g. with a codec.
+    fn with(configure: impl FnOnce(Engine) -> Engine) -> Shop {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -136,7 +142,7 @@ impl Shop {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shop.db");
-        let engine = Engine::open(&path).unwrap();
+        let engine = configure(Engine::open(&path).unwrap());
         Shop {
             runtime,
             engine,
@@ -758,4 +764,35 @@ fn the_runs_page_counts_all_that_match_and_pages_through_them() {
         "{}",
         bad.body
     );
+}
+
+#[test]
+fn an_encrypted_files_payloads_show_by_size_without_its_key_and_in_clear_with_it() {
+    let codec = || AesGcmCodec::new("orders-2026", [7; 32]);
+    let shop = Shop::with(|engine| engine.with_codec(codec()));
+    let _worker = shop.worker();
+    shop.start("order-1", "c-secret");
+    let (_, sealed) = shop.serve("127.0.0.1:0", None);
+    let page = request(sealed, "GET", "/runs/order-1", &[], "").body;
+    assert!(!page.contains("c-secret"), "{page}");
+    assert!(
+        page.contains("&lt;binary/encrypted payload, key `orders-2026`,"),
+        "{page}"
+    );
+
+    let file = StoreFile::open(&shop.path).unwrap().with_codec(codec());
+    let opened = shop.serve_app(router(
+        file,
+        Access::token(Token::new("a-token-given-by-hand").unwrap()),
+    ));
+    let shown = request(opened, "GET", "/runs/order-1?token=a-token-given-by-hand", &[], "");
+    let cookie = shown
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = request(opened, "GET", "/runs/order-1", &[("Cookie", &cookie)], "").body;
+    assert!(page.contains("c-secret"), "{page}");
 }
