@@ -108,7 +108,7 @@ fn parse_overlap(text: &str) -> Result<OverlapPolicy, String> {
 /// Runs one schedule subcommand against `file`.
 pub(crate) async fn run(file: &StoreFile, command: ScheduleCommand) -> Outcome {
     let client = file.client();
-    let done = |what: &str, id: &str| emit(&format!("schedule `{id}` {what}"));
+    let done = |what: &str, id: &str| emit(&workflow_ui::present::schedule_changed(id, what));
     match command {
         ScheduleCommand::Create {
             schedule_id,

@@ -25,6 +25,13 @@ async function act(form) {
       : { ok: false, message: "error: " + (await response.text()) };
     outcome.textContent = answer.message;
     outcome.classList.toggle("failed", !answer.ok);
+    // A schedule's page shows its new state, or the list once it is gone.
+    const after = form.dataset.after;
+    if (answer.ok && after) {
+      if (after === "reload") window.location.reload();
+      else window.location.assign(after);
+      return;
+    }
   } catch (error) {
     outcome.classList.add("failed");
     outcome.textContent = "error: " + error;

@@ -1,5 +1,6 @@
 //! The actions on a run (signal, query, update, cancel, terminate): their
-//! forms, and what a form's request does. Arguments are checked as JSON
+//! forms, what a form's request does, and how any action (a schedule's
+//! too) answers. Arguments are checked as JSON
 //! before anything is sent, and every outcome is worded as the `workflow`
 //! command words it.
 
@@ -56,7 +57,7 @@ pub(crate) struct Outcome {
 
 /// Why an action was not done.
 #[derive(Debug, thiserror::Error)]
-enum ActionError {
+pub(crate) enum ActionError {
     /// An argument is not JSON; nothing was sent.
     #[error(transparent)]
     Arguments(#[from] ArgumentError),
@@ -76,7 +77,9 @@ impl ActionError {
     fn status(&self) -> StatusCode {
         match self {
             ActionError::Arguments(_) | ActionError::MissingName => StatusCode::BAD_REQUEST,
-            ActionError::Client(ClientError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            ActionError::Client(ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. }) => {
+                StatusCode::NOT_FOUND
+            }
             ActionError::Client(ClientError::NotOwned { .. } | ClientError::NoWorker { .. }) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -95,7 +98,13 @@ pub(crate) async fn act(
     Query(run): Query<RunParam>,
     Json(form): Json<ActionForm>,
 ) -> (StatusCode, Json<Outcome>) {
-    match perform(&shared, &workflow_id, &run, action, form).await {
+    answer(perform(&shared, &workflow_id, &run, action, form).await)
+}
+
+/// An action's answer: its message, or its error as the command line
+/// prints it, with the HTTP status that goes with it.
+pub(crate) fn answer(result: Result<String, ActionError>) -> (StatusCode, Json<Outcome>) {
+    match result {
         Ok(message) => (StatusCode::OK, Json(Outcome { ok: true, message })),
         Err(error) => {
             let message = format!("error: {error}");

@@ -72,6 +72,7 @@ pub fn router(file: StoreFile, access: Access) -> Router {
         .route("/runs/{workflow_id}/actions/{action}", post(actions::act))
         .route("/schedules", get(schedules::schedules_page))
         .route("/schedules/{schedule_id}", get(schedules::schedule_page))
+        .route("/schedules/{schedule_id}/actions/{action}", post(schedules::act))
         .route("/assets/{name}", get(assets::asset))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), access::guard))
         .layer(axum::middleware::map_response(assets::secure_headers))

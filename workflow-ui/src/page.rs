@@ -139,7 +139,7 @@ pub(crate) struct PageError {
 impl From<ClientError> for PageError {
     fn from(error: ClientError) -> Self {
         let status = match error {
-            ClientError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. } => StatusCode::NOT_FOUND,
             ClientError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -145,6 +145,12 @@ pub async fn unhandled_signal_warning(handle: &WorkflowHandle<Untyped>, name: &s
     })
 }
 
+/// What became of a change to schedule `schedule_id` (`what`: `created`,
+/// `paused`, `triggered`...).
+pub fn schedule_changed(schedule_id: &str, what: &str) -> String {
+    format!("schedule `{schedule_id}` {what}")
+}
+
 /// How a pending activity's state reads.
 pub fn activity_state(state: PendingActivityState) -> &'static str {
     match state {

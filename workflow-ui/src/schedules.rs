@@ -1,11 +1,58 @@
-//! The schedules page and one schedule's page.
+//! The schedules page, one schedule's page, and the actions on a schedule
+//! (pause, unpause, trigger, delete).
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
 use maud::{html, Markup};
+use serde::Deserialize;
 
+use crate::actions::{answer, ActionError, Outcome};
 use crate::page::{segment, shell, Base, PageError, Section};
-use crate::present::{duration, utc};
+use crate::present::{duration, schedule_changed, utc};
 use crate::state::Shared;
+
+/// One action on a schedule.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ScheduleAction {
+    Pause,
+    Unpause,
+    Trigger,
+    Delete,
+}
+
+/// What a schedule action's form sends.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ScheduleForm {
+    /// The note of a pause or unpause.
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /schedules/{schedule_id}/actions/{action}`: runs one action,
+/// through the process that owns the file.
+pub(crate) async fn act(
+    State(shared): State<Shared>,
+    Path((schedule_id, action)): Path<(String, ScheduleAction)>,
+    Json(form): Json<ScheduleForm>,
+) -> (StatusCode, Json<Outcome>) {
+    let handle = shared.file.client().get_schedule_handle(&schedule_id);
+    let note = match form.note.trim() {
+        "" => "from the web UI".to_owned(),
+        note => note.to_owned(),
+    };
+    let done = match action {
+        ScheduleAction::Pause => handle.pause(note).await.map(|()| "paused"),
+        ScheduleAction::Unpause => handle.unpause(note).await.map(|()| "unpaused"),
+        ScheduleAction::Trigger => handle.trigger(None).await.map(|()| "triggered"),
+        ScheduleAction::Delete => handle.delete().await.map(|()| "deleted"),
+    };
+    answer(
+        done.map(|what| schedule_changed(&schedule_id, what))
+            .map_err(ActionError::from),
+    )
+}
 
 /// `GET /schedules`: every schedule of the file.
 pub(crate) async fn schedules_page(State(shared): State<Shared>, base: Base) -> Result<Markup, PageError> {
@@ -60,9 +107,11 @@ pub(crate) async fn schedule_page(
         }
         div.columns {
             section { h2 { "Running" }
+                @if d.running_workflows.is_empty() { p.muted { "none" } }
                 ul { @for id in &d.running_workflows { li { a href=(base.run(id, None)) { (id) } } } }
             }
             section { h2 { "Recent starts" }
+                @if d.info.recent_actions.is_empty() { p.muted { "none yet" } }
                 ul { @for start in d.info.recent_actions.iter().rev() {
                     li { a href=(base.run(&start.workflow_id, None)) { (start.workflow_id) }
                         @if start.manual { " (triggered)" } }
@@ -72,6 +121,42 @@ pub(crate) async fn schedule_page(
                 ul { @for ms in &d.next_action_times_ms { li { (utc((*ms).max(0) as u64)) } } }
             }
         }
+        (forms(&base, &d.schedule_id, d.paused))
     };
     Ok(shell(&base, &shared.csrf, Section::Schedules, &schedule_id, body))
+}
+
+/// A schedule's action forms: pause or unpause, trigger, delete.
+fn forms(base: &Base, schedule_id: &str, paused: bool) -> Markup {
+    let url = |action: &str| base.at(&format!("/schedules/{}/actions/{action}", segment(schedule_id)));
+    let (toggle, label) = match paused {
+        true => ("unpause", "Unpause"),
+        false => ("pause", "Pause"),
+    };
+    html! {
+        section.actions #actions {
+            h2 { "Actions" }
+            div.forms {
+                form.action data-action=(url(toggle)) data-after="reload" {
+                    h3 { (label) }
+                    input name="note" placeholder="note" autocomplete="off";
+                    button type="submit" { (label) }
+                    pre.outcome {}
+                }
+                form.action data-action=(url("trigger")) data-after="reload" {
+                    h3 { "Trigger" }
+                    p.muted { "Start its action now, under its overlap policy." }
+                    button type="submit" { "Trigger now" }
+                    pre.outcome {}
+                }
+                form.action data-action=(url("delete")) data-confirm="Delete this schedule? Its runs go on."
+                    data-after=(base.at("/schedules")) {
+                    h3 { "Delete" }
+                    p.muted { "The workflows it started run on." }
+                    button.danger type="submit" { "Delete" }
+                    pre.outcome {}
+                }
+            }
+        }
+    }
 }

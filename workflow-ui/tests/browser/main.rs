@@ -556,6 +556,9 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     browser.go(&format!("{url}runs/broken-1"));
     browser.find("#task-failure");
     browser.screenshot(&screenshot_dir().join("run-task-failing.png"));
+    browser.go(&format!("{url}schedules/restock"));
+    browser.find("form.action[data-action$='/actions/pause']");
+    browser.screenshot(&screenshot_dir().join("schedule.png"));
 }
 
 #[test]
@@ -628,9 +631,14 @@ fn the_token_redirect_never_leaves_the_site_and_loopback_needs_the_peers_address
 /// Sends action `action` on `workflow_id` with JSON `body` and the page's
 /// CSRF secret; answers the status and the outcome's message.
 fn act(addr: SocketAddr, csrf: &str, workflow_id: &str, action: &str, body: Value) -> (u16, String) {
-    let path = format!("/runs/{workflow_id}/actions/{action}");
+    post_action(addr, csrf, &format!("/runs/{workflow_id}/actions/{action}"), body)
+}
+
+/// Sends the action at `path` with JSON `body` and the page's CSRF secret;
+/// answers the status and the outcome's message.
+fn post_action(addr: SocketAddr, csrf: &str, path: &str, body: Value) -> (u16, String) {
     let headers = [("Content-Type", "application/json"), ("X-CSRF-Token", csrf)];
-    let response = request(addr, "POST", &path, &headers, &body.to_string());
+    let response = request(addr, "POST", path, &headers, &body.to_string());
     let outcome: Value = serde_json::from_str(&response.body).unwrap_or_else(|_| panic!("{}", response.body));
     assert_eq!(outcome["ok"], Value::Bool(response.status == 200), "{outcome}");
     (response.status, outcome["message"].as_str().unwrap().to_owned())
@@ -795,4 +803,60 @@ fn an_encrypted_files_payloads_show_by_size_without_its_key_and_in_clear_with_it
         .to_owned();
     let page = request(opened, "GET", "/runs/order-1", &[("Cookie", &cookie)], "").body;
     assert!(page.contains("c-secret"), "{page}");
+}
+
+#[test]
+fn a_schedule_is_paused_triggered_unpaused_and_deleted_from_its_page() {
+    let shop = Shop::open();
+    let _worker = shop.worker();
+    let client = shop.engine.client();
+    let hourly = Schedule::every(Duration::from_secs(3600)).start(
+        Order::run,
+        "c-9".to_owned(),
+        StartOptions::new("restock").task_queue("orders"),
+    );
+    shop.runtime
+        .block_on(client.create_schedule("restock", hourly))
+        .unwrap();
+    let (_, addr) = shop.serve("127.0.0.1:0", None);
+    let page = request(addr, "GET", "/schedules/restock", &[], "").body;
+    assert!(
+        page.contains("data-action=\"/schedules/restock/actions/pause\""),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let schedule =
+        |action: &str, body: Value| post_action(addr, &csrf, &format!("/schedules/restock/actions/{action}"), body);
+    let describe = || {
+        shop.runtime
+            .block_on(client.get_schedule_handle("restock").describe())
+            .unwrap()
+    };
+
+    let note = serde_json::json!({"note": "stocktaking"});
+    assert_eq!(schedule("pause", note), (200, "schedule `restock` paused".to_owned()));
+    assert!(describe().paused);
+    let page = request(addr, "GET", "/schedules/restock", &[], "").body;
+    assert!(
+        page.contains("stocktaking") && page.contains("/actions/unpause"),
+        "{page}"
+    );
+
+    let triggered = schedule("trigger", serde_json::json!({}));
+    assert_eq!(triggered, (200, "schedule `restock` triggered".to_owned()));
+    while describe().info.num_actions < 1 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(schedule("unpause", serde_json::json!({})).0, 200);
+    assert!(!describe().paused);
+
+    assert_eq!(
+        schedule("delete", serde_json::json!({})),
+        (200, "schedule `restock` deleted".to_owned())
+    );
+    let gone = request(addr, "GET", "/schedules/restock", &[], "");
+    assert_eq!(gone.status, 404);
+    assert!(gone.body.contains("schedule `restock` not found"), "{}", gone.body);
+    let (status, message) = schedule("trigger", serde_json::json!({}));
+    assert_eq!((status, message.as_str()), (404, "error: schedule `restock` not found"));
 }
