@@ -90,12 +90,11 @@ impl RunsParams {
             return Ok(None);
         }
         let bad = || RunsError::PageToken;
-        let digits = self.page.as_bytes();
-        if digits.len() % 2 != 0 {
+        let pairs = self.page.as_bytes().chunks_exact(2);
+        if !pairs.remainder().is_empty() {
             return Err(bad());
         }
-        digits
-            .chunks(2)
+        pairs
             .map(|pair| {
                 std::str::from_utf8(pair)
                     .ok()

@@ -173,6 +173,19 @@ impl Shop {
         addr
     }
 
+    /// Creates schedule `restock`: an order for `c-9` every hour.
+    fn schedule_restock(&self) {
+        let hourly = Schedule::every(Duration::from_secs(3600)).start(
+            Order::run,
+            "c-9".to_owned(),
+            StartOptions::new("restock").task_queue("orders"),
+        );
+        let client = self.engine.client();
+        self.runtime
+            .block_on(client.create_schedule("restock", hourly))
+            .unwrap();
+    }
+
     /// Starts order `id` for `customer`.
     fn start(&self, id: &str, customer: &str) {
         let client = self.engine.client();
@@ -471,14 +484,7 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     shop.runtime
         .block_on(client.start_workflow(Broken::run, (), options))
         .unwrap();
-    let nightly = Schedule::every(Duration::from_secs(3600)).start(
-        Order::run,
-        "c-9".to_owned(),
-        StartOptions::new("restock").task_queue("orders"),
-    );
-    shop.runtime
-        .block_on(client.create_schedule("restock", nightly))
-        .unwrap();
+    shop.schedule_restock();
     // Wait until the payment has failed twice.
     let latest = client.get_workflow_handle("fulfil-7");
     let first_run = loop {
@@ -810,14 +816,7 @@ fn a_schedule_is_paused_triggered_unpaused_and_deleted_from_its_page() {
     let shop = Shop::open();
     let _worker = shop.worker();
     let client = shop.engine.client();
-    let hourly = Schedule::every(Duration::from_secs(3600)).start(
-        Order::run,
-        "c-9".to_owned(),
-        StartOptions::new("restock").task_queue("orders"),
-    );
-    shop.runtime
-        .block_on(client.create_schedule("restock", hourly))
-        .unwrap();
+    shop.schedule_restock();
     let (_, addr) = shop.serve("127.0.0.1:0", None);
     let page = request(addr, "GET", "/schedules/restock", &[], "").body;
     assert!(
