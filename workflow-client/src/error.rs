@@ -318,3 +318,24 @@ impl From<crate::visibility::QueryError> for ClientError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WorkflowStatus;
+
+    #[test]
+    fn all_lists_every_status_once_in_order() {
+        // A new status fails to compile here until it has a place in `ALL`.
+        let place = |status: WorkflowStatus| match status {
+            WorkflowStatus::Running => 0,
+            WorkflowStatus::Completed => 1,
+            WorkflowStatus::Failed => 2,
+            WorkflowStatus::Canceled => 3,
+            WorkflowStatus::Terminated => 4,
+            WorkflowStatus::ContinuedAsNew => 5,
+            WorkflowStatus::TimedOut => 6,
+        };
+        let places: Vec<usize> = WorkflowStatus::ALL.into_iter().map(place).collect();
+        assert_eq!(places, (0..WorkflowStatus::ALL.len()).collect::<Vec<_>>());
+    }
+}

@@ -6,6 +6,17 @@
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
+// Where an outcome waits while the page loads again.
+const NOTICE = "workflow-ui-notice";
+
+// Shows `text` above the page's content.
+function notify(text) {
+  const notice = document.createElement("p");
+  notice.className = "notice";
+  notice.textContent = text;
+  document.querySelector("main").prepend(notice);
+}
+
 async function act(form) {
   const outcome = form.querySelector(".outcome");
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
@@ -25,9 +36,11 @@ async function act(form) {
       : { ok: false, message: "error: " + (await response.text()) };
     outcome.textContent = answer.message;
     outcome.classList.toggle("failed", !answer.ok);
-    // A schedule's page shows its new state, or the list once it is gone.
+    // A schedule's page shows its new state, or the list once it is gone,
+    // with the outcome kept across the load.
     const after = form.dataset.after;
     if (answer.ok && after) {
+      sessionStorage.setItem(NOTICE, answer.message);
       if (after === "reload") window.location.reload();
       else window.location.assign(after);
       return;
@@ -79,7 +92,13 @@ async function refresh() {
         loadStack();
       }
       const actions = page.getElementById("actions");
-      if (statusChanged && actions) document.getElementById("actions").replaceWith(actions);
+      if (statusChanged && actions) {
+        // The forms change with the status; what they answered stays in view.
+        const shown = document.getElementById("actions");
+        const said = [...shown.querySelectorAll(".outcome")].map((o) => o.textContent).filter((t) => t);
+        shown.replaceWith(actions);
+        said.forEach(notify);
+      }
     }
   } catch (error) {
     // The server may be restarting; the next poll tries again.
@@ -94,6 +113,12 @@ document.addEventListener("submit", (event) => {
   event.preventDefault();
   act(form);
 });
+
+const waiting = sessionStorage.getItem(NOTICE);
+if (waiting) {
+  sessionStorage.removeItem(NOTICE);
+  notify(waiting);
+}
 
 const live = document.getElementById("live");
 if (live) {

@@ -4,6 +4,7 @@
 //! before anything is sent, and every outcome is worded as the `workflow`
 //! command words it.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -22,15 +23,29 @@ use crate::state::Shared;
 /// How long a query or update waits for the process that runs the worker.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// One action.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+/// One action on a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Action {
     Signal,
     Query,
     Update,
     Cancel,
     Terminate,
+}
+
+impl FromStr for Action {
+    type Err = ActionError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(match name {
+            "signal" => Action::Signal,
+            "query" => Action::Query,
+            "update" => Action::Update,
+            "cancel" => Action::Cancel,
+            "terminate" => Action::Terminate,
+            _ => return Err(ActionError::Unknown(name.to_owned())),
+        })
+    }
 }
 
 /// What an action's form sends.
@@ -58,6 +73,9 @@ pub(crate) struct Outcome {
 /// Why an action was not done.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ActionError {
+    /// No action has this name.
+    #[error("no action `{0}` here")]
+    Unknown(String),
     /// An argument is not JSON; nothing was sent.
     #[error(transparent)]
     Arguments(#[from] ArgumentError),
@@ -76,6 +94,7 @@ impl ActionError {
     /// The HTTP status the action answers with.
     fn status(&self) -> StatusCode {
         match self {
+            ActionError::Unknown(_) => StatusCode::NOT_FOUND,
             ActionError::Arguments(_) | ActionError::MissingName => StatusCode::BAD_REQUEST,
             ActionError::Client(ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. }) => {
                 StatusCode::NOT_FOUND
@@ -94,11 +113,15 @@ impl ActionError {
 /// `POST /runs/{workflow_id}/actions/{action}`: runs one action.
 pub(crate) async fn act(
     State(shared): State<Shared>,
-    Path((workflow_id, action)): Path<(String, Action)>,
+    Path((workflow_id, action)): Path<(String, String)>,
     Query(run): Query<RunParam>,
     Json(form): Json<ActionForm>,
 ) -> (StatusCode, Json<Outcome>) {
-    answer(perform(&shared, &workflow_id, &run, action, form).await)
+    let done = match action.parse() {
+        Ok(action) => perform(&shared, &workflow_id, &run, action, form).await,
+        Err(unknown) => Err(unknown),
+    };
+    answer(done)
 }
 
 /// An action's answer: its message, or its error as the command line

@@ -115,6 +115,8 @@ pub(crate) async fn run_state(
 /// other runs, and the timers and children still open.
 #[derive(Default)]
 struct Facts<'h> {
+    /// How many events the history has.
+    length: usize,
     input: Vec<Value>,
     parent: Option<&'h ParentInfo>,
     continued_from: Option<&'h str>,
@@ -139,7 +141,10 @@ struct Child<'h> {
 
 impl<'h> Facts<'h> {
     fn read(history: &'h History) -> Facts<'h> {
-        let mut facts = Facts::default();
+        let mut facts = Facts {
+            length: history.events.len(),
+            ..Facts::default()
+        };
         for event in &history.events {
             match &event.kind {
                 EventKind::WorkflowExecutionStarted {
@@ -214,7 +219,7 @@ fn summary(base: &Base, d: &Description, facts: &Facts, others: &[WorkflowSummar
             dt { "Started (UTC)" } dd { (utc(d.start_time_ms)) }
             dt { "Closed (UTC)" } dd { (d.close_time_ms.map(utc).unwrap_or_else(|| "-".to_owned())) }
             dt { "Attempt" } dd { (facts.attempt) }
-            dt { "History events" } dd #history-length { (d.history_length) }
+            dt { "History events" } dd #history-length { (facts.length) }
             dt { "Signals received" } dd { (d.signals_received) }
             @if let Some(parent) = facts.parent {
                 dt { "Parent" } dd { a href=(base.run(&parent.workflow_id, Some(&parent.run_id))) { (parent.workflow_id) } }

@@ -1,6 +1,8 @@
 //! The schedules page, one schedule's page, and the actions on a schedule
 //! (pause, unpause, trigger, delete).
 
+use std::str::FromStr;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,13 +15,26 @@ use crate::present::{duration, schedule_changed, utc};
 use crate::state::Shared;
 
 /// One action on a schedule.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ScheduleAction {
     Pause,
     Unpause,
     Trigger,
     Delete,
+}
+
+impl FromStr for ScheduleAction {
+    type Err = ActionError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(match name {
+            "pause" => ScheduleAction::Pause,
+            "unpause" => ScheduleAction::Unpause,
+            "trigger" => ScheduleAction::Trigger,
+            "delete" => ScheduleAction::Delete,
+            _ => return Err(ActionError::Unknown(name.to_owned())),
+        })
+    }
 }
 
 /// What a schedule action's form sends.
@@ -34,9 +49,13 @@ pub(crate) struct ScheduleForm {
 /// through the process that owns the file.
 pub(crate) async fn act(
     State(shared): State<Shared>,
-    Path((schedule_id, action)): Path<(String, ScheduleAction)>,
+    Path((schedule_id, action)): Path<(String, String)>,
     Json(form): Json<ScheduleForm>,
 ) -> (StatusCode, Json<Outcome>) {
+    let action: ScheduleAction = match action.parse() {
+        Ok(action) => action,
+        Err(unknown) => return answer(Err(unknown)),
+    };
     let handle = shared.file.client().get_schedule_handle(&schedule_id);
     let note = match form.note.trim() {
         "" => "from the web UI".to_owned(),

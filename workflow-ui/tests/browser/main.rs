@@ -311,14 +311,20 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     browser.wait_for("the new event in the timeline", || {
         (browser.eval(&timeline_has("WorkflowExecutionSignaled")) == Value::Bool(true)).then_some(())
     });
-    let rows = "return [document.querySelectorAll('#timeline tbody tr').length, \
-                document.getElementById('history-length').textContent];";
-    let counted = browser.eval(rows);
+    // The refresh appended the new events: each once, in order.
+    let event_ids = || -> Vec<u64> {
+        let ids = browser
+            .eval("return [...document.querySelectorAll('#timeline tbody tr')].map(r => r.cells[0].textContent);");
+        let ids = ids.as_array().unwrap().iter();
+        ids.map(|id| id.as_str().unwrap().parse().unwrap()).collect()
+    };
+    let ids = event_ids();
     assert_eq!(
-        counted[0].to_string(),
-        counted[1].as_str().unwrap(),
-        "every event once: {counted}"
+        ids,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "every event once, in order"
     );
+    assert!(ids.len() >= 4, "{ids:?}");
     let shown_as_text = format!(
         "return document.getElementById('timeline').textContent.includes({});",
         Value::from(markup)
@@ -359,11 +365,11 @@ fn list_then_open_a_run_then_signal_it_and_the_new_event_appears_as_text() {
     });
     let status = browser.find("#live h1 .status");
     assert_eq!(browser.text(&status), "Completed");
-    let counted = browser.eval(rows);
+    let ids = event_ids();
     assert_eq!(
-        counted[0].to_string(),
-        counted[1].as_str().unwrap(),
-        "every event once: {counted}"
+        ids,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "every event once, in order"
     );
     assert_eq!(
         browser.eval("return document.querySelector(\"form.action[data-action*='/actions/signal']\") === null;"),
@@ -562,8 +568,24 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     browser.go(&format!("{url}runs/broken-1"));
     browser.find("#task-failure");
     browser.screenshot(&screenshot_dir().join("run-task-failing.png"));
+    // Pausing the schedule from its page: the page shows it paused, and
+    // what the pause answered.
     browser.go(&format!("{url}schedules/restock"));
-    browser.find("form.action[data-action$='/actions/pause']");
+    let pause = "form.action[data-action$='/actions/pause']";
+    browser.type_into(&browser.find(&format!("{pause} input[name=note]")), "stocktaking");
+    browser.click(&browser.find(&format!("{pause} button")));
+    browser.wait_for("the paused page", || {
+        (browser.text_at("p.notice")? == "schedule `restock` paused").then_some(())
+    });
+    browser.find("form.action[data-action$='/actions/unpause']");
+    let page = browser.eval("return document.querySelector('main').textContent;");
+    assert!(page.as_str().unwrap().contains("stocktaking"), "{page}");
+    assert!(
+        shop.runtime
+            .block_on(client.get_schedule_handle("restock").describe())
+            .unwrap()
+            .paused
+    );
     browser.screenshot(&screenshot_dir().join("schedule.png"));
 }
 
@@ -690,6 +712,8 @@ fn every_action_reaches_the_run_and_answers_in_the_command_lines_words() {
     assert!(message.starts_with("error: argument 1 is not JSON"), "{message}");
     let (status, message) = act(addr, &csrf, "order-1", "query", serde_json::json!({"args": "1"}));
     assert_eq!((status, message.as_str()), (400, "error: give the handler's name"));
+    let (status, message) = act(addr, &csrf, "order-1", "explode", serde_json::json!({}));
+    assert_eq!((status, message.as_str()), (404, "error: no action `explode` here"));
     let (status, message) = act(addr, &csrf, "ghost", "signal", serde_json::json!({"name": "note"}));
     assert_eq!((status, message.as_str()), (404, "error: workflow `ghost` not found"));
 
@@ -843,9 +867,15 @@ fn a_schedule_is_paused_triggered_unpaused_and_deleted_from_its_page() {
 
     let triggered = schedule("trigger", serde_json::json!({}));
     assert_eq!(triggered, (200, "schedule `restock` triggered".to_owned()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while describe().info.num_actions < 1 {
+        assert!(std::time::Instant::now() < deadline, "the trigger started nothing");
         std::thread::sleep(Duration::from_millis(10));
     }
+    assert!(
+        describe().info.recent_actions.last().unwrap().manual,
+        "the start was the trigger's"
+    );
     assert_eq!(schedule("unpause", serde_json::json!({})).0, 200);
     assert!(!describe().paused);
 
@@ -858,4 +888,6 @@ fn a_schedule_is_paused_triggered_unpaused_and_deleted_from_its_page() {
     assert!(gone.body.contains("schedule `restock` not found"), "{}", gone.body);
     let (status, message) = schedule("trigger", serde_json::json!({}));
     assert_eq!((status, message.as_str()), (404, "error: schedule `restock` not found"));
+    let (status, message) = schedule("explode", serde_json::json!({}));
+    assert_eq!((status, message.as_str()), (404, "error: no action `explode` here"));
 }
