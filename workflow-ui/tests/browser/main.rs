@@ -493,7 +493,9 @@ fn a_run_page_shows_what_the_run_waits_on_and_how_it_relates_to_other_runs() {
     shop.schedule_restock();
     // Wait until the payment has failed twice.
     let latest = client.get_workflow_handle("fulfil-7");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let first_run = loop {
+        assert!(std::time::Instant::now() < deadline, "the payment never failed twice");
         let d = shop.runtime.block_on(latest.describe()).unwrap();
         if d.pending_activities.iter().any(|a: &PendingActivity| a.attempt >= 2) {
             let history = shop.runtime.block_on(latest.fetch_history()).unwrap();
@@ -723,10 +725,11 @@ fn every_action_reaches_the_run_and_answers_in_the_command_lines_words() {
         (200, "cancellation request delivered to `order-2`")
     );
     let canceled = client.get_workflow_handle_for(Order::run, "order-2");
-    assert!(
-        shop.runtime.block_on(canceled.result()).is_err(),
-        "a canceled order has no result"
-    );
+    let ended = shop
+        .runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(30), canceled.result()).await })
+        .expect("the canceled order ends");
+    assert!(ended.is_err(), "a canceled order has no result");
 
     let reason = serde_json::json!({"reason": "the stock is gone"});
     let (status, message) = act(addr, &csrf, "order-3", "terminate", reason);

@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 use crate::http::request;
 
+/// How long a wait for the page lasts: generous, as CI runs browsers
+/// beside other tests on two cores.
+const PATIENCE: Duration = Duration::from_secs(30);
+
 /// The key W3C WebDriver names an element reference by.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -123,7 +127,7 @@ impl Browser {
             .to_owned()
     }
 
-    /// The first element `css` selects, waiting up to 10 s for it.
+    /// The first element `css` selects, waiting up to [`PATIENCE`] for it.
     pub fn find(&self, css: &str) -> Element {
         self.wait_for(&format!("an element `{css}`"), || self.try_find(css))
     }
@@ -205,9 +209,9 @@ impl Browser {
         std::fs::write(path, png).unwrap();
     }
 
-    /// Waits up to 10 s for `probe` to give something.
+    /// Waits up to [`PATIENCE`] for `probe` to give something.
     pub fn wait_for<T>(&self, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(found) = probe() {
                 return found;
@@ -215,7 +219,7 @@ impl Browser {
             if Instant::now() >= deadline {
                 let text = self.eval("return document.body ? document.body.innerText : '';");
                 panic!(
-                    "waited 10 s for {what} on {}, which reads:\n{}",
+                    "waited {PATIENCE:?} for {what} on {}, which reads:\n{}",
                     self.url(),
                     text.as_str().unwrap_or_default()
                 );
