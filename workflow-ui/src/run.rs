@@ -8,7 +8,7 @@ use axum::Json;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use workflow::visibility::{CompareOp, Field, Filter, Literal, VisibilityQuery, WorkflowSummary};
+use workflow::visibility::{Field, Filter, VisibilityQuery, WorkflowSummary};
 use workflow::{Description, EventKind, History, ParentInfo, StoreFile, Untyped, WorkflowHandle};
 
 use crate::page::{json_block, segment, shell, status_badge, Base, PageError, Section};
@@ -45,19 +45,12 @@ pub(crate) async fn run_page(
     Path(workflow_id): Path<String>,
     Query(run): Query<RunParam>,
 ) -> Result<Markup, PageError> {
-    let description = handle(&shared.file, &workflow_id, &run).describe().await?;
-    let this_run = shared
-        .file
-        .client()
-        .get_workflow_handle(&workflow_id)
-        .with_run_id(&description.run_id);
-    let history = this_run.fetch_history().await?;
+    let asked = handle(&shared.file, &workflow_id, &run);
+    let description = asked.describe().await?;
+    // The run described, even if a newer one has started since.
+    let history = asked.with_run_id(&description.run_id).fetch_history().await?;
     let same_id = VisibilityQuery {
-        filter: Some(Filter::Compare {
-            field: Field::WorkflowId,
-            op: CompareOp::Eq,
-            value: Literal::String(workflow_id.clone()),
-        }),
+        filter: Some(Filter::equals(Field::WorkflowId, &workflow_id)),
         order_by: Vec::new(),
     };
     let others = shared
@@ -346,15 +339,12 @@ fn timeline(history: &History, after: u64) -> Markup {
 }
 
 /// `GET /runs/{workflow_id}/stack`: the run's `__stack_trace`, from the
-/// process that runs its worker.
+/// process that runs its worker (a file no process owns says so at once).
 pub(crate) async fn stack_trace(
     State(shared): State<Shared>,
     Path(workflow_id): Path<String>,
     Query(run): Query<RunParam>,
 ) -> String {
-    if !shared.file.is_owned() {
-        return "no process has the file open: the stack trace comes from the process that runs the worker".to_owned();
-    }
     let file = shared.file.clone().reply_timeout(std::time::Duration::from_secs(3));
     match handle(&file, &workflow_id, &run)
         .query_by_name::<String>("__stack_trace", ())

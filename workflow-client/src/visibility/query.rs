@@ -120,6 +120,25 @@ pub enum Filter {
     },
 }
 
+impl Filter {
+    /// `field = 'text'`: the condition a filter by one value builds.
+    ///
+    /// ```
+    /// use workflow_client::visibility::{Field, Filter, VisibilityQuery};
+    /// let query = VisibilityQuery { filter: Some(Filter::equals(Field::WorkflowId, "it's")), order_by: vec![] };
+    /// assert_eq!(query.to_string(), r"WorkflowId = 'it\'s'");
+    /// assert_eq!(query.to_string().parse::<VisibilityQuery>()?, query);
+    /// # Ok::<(), workflow_client::visibility::QueryError>(())
+    /// ```
+    pub fn equals(field: Field, text: impl Into<String>) -> Filter {
+        Filter::Compare {
+            field,
+            op: CompareOp::Eq,
+            value: Literal::String(text.into()),
+        }
+    }
+}
+
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CompareOp {
