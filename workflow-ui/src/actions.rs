@@ -4,49 +4,18 @@
 //! before anything is sent, and every outcome is worded as the `workflow`
 //! command words it.
 
-use std::str::FromStr;
-use std::time::Duration;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use workflow::{ClientError, Description};
+use workflow::{ClientError, Description, StoreFile};
 
-use crate::page::Base;
+use crate::page::{client_status, Base};
 use crate::present::{delivery, json_args, unhandled_signal_warning, ArgumentError};
 use crate::run::{handle, RunParam};
 use crate::state::Shared;
-
-/// How long a query or update waits for the process that runs the worker.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// One action on a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Signal,
-    Query,
-    Update,
-    Cancel,
-    Terminate,
-}
-
-impl FromStr for Action {
-    type Err = ActionError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Ok(match name {
-            "signal" => Action::Signal,
-            "query" => Action::Query,
-            "update" => Action::Update,
-            "cancel" => Action::Cancel,
-            "terminate" => Action::Terminate,
-            _ => return Err(ActionError::Unknown(name.to_owned())),
-        })
-    }
-}
 
 /// What an action's form sends.
 #[derive(Debug, Deserialize)]
@@ -60,6 +29,19 @@ pub(crate) struct ActionForm {
     /// Why (terminate).
     #[serde(default)]
     reason: String,
+}
+
+impl ActionForm {
+    /// The handler's name and arguments of a signal, query or update,
+    /// checked before anything is sent.
+    fn call(&self) -> Result<(&str, Vec<Value>), ActionError> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(ActionError::MissingName);
+        }
+        let lines: Vec<&str> = self.args.lines().filter(|l| !l.trim().is_empty()).collect();
+        Ok((name, json_args(&lines)?))
+    }
 }
 
 /// What an action answers: whether it worked, and what to show.
@@ -96,16 +78,8 @@ impl ActionError {
         match self {
             ActionError::Unknown(_) => StatusCode::NOT_FOUND,
             ActionError::Arguments(_) | ActionError::MissingName => StatusCode::BAD_REQUEST,
-            ActionError::Client(ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. }) => {
-                StatusCode::NOT_FOUND
-            }
-            ActionError::Client(ClientError::NotOwned { .. } | ClientError::NoWorker { .. }) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            ActionError::Client(ClientError::Storage(_) | ClientError::EngineClosed) | ActionError::Answer(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            ActionError::Client(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ActionError::Client(error) => client_status(error),
+            ActionError::Answer(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -117,11 +91,7 @@ pub(crate) async fn act(
     Query(run): Query<RunParam>,
     Json(form): Json<ActionForm>,
 ) -> (StatusCode, Json<Outcome>) {
-    let done = match action.parse() {
-        Ok(action) => perform(&shared, &workflow_id, &run, action, form).await,
-        Err(unknown) => Err(unknown),
-    };
-    answer(done)
+    answer(perform(&shared.file, &workflow_id, &run, &action, form).await)
 }
 
 /// An action's answer: its message, or its error as the command line
@@ -137,54 +107,50 @@ pub(crate) fn answer(result: Result<String, ActionError>) -> (StatusCode, Json<O
 }
 
 async fn perform(
-    shared: &Shared,
+    file: &StoreFile,
     workflow_id: &str,
     run: &RunParam,
-    action: Action,
+    action: &str,
     form: ActionForm,
 ) -> Result<String, ActionError> {
-    let lines: Vec<&str> = form.args.lines().filter(|l| !l.trim().is_empty()).collect();
-    let args = json_args(&lines)?;
-    let name = form.name.trim();
-    if matches!(action, Action::Signal | Action::Query | Action::Update) && name.is_empty() {
-        return Err(ActionError::MissingName);
-    }
-    let file = &shared.file;
+    let target = handle(file, workflow_id, run);
+    // Whether the owner applies a durable request now, as the CLI words it.
     let owned = file.is_owned();
     match action {
-        Action::Signal => {
-            let target = handle(file, workflow_id, run);
+        "signal" => {
+            let (name, args) = form.call()?;
             target.signal_by_name(name, args).await?;
             let delivered = delivery(&format!("signal `{name}`"), workflow_id, owned, file.path());
-            match owned {
-                true => match unhandled_signal_warning(&target, name).await {
-                    Some(warning) => Ok(format!("{delivered}\n{warning}")),
-                    None => Ok(delivered),
-                },
-                false => Ok(delivered),
-            }
+            let warning = match owned {
+                true => unhandled_signal_warning(&target, name).await,
+                false => None,
+            };
+            Ok(match warning {
+                Some(warning) => format!("{delivered}\n{warning}"),
+                None => delivered,
+            })
         }
-        Action::Query | Action::Update => {
-            let file = file.clone().reply_timeout(REPLY_TIMEOUT);
-            let target = handle(&file, workflow_id, run);
+        "query" | "update" => {
+            let (name, args) = form.call()?;
             let answer: Value = match action {
-                Action::Query => target.query_by_name(name, args).await,
-                _ => target.execute_update_by_name(name, args).await,
-            }?;
+                "query" => target.query_by_name(name, args).await?,
+                _ => target.execute_update_by_name(name, args).await?,
+            };
             Ok(serde_json::to_string_pretty(&answer)?)
         }
-        Action::Cancel => {
-            handle(file, workflow_id, run).cancel().await?;
+        "cancel" => {
+            target.cancel().await?;
             Ok(delivery("cancellation request", workflow_id, owned, file.path()))
         }
-        Action::Terminate => {
+        "terminate" => {
             let reason = match form.reason.trim() {
                 "" => "terminated from the web UI",
                 reason => reason,
             };
-            handle(file, workflow_id, run).terminate(reason).await?;
+            target.terminate(reason).await?;
             Ok(delivery("termination", workflow_id, owned, file.path()))
         }
+        unknown => Err(ActionError::Unknown(unknown.to_owned())),
     }
 }
 

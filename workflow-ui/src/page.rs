@@ -136,15 +136,27 @@ pub(crate) struct PageError {
     message: String,
 }
 
+/// The HTTP status that goes with a client's error, for pages and actions
+/// alike.
+pub(crate) fn client_status(error: &ClientError) -> StatusCode {
+    match error {
+        ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. } => StatusCode::NOT_FOUND,
+        ClientError::InvalidQuery { .. } | ClientError::InvalidOptions { .. } | ClientError::Payload(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        ClientError::NotOwned { .. } | ClientError::NoWorker { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        ClientError::Storage(_) | ClientError::EngineClosed | ClientError::Codec(_) | ClientError::Server { .. } => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        // The workflow refused: closed, unknown handler, rejected, failed.
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
 impl From<ClientError> for PageError {
     fn from(error: ClientError) -> Self {
-        let status = match error {
-            ClientError::NotFound { .. } | ClientError::ScheduleNotFound { .. } => StatusCode::NOT_FOUND,
-            ClientError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
         PageError {
-            status,
+            status: client_status(&error),
             message: error.to_string(),
         }
     }

@@ -1,8 +1,6 @@
 //! The schedules page, one schedule's page, and the actions on a schedule
 //! (pause, unpause, trigger, delete).
 
-use std::str::FromStr;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -13,29 +11,6 @@ use crate::actions::{answer, ActionError, Outcome};
 use crate::page::{segment, shell, Base, PageError, Section};
 use crate::present::{duration, schedule_changed, utc};
 use crate::state::Shared;
-
-/// One action on a schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ScheduleAction {
-    Pause,
-    Unpause,
-    Trigger,
-    Delete,
-}
-
-impl FromStr for ScheduleAction {
-    type Err = ActionError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Ok(match name {
-            "pause" => ScheduleAction::Pause,
-            "unpause" => ScheduleAction::Unpause,
-            "trigger" => ScheduleAction::Trigger,
-            "delete" => ScheduleAction::Delete,
-            _ => return Err(ActionError::Unknown(name.to_owned())),
-        })
-    }
-}
 
 /// What a schedule action's form sends.
 #[derive(Debug, Deserialize)]
@@ -52,20 +27,17 @@ pub(crate) async fn act(
     Path((schedule_id, action)): Path<(String, String)>,
     Json(form): Json<ScheduleForm>,
 ) -> (StatusCode, Json<Outcome>) {
-    let action: ScheduleAction = match action.parse() {
-        Ok(action) => action,
-        Err(unknown) => return answer(Err(unknown)),
-    };
     let handle = shared.file.client().get_schedule_handle(&schedule_id);
     let note = match form.note.trim() {
         "" => "from the web UI".to_owned(),
         note => note.to_owned(),
     };
-    let done = match action {
-        ScheduleAction::Pause => handle.pause(note).await.map(|()| "paused"),
-        ScheduleAction::Unpause => handle.unpause(note).await.map(|()| "unpaused"),
-        ScheduleAction::Trigger => handle.trigger(None).await.map(|()| "triggered"),
-        ScheduleAction::Delete => handle.delete().await.map(|()| "deleted"),
+    let done = match action.as_str() {
+        "pause" => handle.pause(note).await.map(|()| "paused"),
+        "unpause" => handle.unpause(note).await.map(|()| "unpaused"),
+        "trigger" => handle.trigger(None).await.map(|()| "triggered"),
+        "delete" => handle.delete().await.map(|()| "deleted"),
+        unknown => return answer(Err(ActionError::Unknown(unknown.to_owned()))),
     };
     answer(
         done.map(|what| schedule_changed(&schedule_id, what))
