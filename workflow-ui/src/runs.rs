@@ -3,12 +3,14 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use maud::{html, Markup};
 use serde::Deserialize;
-use workflow::visibility::{CompareOp, Field, Filter, Literal, VisibilityQuery, WorkflowPage};
+use workflow::visibility::{Field, Filter, VisibilityQuery, WorkflowPage};
 use workflow::{ClientError, WorkflowStatus};
 
-use crate::page::{shell, status_badge, Base, Section};
+use crate::page::{client_status, shell, status_badge, Base, Section};
 use crate::present::utc;
 use crate::state::Shared;
 
@@ -33,10 +35,8 @@ impl RunsError {
     /// The HTTP status the page answers with.
     fn status(&self) -> StatusCode {
         match self {
-            RunsError::Client(error) if !matches!(error, ClientError::InvalidQuery { .. }) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_REQUEST,
+            RunsError::Client(error) => client_status(error),
+            RunsError::Status(_) | RunsError::PageToken => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -53,7 +53,7 @@ pub(crate) struct RunsParams {
     /// A visibility query, or empty.
     #[serde(default)]
     q: String,
-    /// The token of the page after the first, in hex.
+    /// The token of the page after the first, in URL-safe base64.
     #[serde(default)]
     page: String,
 }
@@ -64,17 +64,12 @@ impl RunsParams {
     fn query(&self) -> Result<VisibilityQuery, RunsError> {
         let mut query = VisibilityQuery::parse(&self.q).map_err(ClientError::from)?;
         let mut all: Vec<Filter> = query.filter.take().into_iter().collect();
-        let equals = |field: Field, text: &str| Filter::Compare {
-            field,
-            op: CompareOp::Eq,
-            value: Literal::String(text.to_owned()),
-        };
         if !self.status.is_empty() {
             let status: WorkflowStatus = self.status.parse().map_err(RunsError::Status)?;
-            all.push(equals(Field::ExecutionStatus, &status.to_string()));
+            all.push(Filter::equals(Field::ExecutionStatus, status.to_string()));
         }
         if !self.workflow_type.is_empty() {
-            all.push(equals(Field::WorkflowType, &self.workflow_type));
+            all.push(Filter::equals(Field::WorkflowType, &self.workflow_type));
         }
         query.filter = match all.len() {
             0 => None,
@@ -86,28 +81,18 @@ impl RunsParams {
 
     /// The page token the `page` parameter carries.
     fn page_token(&self) -> Result<Option<Vec<u8>>, RunsError> {
-        if self.page.is_empty() {
-            return Ok(None);
+        match self.page.is_empty() {
+            true => Ok(None),
+            false => URL_SAFE_NO_PAD
+                .decode(&self.page)
+                .map(Some)
+                .map_err(|_| RunsError::PageToken),
         }
-        let bad = || RunsError::PageToken;
-        let pairs = self.page.as_bytes().chunks_exact(2);
-        if !pairs.remainder().is_empty() {
-            return Err(bad());
-        }
-        pairs
-            .map(|pair| {
-                std::str::from_utf8(pair)
-                    .ok()
-                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                    .ok_or_else(bad)
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
     }
 
     /// These filters' parameters, with `page` as the page token.
     fn link(&self, base: &Base, page: Option<&[u8]>) -> String {
-        let page: String = page.unwrap_or_default().iter().map(|b| format!("{b:02x}")).collect();
+        let page = page.map(|token| URL_SAFE_NO_PAD.encode(token)).unwrap_or_default();
         let params = [
             ("status", self.status.as_str()),
             ("type", self.workflow_type.as_str()),
@@ -239,9 +224,9 @@ mod tests {
         assert!(error.to_string().starts_with("invalid visibility query:"), "{error}");
         assert_eq!(error.status(), StatusCode::BAD_REQUEST);
         let mut bad_page = params("", "", "");
-        bad_page.page = "zz".to_owned();
+        bad_page.page = "zz!".to_owned();
         assert!(matches!(bad_page.page_token(), Err(RunsError::PageToken)));
-        bad_page.page = "0aff".to_owned();
+        bad_page.page = "Cv8".to_owned();
         assert_eq!(bad_page.page_token().unwrap(), Some(vec![10, 255]));
     }
 }
