@@ -81,12 +81,21 @@ impl fmt::Debug for Token {
 /// this machine. [`Access::token`] serves whoever shows the token: once in
 /// the URL (`?token=...`), after which the browser keeps it in a cookie.
 #[derive(Clone, Debug)]
-pub struct Access {
-    token: Option<Token>,
-    /// The name of the cookie that keeps the token: random, so other
-    /// services on the same host name (cookies ignore ports) neither get
-    /// nor overwrite it.
-    cookie: String,
+pub struct Access(Rule);
+
+/// What [`Access`] lets through.
+#[derive(Clone, Debug)]
+enum Rule {
+    /// Loopback peers addressing a loopback host name.
+    Loopback,
+    /// Whoever shows `token`.
+    Token {
+        token: Token,
+        /// The name of the cookie that keeps the token: random, so other
+        /// services on the same host name (cookies ignore ports) neither
+        /// get nor overwrite it.
+        cookie: String,
+    },
 }
 
 impl Access {
@@ -97,32 +106,29 @@ impl Access {
     /// (as [`UiServer`](crate::UiServer) does). Without it every request is
     /// refused, since a `Host` header alone is whatever the client says.
     pub fn loopback() -> Access {
-        Access {
-            token: None,
-            cookie: String::new(),
-        }
+        Access(Rule::Loopback)
     }
 
     /// Requests that show `token`, from any host.
     pub fn token(token: Token) -> Access {
-        Access {
-            token: Some(token),
-            cookie: format!("workflow_ui_{}", &Token::generate().as_str()[..12]),
-        }
+        let cookie = format!("workflow_ui_{}", &Token::generate().as_str()[..12]);
+        Access(Rule::Token { token, cookie })
     }
 
     /// The token this access asks for, if any.
     pub fn required_token(&self) -> Option<&Token> {
-        self.token.as_ref()
+        match &self.0 {
+            Rule::Loopback => None,
+            Rule::Token { token, .. } => Some(token),
+        }
     }
 }
 
 /// Lets a request through when its access holds, and an action only when
 /// it carries the page's CSRF secret.
 pub(crate) async fn guard(State(shared): State<Shared>, request: Request, next: Next) -> Response {
-    let access = &shared.access;
-    match &access.token {
-        None => {
+    match &shared.access.0 {
+        Rule::Loopback => {
             let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
             if !peer.is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback()) {
                 return refuse(
@@ -137,14 +143,14 @@ pub(crate) async fn guard(State(shared): State<Shared>, request: Request, next: 
                 );
             }
         }
-        Some(token) => {
+        Rule::Token { token, cookie } => {
             if let Some(given) = query_token(request.uri().query()) {
                 if !token.matches(&given) {
                     return refuse(StatusCode::UNAUTHORIZED, "wrong access token");
                 }
-                return remember(access, token, &request);
+                return remember(cookie, token, &request);
             }
-            if !cookie_token(request.headers(), &access.cookie).is_some_and(|given| token.matches(given)) {
+            if !cookie_token(request.headers(), cookie).is_some_and(|given| token.matches(given)) {
                 return refuse(
                     StatusCode::UNAUTHORIZED,
                     "this UI needs its access token: open the URL it printed at start, which carries it",
@@ -201,13 +207,12 @@ fn cookie_token<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// Keeps a shown token in a cookie scoped to the UI's path, and sends the
-/// browser back to the same page without the token in its URL.
-fn remember(access: &Access, token: &Token, request: &Request) -> Response {
+/// Keeps a shown token in cookie `name`, scoped to the UI's path, and
+/// sends the browser back to the same page without the token in its URL.
+fn remember(name: &str, token: &Token, request: &Request) -> Response {
     let base = Base::of(request.uri(), request.extensions().get());
     let cookie = format!(
-        "{}={}; Path={}; HttpOnly; SameSite=Strict",
-        access.cookie,
+        "{name}={}; Path={}; HttpOnly; SameSite=Strict",
         token.as_str(),
         base.home()
     );
