@@ -83,10 +83,10 @@ mod tests {
     fn event_details_show_payloads_as_values() {
         let kind = EventKind::WorkflowExecutionSignaled {
             signal_name: "add".to_owned(),
-            input: vec![workflow::Payload::encode(&5).unwrap()],
+            input: vec![workflow::Payload::encode(&5).unwrap(), workflow::Payload::null()],
             header: Default::default(),
         };
-        assert_eq!(event_details(&kind), r#"{"input":[5],"signal_name":"add"}"#);
+        assert_eq!(event_details(&kind), r#"{"input":[5,null],"signal_name":"add"}"#);
         assert_eq!(event_details(&EventKind::WorkflowTaskCompleted), "");
     }
 }
