@@ -4,6 +4,10 @@
 #[path = "../examples/orders/order.rs"]
 mod order;
 
+/// The web UI's tests' HTTP client.
+#[path = "../../workflow-ui/tests/browser/http.rs"]
+mod http;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
@@ -592,21 +596,11 @@ impl Ui {
         Ui { child, url }
     }
 
-    /// The body of `GET path`, over a connection to the printed port.
-    fn get(&self, path: &str) -> String {
-        use std::io::{Read as _, Write as _};
-        let port = self
-            .url
-            .split(':')
-            .nth(2)
-            .and_then(|rest| rest.split('/').next())
-            .expect("a port");
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        response
+    /// `GET path` from the printed port.
+    fn get(&self, path: &str) -> http::Response {
+        let port = self.url.split(':').nth(2).and_then(|rest| rest.split('/').next());
+        let addr = format!("127.0.0.1:{}", port.expect("a port")).parse().unwrap();
+        http::request(addr, "GET", path, &[], "")
     }
 }
 
@@ -624,17 +618,19 @@ fn ui_serves_the_files_runs_and_asks_a_token_off_loopback() {
     let ui = Ui::start(&db, &["--addr", "127.0.0.1:0"]);
     assert!(!ui.url.contains("token"), "{}", ui.url);
     let runs = ui.get("/");
-    assert!(runs.starts_with("HTTP/1.1 200"), "{runs}");
-    assert!(runs.contains(">order-1</a>"), "{runs}");
-    let run = ui.get("/runs/order-1");
+    assert_eq!(runs.status, 200, "{}", runs.body);
+    assert!(runs.body.contains(">order-1</a>"), "{}", runs.body);
+    let run = ui.get("/runs/order-1").body;
     assert!(run.contains("WorkflowExecutionStarted"), "{run}");
     drop(ui);
 
     let open = Ui::start(&db, &["--addr", "0.0.0.0:0"]);
     let token = open.url.split("?token=").nth(1).expect("a generated token in the URL");
     assert_eq!(token.len(), 32);
-    assert!(open.get("/").starts_with("HTTP/1.1 401"));
-    assert!(open.get(&format!("/?token={token}")).starts_with("HTTP/1.1 303"));
+    assert_eq!(open.get("/").status, 401);
+    let shown = open.get(&format!("/?token={token}"));
+    assert_eq!(shown.status, 303);
+    assert_eq!(shown.header("location"), Some("/"), "the token leaves the URL");
 
     let refused = cli(&db, &["ui", "--token", "short"]);
     assert_eq!(refused.status.code(), Some(2));
